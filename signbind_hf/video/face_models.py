@@ -1,0 +1,60 @@
+"""Where the face models come from: the MediaPipe files packaged with signbind-hf, or a user's own.
+
+MediaPipe 1.x ships no model files, so signbind-hf carries three small Apache-2.0 files taken from the
+mediapipe==0.10.21 wheel (see ``assets/NOTICE``; ``scripts/vendor_mediapipe_models.py`` rebuilds them). A path is
+chosen in this order: the constructor argument, then the environment variable, then the packaged file.
+"""
+
+import os
+from pathlib import Path
+
+from signbind_hf.errors import SignBindInputError
+
+ASSETS_DIR = Path(__file__).with_name("assets")
+
+# BlazeFace full range (sparse): finds faces up to ~5 m away, which is where signers filmed at conversational
+# distance are; the short-range model (faces within ~2 m, selfie framing) missed them in 90-95 % of frames.
+FULL_RANGE_DETECTOR_FILE = "face_detection_full_range_sparse.tflite"
+SHORT_RANGE_DETECTOR_FILE = "face_detection_short_range.tflite"
+# FaceMesh: 468 3-D landmarks from a 192x192 face crop; the lip points give the mouth centre.
+FACE_LANDMARK_FILE = "face_landmark.tflite"
+VENDORED_MODEL_FILES = (FULL_RANGE_DETECTOR_FILE, SHORT_RANGE_DETECTOR_FILE, FACE_LANDMARK_FILE)
+
+FULL_RANGE_DETECTOR_PATH = ASSETS_DIR / FULL_RANGE_DETECTOR_FILE
+SHORT_RANGE_DETECTOR_PATH = ASSETS_DIR / SHORT_RANGE_DETECTOR_FILE
+FACE_LANDMARK_PATH = ASSETS_DIR / FACE_LANDMARK_FILE
+
+DETECTOR_MODEL_ENV = "SIGNBIND_FACE_DETECTOR_MODEL"
+LANDMARK_MODEL_ENV = "SIGNBIND_FACE_LANDMARK_MODEL"
+
+# A TFLite model is a FlatBuffer whose file identifier (bytes 4..8) is "TFL3".
+_TFLITE_IDENTIFIER = b"TFL3"
+
+
+def resolve_model_path(path: str | os.PathLike | None, *, argument: str, env_var: str, default: Path) -> Path:
+    """Pick a model file (argument, then ``env_var``, then ``default``) and check that it is a TFLite model.
+
+    Raises ``SignBindInputError`` naming the path and where it came from when the file is missing, unreadable or
+    not a TFLite model, so that a wrong path fails here rather than deep inside MediaPipe or OpenCV.
+    """
+    if path is not None:
+        chosen, source = Path(path), f"argument {argument}"
+    elif os.environ.get(env_var):
+        chosen, source = Path(os.environ[env_var]), f"environment variable {env_var}"
+    else:
+        chosen, source = default, "the packaged default (scripts/vendor_mediapipe_models.py restores it)"
+    chosen = chosen.expanduser()
+    if not chosen.is_file():
+        raise SignBindInputError(f"face model file {chosen} (from {source}) does not exist or is not a file.")
+    try:
+        with chosen.open("rb") as handle:
+            header = handle.read(8)
+    except OSError as error:
+        raise SignBindInputError(f"face model file {chosen} (from {source}) cannot be read: {error}.") from error
+    if header[4:8] != _TFLITE_IDENTIFIER:
+        raise SignBindInputError(
+            f"face model file {chosen} (from {source}) is not a TFLite model: expected the identifier "
+            f"{_TFLITE_IDENTIFIER!r} at bytes 4-8, found {header[4:8]!r}. Point it to a .tflite file such as "
+            f"{FULL_RANGE_DETECTOR_FILE} or {FACE_LANDMARK_FILE}."
+        )
+    return chosen
