@@ -1,0 +1,33 @@
+"""signbind-hf: SignBind-LLM sign-language translation, the Hugging Face way.
+
+Importing the package registers its classes with transformers' Auto classes (`AutoConfig` for model_type "signbind",
+`AutoModel`, `AutoTokenizer`) and marks them for export as remote code, so that a saved checkpoint also loads with
+`trust_remote_code=True` where signbind_hf is not installed.
+"""
+
+from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+from .configuration_signbind import SignBindConfig
+from .errors import SignBindInputError
+from .modeling_signbind import SignBindModel, SignBindOutput, SignBindPreTrainedModel
+from .tokenization_signbind import SignBindCTCTokenizer
+
+__version__ = "0.1.0"
+
+AutoConfig.register(SignBindConfig.model_type, SignBindConfig, exist_ok=True)
+AutoModel.register(SignBindConfig, SignBindModel, exist_ok=True)
+AutoTokenizer.register(SignBindConfig, tokenizer_class=SignBindCTCTokenizer, exist_ok=True)
+
+# Every checkpoint carries its code (config.json gets an `auto_map`, the .py files are copied beside the weights).
+SignBindConfig.register_for_auto_class()
+SignBindModel.register_for_auto_class("AutoModel")
+
+__all__ = [
+    "SignBindCTCTokenizer",
+    "SignBindConfig",
+    "SignBindInputError",
+    "SignBindModel",
+    "SignBindOutput",
+    "SignBindPreTrainedModel",
+    "__version__",
+]
