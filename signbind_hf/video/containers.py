@@ -1,0 +1,280 @@
+"""Streaming decode of video containers (mp4, webm, mov, avi, mkv, gif, ...) with PyAV.
+
+Frames are decoded one at a time and handed to a :class:`~.sampling.TimeGridSampler`, which converts only the frames
+it keeps (FFmpeg's swscale converts any pixel format to RGB and shrinks them in the same pass). Nothing is collected
+per decoded frame, so memory does not grow with the length of the video. With ``start`` the container seeks to the
+keyframe before it and decoding stops at ``end``.
+
+Garbage input must fail fast, never hang: opening and reading are bounded by a timeout, and a video stream that keeps
+yielding packets but no picture, or stops making progress, is rejected.
+"""
+
+import io
+import itertools
+import logging
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import SignBindInputError
+from .clip import DecodedClip
+from .pixels import shrunk_size
+from .sampling import SamplingOptions, TimeGridSampler
+
+if TYPE_CHECKING:
+    import av
+
+logger = logging.getLogger(__name__)
+
+# Seconds av.open may spend probing, and one read may block for (a stalled network mount, a pipe), before giving up.
+OPEN_TIMEOUT_S = 20.0
+READ_TIMEOUT_S = 20.0
+# A decoder holds back at most a few dozen packets (B-frame reordering, frame threads) before its first picture;
+# hundreds of packets without one means the stream is not decodable video.
+MAX_PACKETS_WITHOUT_FRAME = 500
+# Longest stretch of wall-clock time decoding may go without producing a frame before it is treated as hung.
+STALL_TIMEOUT_S = 60.0
+# A decoded video that ends this much (and 5 %) before the duration its container reports is reported as truncated.
+_TRUNCATION_WARNING_S = 0.2
+
+
+@dataclass(frozen=True)
+class _TimedFrame:
+    time: float  # seconds from the first video frame
+    duration: float | None  # seconds the frame is shown, when the container says
+    frame: "av.VideoFrame"
+    counted: bool  # True when the time was counted from the previous frame (no timestamp), not read from the frame
+
+
+def _import_av() -> Any:
+    try:
+        import av
+    except ImportError as error:  # av is an optional dependency (the `video` extra)
+        raise ImportError(
+            "decoding video files needs PyAV: pip install 'signbind-hf[video]' (or pip install av)"
+        ) from error
+    return av
+
+
+def decode_container(file: Path | bytes, *, options: SamplingOptions, name: str) -> DecodedClip:
+    """Decode a video file (a path, or the file's bytes) into a :class:`DecodedClip` on ``options``' time grid."""
+    av = _import_av()
+    if options.source_fps is not None:
+        raise SignBindInputError(
+            f"{name}: fps= applies to frame folders, image lists and arrays; a video container carries its own "
+            f"timestamps (got fps={options.source_fps})"
+        )
+    if isinstance(file, Path):
+        _check_file(file)
+    elif len(file) == 0:
+        raise SignBindInputError(f"{name}: the video bytes are empty (0 bytes)")
+    try:
+        return _decode(av, file, options=options, name=name)
+    except av.FFmpegError as error:
+        raise SignBindInputError(f"{name}: cannot decode the video: {error}") from error
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise SignBindInputError(f"{path}: no such file")
+    if not path.is_file():
+        raise SignBindInputError(f"{path}: not a regular file (expected a video file or a folder of frames)")
+    if path.stat().st_size == 0:
+        raise SignBindInputError(f"{path}: the file is empty (0 bytes)")
+
+
+def _open(av: Any, file: Path | bytes, *, name: str) -> "av.container.InputContainer":
+    source = str(file) if isinstance(file, Path) else io.BytesIO(file)
+    try:
+        return av.open(source, mode="r", timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S), metadata_errors="replace")
+    except av.FFmpegError as error:
+        raise SignBindInputError(f"{name}: cannot be opened as a video container ({error})") from error
+
+
+def _video_stream(av: Any, container: "av.container.InputContainer", *, name: str) -> "av.video.stream.VideoStream":
+    for stream in container.streams.video:
+        # Cover art in audio files (mp3, m4a) is a one-picture "video" stream: not a video.
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    kinds = sorted({stream.type for stream in container.streams}) or ["none"]
+    raise SignBindInputError(f"{name}: the file has no video stream (streams found: {', '.join(kinds)})")
+
+
+def _reported_duration(
+    container: "av.container.InputContainer", stream: "av.video.stream.VideoStream"
+) -> float | None:
+    """Seconds of video the container claims, or None when it does not say (live WebM, raw H.264, some GIFs)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:  # the longest stream, in microseconds
+        return container.duration / 1_000_000
+    if stream.frames and stream.average_rate:
+        return stream.frames / float(stream.average_rate)
+    return None
+
+
+def _origin(stream: "av.video.stream.VideoStream") -> float:
+    """Seconds of the stream's first timestamp: user times (``start``, ``end``) count from there."""
+    if stream.start_time is None or not stream.time_base:
+        return 0.0
+    return float(stream.start_time * stream.time_base)
+
+
+def _decode(av: Any, file: Path | bytes, *, options: SamplingOptions, name: str) -> DecodedClip:
+    container = _open(av, file, name=name)
+    try:
+        stream = _video_stream(av, container, name=name)
+        reported = _reported_duration(container, stream)
+        if reported is not None and options.start >= reported:
+            raise SignBindInputError(
+                f"{name}: start={options.start} s is past the end of the video ({reported:.3f} s)"
+            )
+        source_fps = float(stream.average_rate or stream.guessed_rate or 0) or None
+        frames: Iterator[_TimedFrame] | None = None
+        first: _TimedFrame | None = None
+        if options.start > 0:
+            if _seek(av, container, stream, options.start, name=name):
+                frames = _frames_from(container, stream, name=name)
+                first = next(frames, None)
+                if not _seek_landed_in_time(first, options):
+                    logger.debug("%s: seeking to %.3f s landed late; decoding from the beginning", name, options.start)
+                    frames = None
+            if frames is None:
+                # A failed or imprecise seek (or a stream without timestamps, where a seek cannot tell where it
+                # landed) leaves the demuxer somewhere unknown: reopen and decode from the first frame.
+                container.close()
+                container = _open(av, file, name=name)
+                stream = _video_stream(av, container, name=name)
+        if frames is None:
+            frames = _frames_from(container, stream, name=name)
+            first = next(frames, None)
+        if first is None:
+            raise SignBindInputError(f"{name}: the video stream has no decodable frames")
+        return _sample(first, frames, options=options, reported=reported, source_fps=source_fps, name=name)
+    finally:
+        container.close()
+
+
+def _seek(
+    av: Any,
+    container: "av.container.InputContainer",
+    stream: "av.video.stream.VideoStream",
+    start: float,
+    *,
+    name: str,
+) -> bool:
+    """Seek to the keyframe at or before ``start`` (from which decoding is exact); False if the container cannot."""
+    target = math.floor((_origin(stream) + start) / stream.time_base)
+    try:
+        container.seek(target, stream=stream, backward=True)
+    except av.FFmpegError as error:
+        logger.debug("%s: cannot seek (%s); decoding from the beginning", name, error)
+        return False
+    return True
+
+
+def _seek_landed_in_time(first: _TimedFrame | None, options: SamplingOptions) -> bool:
+    return first is not None and not first.counted and first.time <= options.start + 0.5 / options.target_fps
+
+
+def _sample(
+    first: _TimedFrame,
+    frames: Iterator[_TimedFrame],
+    *,
+    options: SamplingOptions,
+    reported: float | None,
+    source_fps: float | None,
+    name: str,
+) -> DecodedClip:
+    sampler: TimeGridSampler[_TimedFrame] = TimeGridSampler(
+        options=options, expected_end=reported, load=_RGBConverter(options.max_shortest_edge), source_name=name
+    )
+    last = first
+    for timed in itertools.chain([first], frames):
+        last = timed
+        if not sampler.push(timed.time, timed):
+            break  # past `end`: stop decoding
+    last_duration = last.duration or (1 / source_fps if source_fps else 1 / options.target_fps)
+    sampled = sampler.finish(last_frame_duration=last_duration)
+    video_end = last.time + last_duration
+    if sampled.num_grid_frames == 0:
+        raise SignBindInputError(f"{name}: start={options.start} s is past the end of the video ({video_end:.3f} s)")
+    ended_early = options.end is None or video_end < options.end
+    if reported is not None and ended_early and video_end < reported - max(_TRUNCATION_WARNING_S, 0.05 * reported):
+        logger.warning(
+            "%s: the video stream ends at %.3f s but the container reports %.3f s; the file may be truncated",
+            name,
+            video_end,
+            reported,
+        )
+    return DecodedClip.from_sampled(sampled, options=options, source_fps=source_fps, source_name=name)
+
+
+def _frames_from(
+    container: "av.container.InputContainer", stream: "av.video.stream.VideoStream", *, name: str
+) -> Iterator[_TimedFrame]:
+    """Decoded frames of ``stream`` in presentation order, with their times, from the container's current position."""
+    stream.thread_type = "AUTO"  # frame + slice threads: decoding every frame is the cost that remains
+    origin = _origin(stream)
+    packets_without_frame = 0
+    last_progress = time.monotonic()
+    previous: _TimedFrame | None = None
+    for packet in container.demux(stream):
+        decoded = packet.decode()
+        if not decoded:
+            packets_without_frame += 1
+            if packets_without_frame > MAX_PACKETS_WITHOUT_FRAME:
+                raise SignBindInputError(
+                    f"{name}: {packets_without_frame} packets of the video stream decoded to no picture; the stream "
+                    "is corrupt or not video"
+                )
+            if time.monotonic() - last_progress > STALL_TIMEOUT_S:
+                raise SignBindInputError(f"{name}: decoding made no progress for {STALL_TIMEOUT_S:.0f} s; giving up")
+            continue
+        packets_without_frame = 0
+        last_progress = time.monotonic()
+        for frame in decoded:
+            time_base = frame.time_base or stream.time_base
+            duration = float(frame.duration * time_base) if frame.duration and time_base else None
+            if frame.pts is not None and time_base:
+                previous = _TimedFrame(float(frame.pts * time_base) - origin, duration, frame, counted=False)
+            elif previous is None:  # raw elementary streams carry no timestamps: count from the first frame
+                previous = _TimedFrame(0.0, duration, frame, counted=True)
+            else:
+                step = previous.duration or (1 / float(stream.average_rate) if stream.average_rate else None)
+                if step is None:
+                    raise SignBindInputError(f"{name}: frames carry neither timestamps nor a frame rate")
+                previous = _TimedFrame(previous.time + step, duration, frame, counted=True)
+            yield previous
+
+
+class _RGBConverter:
+    """Converts kept ``av.VideoFrame``s to (H, W, 3) uint8 RGB, shrunk, with the display rotation applied."""
+
+    def __init__(self, max_shortest_edge: int | None) -> None:
+        self._max_shortest_edge = max_shortest_edge
+        self._size: tuple[int, int] | None = None
+        self._reformatter: Any = None
+
+    def __call__(self, timed: _TimedFrame) -> np.ndarray:
+        frame = timed.frame
+        if self._size is None:
+            from av.video.reformatter import VideoReformatter
+
+            # One reformatter reuses one swscale context for the whole clip. Later frames take the first frame's
+            # size, so a stream that changes resolution midway still stacks into one array.
+            self._reformatter = VideoReformatter()
+            self._size = shrunk_size(frame.width, frame.height, self._max_shortest_edge)
+        width, height = self._size
+        rgb = self._reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA")
+        image = rgb.to_ndarray()
+        # Phone videos store landscape pictures plus a display matrix; `rotation` is its counter-clockwise angle.
+        quarter_turns = round(frame.rotation / 90) % 4
+        if quarter_turns:
+            image = np.ascontiguousarray(np.rot90(image, k=quarter_turns))
+        return image

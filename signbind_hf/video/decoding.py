@@ -1,0 +1,88 @@
+"""One entry point for every kind of video a user has: :func:`decode_video`."""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import numpy as np
+from PIL import Image
+
+from ..errors import SignBindInputError
+from .clip import DecodedClip
+from .containers import decode_container
+from .image_sequences import decode_frame_array, decode_frame_folder, decode_image_list
+from .sampling import DEFAULT_MAX_FRAMES, DEFAULT_MAX_SHORTEST_EDGE, DEFAULT_TARGET_FPS, SamplingOptions
+
+if TYPE_CHECKING:
+    import torch
+
+VideoSource: TypeAlias = (
+    "str | os.PathLike[str] | bytes | bytearray | memoryview | np.ndarray | torch.Tensor | "
+    "Sequence[Image.Image | np.ndarray]"
+)
+
+
+def decode_video(
+    source: VideoSource,
+    *,
+    target_fps: float = DEFAULT_TARGET_FPS,
+    start: float | None = None,
+    end: float | None = None,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    fps: float | None = None,
+    max_shortest_edge: int | None = DEFAULT_MAX_SHORTEST_EDGE,
+    name: str | None = None,
+) -> DecodedClip:
+    """Read a clip and resample it to ``target_fps``, keeping at most ``max_frames`` frames (evenly spaced).
+
+    Args:
+        source: A video file path (any container FFmpeg reads: mp4, webm, mov, avi, mkv, gif, ...), the bytes of
+            such a file, a folder of frame images (read in natural file-name order: ``9.jpg`` before ``10.jpg``), a
+            list of PIL images or (H, W[, C]) arrays, or a (T, H, W[, C]) numpy array or torch tensor (uint8,
+            uint16, or floats in [0, 1]; 1, 3 or 4 channels).
+        target_fps: Rate of the returned frames (frames are picked by timestamp, so variable frame rates work).
+        start: First second to read, from the first video frame; containers seek there instead of decoding from 0.
+        end: Second to stop at (exclusive); ``None`` reads to the end.
+        max_frames: Most frames to return: longer windows are subsampled uniformly and ``was_subsampled`` is set.
+        fps: Frame rate of frame folders, image lists and arrays (they have no timestamps); default ``target_fps``.
+            Not allowed for video files, which carry their own timestamps.
+        max_shortest_edge: Frames are shrunk while decoding so that their shortest edge is at most this many pixels
+            (``None`` keeps the decoded size); this bounds memory for 4K video.
+        name: How to name the source in errors and logs (default: the path, or a description of the argument).
+
+    Returns:
+        A :class:`DecodedClip` with unpadded frames; pad batches with :func:`~signbind_hf.video.sampling.pad_frames`.
+
+    Raises:
+        SignBindInputError: The source is missing, empty, corrupt, has no video or no decodable frame, or the
+            arguments are invalid (``end <= start``, ``start`` past the end, ...). The message names the source.
+    """
+    options = SamplingOptions(
+        target_fps=target_fps,
+        start=0.0 if start is None else start,
+        end=end,
+        max_frames=max_frames,
+        max_shortest_edge=max_shortest_edge,
+        source_fps=fps,
+    )
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if path.is_dir():
+            return decode_frame_folder(path, options=options)
+        return decode_container(path, options=options, name=name or str(path))
+    if isinstance(source, bytes | bytearray | memoryview):
+        return decode_container(bytes(source), options=options, name=name or "<video bytes>")
+    if isinstance(source, np.ndarray) or _is_torch_tensor(source):
+        return decode_frame_array(source, options=options, name=name or "<frame array>")
+    if isinstance(source, Sequence):
+        return decode_image_list(source, options=options, name=name or "<frame list>")
+    raise SignBindInputError(
+        f"{name or 'source'}: expected a video path, the bytes of a video file, a folder of frames, a list of PIL "
+        f"images or a (T, H, W, 3) array; got {type(source).__name__}"
+    )
+
+
+def _is_torch_tensor(value: Any) -> bool:
+    # Checked by module name so that decoding a file never imports torch.
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")

@@ -1,0 +1,124 @@
+"""Clips given as separate images: a folder of frame files, a list of images, or a (T, H, W, C) array or tensor.
+
+These carry no timestamps: frame ``i`` is shown at ``i / fps`` seconds, where ``fps`` is the rate the frames were
+extracted at (``SamplingOptions.source_fps``; by default the target rate, i.e. already resampled). Only the frames
+that are kept are opened or converted, so a folder of 10,000 JPEGs costs the time and memory of the frames kept.
+"""
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import SignBindInputError
+from .clip import DecodedClip
+from .pixels import FrameSizer
+from .sampling import SamplingOptions, TimeGridSampler
+
+# JPEG and PNG are what data sets ship (ChicagoFSWild: one JPEG per frame); the others cost nothing to accept.
+FRAME_FILE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+
+
+def natural_sort_key(name: str) -> list[Any]:
+    """Sort key that orders digit runs by value: ``9.jpg`` < ``10.jpg``, ``img2`` < ``img10``."""
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
+
+
+def list_frame_files(folder: Path) -> list[Path]:
+    """The frame images in ``folder`` (not its sub-folders) in natural file-name order; hidden files are ignored."""
+    files = [
+        path
+        for path in folder.iterdir()
+        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in FRAME_FILE_SUFFIXES
+    ]
+    if not files:
+        others = sorted(path.name for path in folder.iterdir())
+        found = f"it holds {len(others)} other entries, e.g. {others[:5]}" if others else "it is empty"
+        raise SignBindInputError(
+            f"{folder}: a frame folder must hold image files ({', '.join(sorted(FRAME_FILE_SUFFIXES))}); {found}"
+        )
+    return sorted(files, key=lambda path: natural_sort_key(path.name))
+
+
+def decode_frame_folder(folder: Path, *, options: SamplingOptions) -> DecodedClip:
+    """Read a folder of frame images as a clip (see :func:`list_frame_files` for which files and in what order)."""
+    files = list_frame_files(folder)
+    sizer = FrameSizer(max_shortest_edge=options.max_shortest_edge, clip_name=str(folder))
+
+    def load(index: int) -> np.ndarray:
+        path = files[index]
+        try:
+            with Image.open(path) as image:
+                return sizer(ImageOps.exif_transpose(image), what=str(path))
+        except (UnidentifiedImageError, OSError, SyntaxError) as error:  # PIL raises SyntaxError on some bad PNGs
+            raise SignBindInputError(f"{path}: cannot be read as an image ({error})") from error
+
+    return _sample_frames(len(files), load, options=options, source_name=str(folder))
+
+
+def decode_image_list(
+    images: Sequence[Image.Image | np.ndarray], *, options: SamplingOptions, name: str
+) -> DecodedClip:
+    """Read a list of PIL images or (H, W[, C]) arrays as a clip."""
+    if len(images) == 0:
+        raise SignBindInputError(f"{name}: the list of frames is empty; expected at least one image")
+    sizer = FrameSizer(max_shortest_edge=options.max_shortest_edge, clip_name=name)
+    return _sample_frames(
+        len(images), lambda index: sizer(images[index], what=f"{name}[{index}]"), options=options, source_name=name
+    )
+
+
+def decode_frame_array(array: Any, *, options: SamplingOptions, name: str) -> DecodedClip:
+    """Read a (T, H, W), (T, H, W, C) numpy array or torch tensor (C in 1-4, channels last) as a clip.
+
+    Frames are converted one by one as they are kept, so a float or 16-bit array is never copied whole.
+    """
+    shape = tuple(array.shape)
+    channels_last = len(shape) == 4 and shape[3] in (1, 2, 3, 4)
+    if not (len(shape) == 3 or channels_last):
+        hint = ""
+        if len(shape) == 4 and shape[1] in (1, 3, 4):
+            hint = " (this looks channels-first: permute it to (T, H, W, C))"
+        raise SignBindInputError(f"{name}: expected frames shaped (T, H, W, 3) or (T, H, W), got {shape}{hint}")
+    if shape[0] == 0:
+        raise SignBindInputError(f"{name}: the array holds no frames (shape {shape})")
+    sizer = FrameSizer(max_shortest_edge=options.max_shortest_edge, clip_name=name)
+    return _sample_frames(
+        shape[0],
+        lambda index: sizer(_frame_as_numpy(array[index]), what=f"{name}[{index}]"),
+        options=options,
+        source_name=name,
+    )
+
+
+def _frame_as_numpy(frame: Any) -> np.ndarray:
+    if isinstance(frame, np.ndarray):
+        return frame
+    # A torch tensor (imported by the caller, not here): numpy has no bfloat16, so widen half floats first.
+    frame = frame.detach().cpu()
+    if frame.is_floating_point() and frame.element_size() < 4:
+        frame = frame.float()
+    return frame.numpy()
+
+
+def _sample_frames(
+    num_frames: int, load: Callable[[int], np.ndarray], *, options: SamplingOptions, source_name: str
+) -> DecodedClip:
+    source_fps = options.source_fps if options.source_fps is not None else options.target_fps
+    duration = num_frames / source_fps
+    if options.start >= duration:
+        raise SignBindInputError(
+            f"{source_name}: start={options.start} s is past the end of the clip ({num_frames} frames at "
+            f"{source_fps:g} fps last {duration:.3f} s)"
+        )
+    sampler: TimeGridSampler[int] = TimeGridSampler(
+        options=options, expected_end=duration, load=load, source_name=source_name
+    )
+    for index in range(num_frames):
+        if not sampler.push(index / source_fps, index):
+            break
+    sampled = sampler.finish(last_frame_duration=1 / source_fps)
+    return DecodedClip.from_sampled(sampled, options=options, source_fps=float(source_fps), source_name=source_name)

@@ -1,0 +1,267 @@
+"""Which frames of a video to keep: a fixed-rate time grid, uniform subsampling and padding.
+
+A clip is resampled to ``target_fps`` by timestamps: grid time ``k`` is ``start + k / target_fps`` and takes the source
+frame whose timestamp is nearest (the rule of FFmpeg's ``fps`` filter), so variable frame rates, dropped frames and
+frame rates above or below the target all come out as one regular sequence. Frames arrive one at a time from a decoder
+and only the frames that are kept are converted to pixels: memory holds the kept frames and nothing that grows with
+the length of the video.
+
+Longer clips than ``max_frames`` grid steps are subsampled uniformly (first and last grid frames kept). Shorter clips
+are not padded here: :func:`pad_frames` pads one clip, and the processor pads a batch to its longest clip (at least
+``DEFAULT_MIN_FRAMES``) so clips of different lengths batch together with an attention mask.
+"""
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from ..errors import SignBindInputError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TARGET_FPS = 25.0  # the paper's clips are read at 25 frames per second
+DEFAULT_MIN_FRAMES = 16  # paper: clips of 16–512 frames; shorter ones are padded (and masked) up to 16
+DEFAULT_MAX_FRAMES = 512  # longer ones are subsampled uniformly down to 512
+# Frames are shrunk at decode time so that their shortest edge is at most this many pixels: a 4K clip then costs
+# ~480×854×3 bytes per kept frame instead of ~25 MB, and a face at conversational distance is still ~100 px tall for
+# the face cropper. The frame backbone resizes further (224 px in the paper preset).
+DEFAULT_MAX_SHORTEST_EDGE = 480
+
+# Grid times within this many grid steps of a boundary count as on the far side of it, so that a source frame at
+# exactly t = k / fps (up to float rounding of pts × time_base) is not counted twice or missed.
+_GRID_EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """How to sample one clip; validated here, once, for every kind of source.
+
+    Args:
+        target_fps: Rate of the output time grid, in frames per second.
+        start: First second of the window to read, measured from the first video frame.
+        end: Second at which the window ends (exclusive); ``None`` reads to the end of the video.
+        max_frames: Most frames to return; longer windows are subsampled uniformly.
+        max_shortest_edge: Frames are shrunk (aspect ratio kept) so that their shortest edge is at most this; ``None``
+            keeps the decoded size.
+        source_fps: Frame rate of sources without timestamps (frame folders, image lists, arrays); ``None`` means
+            they were sampled at ``target_fps`` already.
+    """
+
+    target_fps: float = DEFAULT_TARGET_FPS
+    start: float = 0.0
+    end: float | None = None
+    max_frames: int = DEFAULT_MAX_FRAMES
+    max_shortest_edge: int | None = DEFAULT_MAX_SHORTEST_EDGE
+    source_fps: float | None = None
+
+    def __post_init__(self) -> None:
+        _require_positive_number("target_fps", self.target_fps)
+        if self.source_fps is not None:
+            _require_positive_number("fps", self.source_fps)
+        if not _is_number(self.start) or not math.isfinite(self.start) or self.start < 0:
+            raise SignBindInputError(f"start must be a number of seconds >= 0; got {self.start!r}")
+        if self.end is not None:
+            if not _is_number(self.end) or math.isnan(self.end):
+                raise SignBindInputError(f"end must be a number of seconds or None; got {self.end!r}")
+            if self.end <= self.start:
+                raise SignBindInputError(
+                    f"end must be after start; got start={self.start!r} s and end={self.end!r} s (an empty window)"
+                )
+        if not _is_int(self.max_frames) or self.max_frames < 1:
+            raise SignBindInputError(f"max_frames must be an integer >= 1; got {self.max_frames!r}")
+        if self.max_shortest_edge is not None and (not _is_int(self.max_shortest_edge) or self.max_shortest_edge < 1):
+            raise SignBindInputError(
+                f"max_shortest_edge must be an integer >= 1 or None; got {self.max_shortest_edge!r}"
+            )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _require_positive_number(name: str, value: object) -> None:
+    if not _is_number(value) or not math.isfinite(value) or value <= 0:
+        raise SignBindInputError(f"{name} must be a positive number of frames per second; got {value!r}")
+
+
+def grid_length(span: float, fps: float) -> int:
+    """Number of grid times ``k / fps`` (k = 0, 1, ...) strictly before ``span`` seconds."""
+    if span <= 0:
+        return 0
+    return max(0, math.ceil(span * fps - _GRID_EPSILON))
+
+
+def uniform_indices(num_items: int, num_keep: int) -> np.ndarray:
+    """Indices of ``num_keep`` items spread evenly over ``num_items``, first and last included (all if fewer)."""
+    if num_items <= num_keep:
+        return np.arange(num_items)
+    # The spacing (num_items - 1) / (num_keep - 1) is > 1, so rounding never produces a duplicate index.
+    return np.round(np.linspace(0, num_items - 1, num_keep)).astype(np.int64)
+
+
+def pad_frames(frames: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pad ``frames`` (T, ...) with zeros along axis 0 up to ``length``; return them and a (length,) int64 mask.
+
+    The mask is 1 for real frames and 0 for padding (the ``attention_mask`` convention). Clips longer than ``length``
+    are an error: they must be subsampled (``max_frames``) when decoded, not cut here.
+    """
+    num_frames = frames.shape[0]
+    if num_frames > length:
+        raise SignBindInputError(f"cannot pad {num_frames} frames to length {length}: the clip is already longer")
+    padded = np.zeros((length, *frames.shape[1:]), dtype=frames.dtype)
+    padded[:num_frames] = frames
+    mask = np.zeros(length, dtype=np.int64)
+    mask[:num_frames] = 1
+    return padded, mask
+
+
+@dataclass(frozen=True)
+class SampledFrames:
+    """What :class:`TimeGridSampler` kept: the frames and where they came from."""
+
+    frames: list[np.ndarray]  # one (H, W, 3) uint8 image per kept grid time; repeated frames share one array
+    grid_times: np.ndarray  # (T,) float64 seconds of the grid times kept
+    source_times: np.ndarray  # (T,) float64 seconds of the source frame shown at each kept grid time
+    num_grid_frames: int  # frames the window has at target_fps, before subsampling
+    num_source_frames: int  # source frames whose timestamps fall in the window
+    was_subsampled: bool  # True when fewer frames were kept than the window has at target_fps
+
+
+ItemT = TypeVar("ItemT")
+
+
+class TimeGridSampler(Generic[ItemT]):
+    """Picks, from frames pushed one by one in presentation order, those nearest to the grid times to keep.
+
+    Items are whatever the source yields (a decoded ``av.VideoFrame``, a file path, an array index); ``load`` turns an
+    item into an (H, W, 3) uint8 image and is called only for items that are kept, once each.
+
+    Which grid times to keep depends on how many there are, and a decoder tells us that only at the end. So:
+
+    - when the window's end is known up front (the container reports a duration, or the number of images is known),
+      the kept grid indices are planned once with :func:`uniform_indices` and at most ``max_frames`` images are held;
+    - when it is not (live-written WebM, raw H.264, some GIFs), every ``stride``-th grid frame is kept and, each time
+      the buffer reaches ``2 * max_frames``, every other kept frame is dropped and ``stride`` doubles. Memory stays
+      below ``2 * max_frames`` images for any length, the kept frames stay evenly spaced, and the final
+      ``max_frames`` are taken evenly from them. (Reservoir sampling would also bound memory, but its random picks
+      leave uneven gaps in time, which a CTC model reading a signed sentence cannot afford.)
+
+    A container that under-reports its duration is caught when frames run past the planned end: sampling switches to
+    the bounded scheme above rather than dropping the rest of the video.
+    """
+
+    def __init__(
+        self,
+        *,
+        options: SamplingOptions,
+        expected_end: float | None,
+        load: Callable[[ItemT], np.ndarray],
+        source_name: str,
+    ) -> None:
+        self._fps = options.target_fps
+        self._start = options.start
+        self._end = math.inf if options.end is None else options.end
+        self._max_frames = options.max_frames
+        self._load = load
+        self._source_name = source_name
+        self._expected_end = expected_end
+
+        self._plan: np.ndarray | None = None
+        self._planned_count = 0
+        self._plan_position = 0
+        if expected_end is not None:
+            self._planned_count = grid_length(min(self._end, expected_end) - self._start, self._fps)
+            self._plan = uniform_indices(self._planned_count, self._max_frames)
+        self._stride = 1  # bounded-buffer mode: keep grid index k when k >= _next_wanted
+        self._next_wanted = 0
+
+        self._kept_images: list[np.ndarray] = []
+        self._kept_grid_indices: list[int] = []
+        self._kept_source_times: list[float] = []
+        self._held: tuple[float, ItemT] | None = None  # the last pushed frame, waiting for its successor
+        self._next_grid_index = 0  # grid times before this one already have their frame
+        self._num_source_frames = 0
+
+    def push(self, time: float, item: ItemT) -> bool:
+        """Offer the next frame (``time`` in seconds); return False once later frames cannot matter."""
+        if self._held is not None:
+            held_time, held_item = self._held
+            if time <= held_time:
+                # Broken or repeated timestamps: keep the first frame of a run, as players do.
+                logger.debug("%s: frame at %.4f s does not follow %.4f s; skipped", self._source_name, time, held_time)
+                return True
+            # The held frame is the nearest one for every grid time up to the midpoint between it and this frame.
+            self._assign(held_time, held_item, until=(held_time + time) / 2)
+        if self._start - _GRID_EPSILON / self._fps <= time < self._end:
+            self._num_source_frames += 1
+        self._held = (time, item)
+        return time < self._end
+
+    def finish(self, last_frame_duration: float) -> SampledFrames:
+        """Close the stream: the last frame is shown for ``last_frame_duration`` seconds. Return what was kept."""
+        if self._held is not None:
+            held_time, held_item = self._held
+            self._assign(held_time, held_item, until=held_time + last_frame_duration)
+            self._held = None
+        positions = uniform_indices(len(self._kept_images), self._max_frames)
+        grid_indices = np.asarray(self._kept_grid_indices, dtype=np.float64)[positions]
+        return SampledFrames(
+            frames=[self._kept_images[i] for i in positions],
+            grid_times=self._start + grid_indices / self._fps,
+            source_times=np.asarray(self._kept_source_times, dtype=np.float64)[positions],
+            num_grid_frames=self._next_grid_index,
+            num_source_frames=self._num_source_frames,
+            was_subsampled=self._next_grid_index > len(positions),
+        )
+
+    def _assign(self, time: float, item: ItemT, until: float) -> None:
+        stop = grid_length(min(until, self._end) - self._start, self._fps)
+        image: np.ndarray | None = None
+        for grid_index in range(self._next_grid_index, stop):
+            if self._wants(grid_index):
+                if image is None:
+                    image = self._load(item)
+                self._keep(grid_index, time, image)
+        self._next_grid_index = max(self._next_grid_index, stop)
+
+    def _wants(self, grid_index: int) -> bool:
+        if self._plan is not None:
+            if grid_index < self._planned_count:
+                while self._plan_position < len(self._plan) and self._plan[self._plan_position] < grid_index:
+                    self._plan_position += 1
+                return self._plan_position < len(self._plan) and self._plan[self._plan_position] == grid_index
+            self._switch_to_bounded_buffer(grid_index)
+        return grid_index >= self._next_wanted
+
+    def _switch_to_bounded_buffer(self, grid_index: int) -> None:
+        logger.warning(
+            "%s: the container reported %.3f s of video but frames continue past it; sampling the rest with a bounded "
+            "buffer (frames stay evenly spaced to within a factor of two)",
+            self._source_name,
+            self._expected_end,
+        )
+        self._plan = None
+        self._stride = max(1, math.ceil(self._planned_count / self._max_frames))
+        self._next_wanted = grid_index
+
+    def _keep(self, grid_index: int, source_time: float, image: np.ndarray) -> None:
+        self._kept_images.append(image)
+        self._kept_grid_indices.append(grid_index)
+        self._kept_source_times.append(source_time)
+        if self._plan is not None:
+            return
+        self._next_wanted = grid_index + self._stride
+        if len(self._kept_images) >= 2 * self._max_frames:
+            self._kept_images = self._kept_images[::2]
+            self._kept_grid_indices = self._kept_grid_indices[::2]
+            self._kept_source_times = self._kept_source_times[::2]
+            self._stride *= 2
+            self._next_wanted = self._kept_grid_indices[-1] + self._stride

@@ -1,0 +1,88 @@
+"""Frames to backbone input: resize the shortest edge, centre-crop, rescale to [0, 1], normalise; float32 (T, 3, H, W).
+
+The work is done by transformers' own DINOv2 image processor (``BitImageProcessor``, PIL backend: it needs no
+torchvision), so frames reach the backbone exactly as DINOv2 was trained to see them, with bicubic resizing.
+
+One deliberate difference from DINOv2's preset: it resizes the shortest edge to 256 and crops 224 (12.5 % of each
+side lost); here the shortest edge is resized to ``size`` itself by default, so only the long side is cropped. A
+signer's hands often reach the edges of the frame, and fingerspelling happens there.
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..errors import SignBindInputError
+
+# ImageNet statistics, which DINOv2 was trained with (transformers' IMAGENET_DEFAULT_MEAN / IMAGENET_DEFAULT_STD;
+# written out so that importing this module does not import transformers and torch).
+DINOV2_IMAGE_MEAN = (0.485, 0.456, 0.406)
+DINOV2_IMAGE_STD = (0.229, 0.224, 0.225)
+DEFAULT_FRAME_SIZE = 224  # the paper preset's backbone input; the tiny preset uses 32-64
+
+
+@dataclass(frozen=True)
+class FrameTransform:
+    """Callable turning (T, H, W, 3) uint8 RGB frames into (T, 3, size, size) float32 normalised pixel values.
+
+    Args:
+        size: Side of the square crop fed to the backbone.
+        shortest_edge: The shortest edge is resized to this before the centre crop; default ``size``.
+        image_mean: Per-channel mean subtracted after rescaling to [0, 1].
+        image_std: Per-channel standard deviation divided by after that.
+    """
+
+    size: int = DEFAULT_FRAME_SIZE
+    shortest_edge: int | None = None
+    image_mean: tuple[float, float, float] = field(default=DINOV2_IMAGE_MEAN)
+    image_std: tuple[float, float, float] = field(default=DINOV2_IMAGE_STD)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.size, int) or self.size < 1:
+            raise SignBindInputError(f"size must be a positive integer number of pixels; got {self.size!r}")
+        if self.shortest_edge is not None and (
+            not isinstance(self.shortest_edge, int) or self.shortest_edge < self.size
+        ):
+            raise SignBindInputError(
+                f"shortest_edge must be an integer >= size ({self.size}) so the crop fits; got {self.shortest_edge!r}"
+            )
+        for name, values in (("image_mean", self.image_mean), ("image_std", self.image_std)):
+            if len(values) != 3:
+                raise SignBindInputError(f"{name} must hold 3 values (R, G, B); got {values!r}")
+        if min(self.image_std) <= 0:
+            raise SignBindInputError(f"image_std must be positive; got {self.image_std!r}")
+
+    @cached_property
+    def image_processor(self) -> Any:
+        """The transformers image processor doing the work (built once, on first use)."""
+        from transformers.models.bit.image_processing_pil_bit import BitImageProcessorPil
+
+        return BitImageProcessorPil(
+            do_resize=True,
+            size={"shortest_edge": self.shortest_edge or self.size},
+            do_center_crop=True,
+            crop_size={"height": self.size, "width": self.size},
+            do_rescale=True,
+            do_normalize=True,
+            image_mean=list(self.image_mean),
+            image_std=list(self.image_std),
+            do_convert_rgb=False,  # frames are RGB already (see pixels.to_rgb_uint8)
+        )
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        if not isinstance(frames, np.ndarray) or frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            described = (
+                f"{frames.dtype} array of shape {frames.shape}"
+                if isinstance(frames, np.ndarray)
+                else type(frames).__name__
+            )
+            raise SignBindInputError(f"frames: expected a (T, H, W, 3) uint8 RGB array; got a {described}")
+        if frames.shape[0] == 0:
+            return np.zeros((0, 3, self.size, self.size), dtype=np.float32)
+        # Channels-last is stated, not guessed: a 3-pixel-high frame would otherwise look channels-first.
+        pixel_values = self.image_processor(
+            images=list(frames), return_tensors="np", input_data_format="channels_last"
+        )["pixel_values"]
+        return np.ascontiguousarray(pixel_values, dtype=np.float32)  # (T, 3, size, size)
