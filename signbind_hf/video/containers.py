@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import SignBindInputError
 from .clip import DecodedClip
 from .pixels import shrunk_size
-from .sampling import SamplingOptions, TimeGridSampler
+from .sampling import SamplingOptions, TimeGridSampler, grid_step
 
 if TYPE_CHECKING:
     import av
@@ -179,7 +179,9 @@ def _seek(
 
 
 def _seek_landed_in_time(first: _TimedFrame | None, options: SamplingOptions) -> bool:
-    return first is not None and not first.counted and first.time <= options.start + 0.5 / options.target_fps
+    # Landed in time when the first frame rounds to the first grid step or before: any frame skipped by the seek would
+    # have rounded to that step or earlier, and a later frame on the same step replaces it anyway.
+    return first is not None and not first.counted and grid_step(first.time - options.start, options.target_fps) <= 0
 
 
 def _sample(

@@ -1,8 +1,10 @@
 """Which frames of a video to keep: a fixed-rate time grid, uniform subsampling and padding.
 
-A clip is resampled to ``target_fps`` by timestamps: grid time ``k`` is ``start + k / target_fps`` and takes the source
-frame whose timestamp is nearest (the rule of FFmpeg's ``fps`` filter), so variable frame rates, dropped frames and
-frame rates above or below the target all come out as one regular sequence. Frames arrive one at a time from a decoder
+A clip is resampled to ``target_fps`` by timestamps, with the rule of FFmpeg's ``fps`` filter (``round=near``): each
+source timestamp is rounded to the nearest grid step ``k`` (grid time ``start + k / target_fps``), and grid step ``k``
+shows the last source frame rounded to a step ``<= k``. Faster sources lose frames, slower ones repeat them, and
+variable frame rates come out as one regular sequence; data sets prepared with ``ffmpeg -vf fps=25`` get the same
+frames. Frames arrive one at a time from a decoder
 and only the frames that are kept are converted to pixels: memory holds the kept frames and nothing that grows with
 the length of the video.
 
@@ -31,8 +33,8 @@ DEFAULT_MAX_FRAMES = 512  # longer ones are subsampled uniformly down to 512
 # the face cropper. The frame backbone resizes further (224 px in the paper preset).
 DEFAULT_MAX_SHORTEST_EDGE = 480
 
-# Grid times within this many grid steps of a boundary count as on the far side of it, so that a source frame at
-# exactly t = k / fps (up to float rounding of pts × time_base) is not counted twice or missed.
+# Float slack, in grid steps: pts × time_base lands a hair off exact multiples and halves (0.3 s × 25 = 7.4999...),
+# where FFmpeg's integer arithmetic is exact.
 _GRID_EPSILON = 1e-6
 
 
@@ -99,6 +101,11 @@ def grid_length(span: float, fps: float) -> int:
     return max(0, math.ceil(span * fps - _GRID_EPSILON))
 
 
+def grid_step(span: float, fps: float) -> int:
+    """The grid step nearest to ``span`` seconds; halves round up (FFmpeg's AV_ROUND_NEAR_INF for times >= 0)."""
+    return math.floor(span * fps + 0.5 + _GRID_EPSILON)
+
+
 def uniform_indices(num_items: int, num_keep: int) -> np.ndarray:
     """Indices of ``num_keep`` items spread evenly over ``num_items``, first and last included (all if fewer)."""
     if num_items <= num_keep:
@@ -139,7 +146,7 @@ ItemT = TypeVar("ItemT")
 
 
 class TimeGridSampler(Generic[ItemT]):
-    """Picks, from frames pushed one by one in presentation order, those nearest to the grid times to keep.
+    """Picks, from frames pushed one by one in presentation order, the frames shown at the grid times to keep.
 
     Items are whatever the source yields (a decoded ``av.VideoFrame``, a file path, an array index); ``load`` turns an
     item into an (H, W, 3) uint8 image and is called only for items that are kept, once each.
@@ -169,6 +176,8 @@ class TimeGridSampler(Generic[ItemT]):
         self._fps = options.target_fps
         self._start = options.start
         self._end = math.inf if options.end is None else options.end
+        # grid steps in the window: those whose time is before `end`
+        self._window_steps = math.inf if options.end is None else grid_length(self._end - self._start, self._fps)
         self._max_frames = options.max_frames
         self._load = load
         self._source_name = source_name
@@ -198,12 +207,13 @@ class TimeGridSampler(Generic[ItemT]):
                 # Broken or repeated timestamps: keep the first frame of a run, as players do.
                 logger.debug("%s: frame at %.4f s does not follow %.4f s; skipped", self._source_name, time, held_time)
                 return True
-            # The held frame is the nearest one for every grid time up to the midpoint between it and this frame.
-            self._assign(held_time, held_item, until=(held_time + time) / 2)
+            # The held frame is shown from its own grid step up to this frame's.
+            self._assign(held_time, held_item, until=time)
         if self._start - _GRID_EPSILON / self._fps <= time < self._end:
             self._num_source_frames += 1
         self._held = (time, item)
-        return time < self._end
+        # Later frames round to this frame's step or later ones: none of them can matter once it is past the window.
+        return grid_step(time - self._start, self._fps) < self._window_steps
 
     def finish(self, last_frame_duration: float) -> SampledFrames:
         """Close the stream: the last frame is shown for ``last_frame_duration`` seconds. Return what was kept."""
@@ -223,14 +233,15 @@ class TimeGridSampler(Generic[ItemT]):
         )
 
     def _assign(self, time: float, item: ItemT, until: float) -> None:
-        stop = grid_length(min(until, self._end) - self._start, self._fps)
+        """Show the frame at ``time`` on the grid steps not yet taken that come before ``until``'s step."""
+        stop = min(grid_step(until - self._start, self._fps), self._window_steps)
         image: np.ndarray | None = None
         for grid_index in range(self._next_grid_index, stop):
             if self._wants(grid_index):
                 if image is None:
                     image = self._load(item)
                 self._keep(grid_index, time, image)
-        self._next_grid_index = max(self._next_grid_index, stop)
+        self._next_grid_index = max(self._next_grid_index, int(stop))
 
     def _wants(self, grid_index: int) -> bool:
         if self._plan is not None:

@@ -111,3 +111,31 @@ def _as_input_format(rgb: np.ndarray, input_format: str) -> np.ndarray:
     if input_format == "rgb48le":
         return rgb.astype(np.uint16) * 257
     raise ValueError(f"unsupported input_format {input_format}")
+
+
+def ffmpeg_fps_codes(path: Path, fps: float) -> list[int]:
+    """Codes of the frames FFmpeg's own ``fps`` filter outputs for ``path``: the reference for resampling."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        graph = av.filter.Graph()
+        source = graph.add_buffer(template=stream)
+        resample = graph.add("fps", f"fps={fps}")
+        sink = graph.add("buffersink")
+        source.link_to(resample)
+        resample.link_to(sink)
+        graph.configure()
+        codes: list[int] = []
+
+        def drain() -> None:
+            while True:
+                try:
+                    codes.append(read_code(graph.pull().to_ndarray(format="rgb24")))
+                except (av.BlockingIOError, av.EOFError):
+                    return
+
+        for frame in container.decode(stream):
+            graph.push(frame)
+            drain()
+        graph.push(None)
+        drain()
+    return codes

@@ -12,7 +12,7 @@ from signbind_hf.errors import SignBindInputError
 from signbind_hf.video import containers, decode_video, pad_frames
 from signbind_hf.video.sampling import TimeGridSampler
 
-from .synthetic import WHITE, read_code, read_codes, write_video
+from .synthetic import WHITE, ffmpeg_fps_codes, read_code, read_codes, write_video
 
 CONTAINERS = [  # (file name, codec, pixel format): one per container family the issue lists
     ("h264.mp4", "libx264", "yuv420p"),
@@ -68,33 +68,46 @@ def test_frames_are_rgb_not_bgr(make_video):
     assert blue < 40
 
 
-def test_higher_frame_rate_is_resampled_by_timestamp(make_video):
-    clip = decode_video(make_video("fast.mp4", fps=50, num_frames=40), target_fps=25)
+@pytest.mark.parametrize(
+    ("file_name", "codec", "source_fps", "num_frames"),
+    [
+        ("fast.mp4", "libx264", 50, 40),  # every other frame
+        ("ntsc.mkv", "mpeg4", 30, 36),  # 6 of every 36 frames dropped, unevenly
+        ("slow.mkv", "mpeg4", 10, 10),  # frames repeated 2 or 3 times
+        ("twelve.webm", "libvpx-vp9", 12, 12),
+    ],
+)
+def test_constant_frame_rates_are_resampled_like_ffmpeg(make_video, file_name, codec, source_fps, num_frames):
+    path = make_video(file_name, codec=codec, fps=source_fps, num_frames=num_frames)
 
-    assert read_codes(clip.frames) == list(range(0, 40, 2))
-    assert clip.num_source_frames == 40
+    clip = decode_video(path, target_fps=25)
 
-
-def test_lower_frame_rate_repeats_the_nearest_frame(make_video):
-    clip = decode_video(make_video("slow.mkv", codec="mpeg4", fps=10, num_frames=10), target_fps=25)
-
-    # Grid time k / 25 s shows source frame round(k * 10 / 25) (no ties at these rates); the clip lasts 1 s.
-    assert read_codes(clip.frames) == [min(round(k * 0.4), 9) for k in range(25)]
-    assert clip.num_grid_frames == 25
+    assert read_codes(clip.frames) == ffmpeg_fps_codes(path, 25)
+    assert clip.num_source_frames == num_frames
+    assert clip.num_grid_frames == round(num_frames * 25 / source_fps)
     assert not clip.was_subsampled
 
 
-@pytest.mark.parametrize(("file_name", "codec"), [("vfr.mp4", "libx264"), ("vfr.mkv", "mpeg4")])
-def test_variable_frame_rate_picks_the_nearest_frame(make_video, file_name, codec):
-    times = [0.0, 0.04, 0.08, 0.20, 0.24, 0.25, 0.26, 0.50, 0.52, 0.54]
-    clip = decode_video(make_video(file_name, codec=codec, times=times))
+def test_higher_frame_rate_keeps_every_other_frame(make_video):
+    clip = decode_video(make_video("fast.mp4", fps=50, num_frames=40), target_fps=25)
 
-    grid = np.arange(14) * 0.04  # the grid times that do not depend on how long the last frame lasts
-    # nearest source frame, ties going to the later frame (FFmpeg's fps filter rounds the same way)
-    expected = [min(range(len(times)), key=lambda i: (abs(times[i] - g), -i)) for g in grid]
-    assert read_codes(clip.frames[:14]) == expected
-    np.testing.assert_allclose(clip.source_timestamps[:14], [times[i] for i in expected], atol=1e-3)
-    assert read_code(clip.frames[-1]) == 9
+    assert read_codes(clip.frames) == list(range(0, 40, 2))
+
+
+@pytest.mark.parametrize(("file_name", "codec"), [("vfr.mp4", "libx264"), ("vfr.mkv", "mpeg4")])
+def test_variable_frame_rate_is_resampled_like_ffmpeg(make_video, file_name, codec):
+    times = [0.0, 0.04, 0.08, 0.20, 0.24, 0.25, 0.26, 0.50, 0.52, 0.54]
+    path = make_video(file_name, codec=codec, times=times)
+
+    clip = decode_video(path)
+
+    # Each timestamp rounds to the nearest 1/25 s step (halves up); a step shows the last frame rounded onto or
+    # before it: the gap after 0.08 s repeats frame 2, frames 4 and 5 share step 6 (5 wins), 0.26 s rounds to step 7.
+    expected = [0, 1, 2, 2, 2, 3, 5, 6, 6, 6, 6, 6, 6, 8, 9]
+    assert ffmpeg_fps_codes(path, 25) == expected
+    assert read_codes(clip.frames) == expected
+    np.testing.assert_allclose(clip.source_timestamps, [times[i] for i in expected], atol=1e-3)
+    np.testing.assert_allclose(clip.timestamps, np.arange(15) / 25)
 
 
 def test_long_clips_are_subsampled_uniformly_and_say_so(make_video):
@@ -122,7 +135,8 @@ def test_start_and_end_cut_the_window(make_video):
 def test_start_between_frames_takes_the_nearest_ones(make_video):
     clip = decode_video(make_video("offset.webm", codec="libvpx-vp9", num_frames=30), start=0.51, end=0.9)
 
-    assert read_codes(clip.frames) == list(range(13, 23))  # 0.51 s + k / 25 is nearest to frame 13 + k
+    # frame i at i / 25 s is (i - 12.75) steps after start: frame 13 rounds to step 0, frame 12 to step -1
+    assert read_codes(clip.frames) == list(range(13, 23))
 
 
 def test_start_seeks_instead_of_decoding_from_the_beginning(make_video, monkeypatch):
