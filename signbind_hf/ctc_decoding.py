@@ -30,7 +30,7 @@ import torch
 from .constants import BLANK_ID
 from .errors import SignBindInputError
 
-__all__ = ["ctc_beam_search_decode", "ctc_greedy_decode", "ctc_prefix_beam_search"]
+__all__ = ["ctc_beam_search_decode", "ctc_greedy_decode", "ctc_prefix_beam_search", "decode_streams"]
 
 DEFAULT_BEAM_WIDTH = 16
 
@@ -295,3 +295,34 @@ def _valid_steps(lengths: ArrayLike | None, batch_size: int, num_steps: int) -> 
             f"lengths: expected values in [0, {num_steps}] (T of the logits), got {values.tolist()}."
         )
     return np.arange(num_steps)[None, :] < values[:, None].astype(np.int64)
+
+
+# Which logits of a SignBindOutput belong to which stream, and the mask that limits each one's valid steps.
+_OUTPUT_STREAMS = {
+    "gloss": ("gloss_logits", None),
+    "sign": ("sign_logits", None),
+    "fingerspelling": ("fingerspelling_logits", None),
+    "phoneme": ("phoneme_logits", "phoneme_attention_mask"),
+}
+
+
+def decode_streams(
+    output, attention_mask: ArrayLike | None = None, beam_width: int | None = None
+) -> dict[str, list[list[int]]]:
+    """CTC-decode every stream present in a ``SignBindOutput`` to token ids.
+
+    ``attention_mask`` (B, T) limits the frame-rate streams (gloss, sign, fingerspelling); the phoneme stream uses the
+    output's own ``phoneme_attention_mask``. Greedy when ``beam_width`` is None, prefix beam search otherwise. Streams
+    switched off in the model's config (``None`` logits) are left out of the result.
+    """
+    decoded = {}
+    for stream, (logits_name, mask_name) in _OUTPUT_STREAMS.items():
+        logits = getattr(output, logits_name, None)
+        if logits is None:
+            continue
+        lengths = getattr(output, mask_name) if mask_name else attention_mask
+        if beam_width is None:
+            decoded[stream] = ctc_greedy_decode(logits, lengths)
+        else:
+            decoded[stream] = ctc_beam_search_decode(logits, lengths, beam_width=beam_width)
+    return decoded

@@ -366,10 +366,13 @@ class FusionModule(nn.Module):
         return route[..., :1] * sign + route[..., 1:2] * fingerspelling + route[..., 2:] * self.rest_embedding
 
     def lip_stream(self, phoneme_logits: torch.Tensor, length: int) -> torch.Tensor:
-        """Project the lip log-probs and upsample T' -> T by the lip stream's exact stride, so that frames line up."""
+        """Project the lip log-probs and upsample T' -> T by the lip stream's exact stride, so that frames line up.
+
+        Each lip step is repeated over the frames it was computed from. Linear interpolation would blend the last real
+        step with padding, so a clip's output would depend on how much padding its batch needed.
+        """
         lip = self.lip_projection(phoneme_logits.float().log_softmax(-1).to(self.lip_projection.weight.dtype))
-        lip = F.interpolate(lip.transpose(1, 2), scale_factor=self.upsample, mode="linear", align_corners=False)
-        lip = lip.transpose(1, 2)[:, :length]  # (B, <=T, d)
+        lip = lip.repeat_interleave(self.upsample, dim=1)[:, :length]  # (B, <=T, d)
         return F.pad(lip, (0, 0, 0, length - lip.shape[1]))
 
     def forward(
