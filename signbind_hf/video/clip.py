@@ -55,7 +55,7 @@ class DecodedClip:
         cls, sampled: SampledFrames, *, options: SamplingOptions, source_fps: float | None, source_name: str
     ) -> "DecodedClip":
         return cls(
-            frames=np.stack(sampled.frames),
+            frames=sampled.frames,
             timestamps=sampled.grid_times,
             source_timestamps=sampled.source_times,
             fps=float(options.target_fps),

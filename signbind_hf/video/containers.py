@@ -261,6 +261,7 @@ class _RGBConverter:
     def __init__(self, max_shortest_edge: int | None) -> None:
         self._max_shortest_edge = max_shortest_edge
         self._size: tuple[int, int] | None = None
+        self._quarter_turns = 0
         self._reformatter: Any = None
 
     def __call__(self, timed: _TimedFrame) -> np.ndarray:
@@ -272,11 +273,12 @@ class _RGBConverter:
             # size, so a stream that changes resolution midway still stacks into one array.
             self._reformatter = VideoReformatter()
             self._size = shrunk_size(frame.width, frame.height, self._max_shortest_edge)
+            # Phone videos store landscape pictures plus a display matrix; `rotation` is its counter-clockwise angle.
+            # It is read once: every frame of a clip must come out in the same orientation to stack.
+            self._quarter_turns = round(frame.rotation / 90) % 4
         width, height = self._size
         rgb = self._reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA")
         image = rgb.to_ndarray()
-        # Phone videos store landscape pictures plus a display matrix; `rotation` is its counter-clockwise angle.
-        quarter_turns = round(frame.rotation / 90) % 4
-        if quarter_turns:
-            image = np.ascontiguousarray(np.rot90(image, k=quarter_turns))
+        if self._quarter_turns:
+            image = np.ascontiguousarray(np.rot90(image, k=self._quarter_turns))
         return image

@@ -3,7 +3,7 @@
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 from PIL import Image
@@ -11,7 +11,7 @@ from PIL import Image
 from ..errors import SignBindInputError
 from .clip import DecodedClip
 from .containers import decode_container
-from .image_sequences import decode_frame_array, decode_frame_folder, decode_image_list
+from .image_sequences import decode_frame_array, decode_frame_folder, decode_image_list, is_torch_tensor
 from .sampling import DEFAULT_MAX_FRAMES, DEFAULT_MAX_SHORTEST_EDGE, DEFAULT_TARGET_FPS, SamplingOptions
 
 if TYPE_CHECKING:
@@ -69,11 +69,11 @@ def decode_video(
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if path.is_dir():
-            return decode_frame_folder(path, options=options)
+            return decode_frame_folder(path, options=options, name=name)
         return decode_container(path, options=options, name=name or str(path))
     if isinstance(source, bytes | bytearray | memoryview):
         return decode_container(bytes(source), options=options, name=name or "<video bytes>")
-    if isinstance(source, np.ndarray) or _is_torch_tensor(source):
+    if isinstance(source, np.ndarray) or is_torch_tensor(source):
         return decode_frame_array(source, options=options, name=name or "<frame array>")
     if isinstance(source, Sequence):
         return decode_image_list(source, options=options, name=name or "<frame list>")
@@ -81,8 +81,3 @@ def decode_video(
         f"{name or 'source'}: expected a video path, the bytes of a video file, a folder of frames, a list of PIL "
         f"images or a (T, H, W, 3) array; got {type(source).__name__}"
     )
-
-
-def _is_torch_tensor(value: Any) -> bool:
-    # Checked by module name so that decoding a file never imports torch.
-    return type(value).__module__.startswith("torch") and hasattr(value, "detach")

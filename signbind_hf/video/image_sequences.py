@@ -43,10 +43,11 @@ def list_frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda path: natural_sort_key(path.name))
 
 
-def decode_frame_folder(folder: Path, *, options: SamplingOptions) -> DecodedClip:
+def decode_frame_folder(folder: Path, *, options: SamplingOptions, name: str | None = None) -> DecodedClip:
     """Read a folder of frame images as a clip (see :func:`list_frame_files` for which files and in what order)."""
     files = list_frame_files(folder)
-    sizer = FrameSizer(max_shortest_edge=options.max_shortest_edge, clip_name=str(folder))
+    name = name or str(folder)
+    sizer = FrameSizer(max_shortest_edge=options.max_shortest_edge, clip_name=name)
 
     def load(index: int) -> np.ndarray:
         path = files[index]
@@ -56,19 +57,25 @@ def decode_frame_folder(folder: Path, *, options: SamplingOptions) -> DecodedCli
         except (UnidentifiedImageError, OSError, SyntaxError) as error:  # PIL raises SyntaxError on some bad PNGs
             raise SignBindInputError(f"{path}: cannot be read as an image ({error})") from error
 
-    return _sample_frames(len(files), load, options=options, source_name=str(folder))
+    return _sample_frames(len(files), load, options=options, source_name=name)
 
 
-def decode_image_list(
-    images: Sequence[Image.Image | np.ndarray], *, options: SamplingOptions, name: str
-) -> DecodedClip:
-    """Read a list of PIL images or (H, W[, C]) arrays as a clip."""
+def decode_image_list(images: Sequence[Any], *, options: SamplingOptions, name: str) -> DecodedClip:
+    """Read a list of PIL images, (H, W[, C]) arrays or tensors as a clip."""
     if len(images) == 0:
         raise SignBindInputError(f"{name}: the list of frames is empty; expected at least one image")
     sizer = FrameSizer(max_shortest_edge=options.max_shortest_edge, clip_name=name)
-    return _sample_frames(
-        len(images), lambda index: sizer(images[index], what=f"{name}[{index}]"), options=options, source_name=name
-    )
+
+    def load(index: int) -> np.ndarray:
+        image = images[index]
+        return sizer(_frame_as_numpy(image) if is_torch_tensor(image) else image, what=f"{name}[{index}]")
+
+    return _sample_frames(len(images), load, options=options, source_name=name)
+
+
+def is_torch_tensor(value: Any) -> bool:
+    """True for a torch tensor, checked by module name so that reading a file never imports torch."""
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
 
 
 def decode_frame_array(array: Any, *, options: SamplingOptions, name: str) -> DecodedClip:

@@ -4,9 +4,8 @@ A clip is resampled to ``target_fps`` by timestamps, with the rule of FFmpeg's `
 source timestamp is rounded to the nearest grid step ``k`` (grid time ``start + k / target_fps``), and grid step ``k``
 shows the last source frame rounded to a step ``<= k``. Faster sources lose frames, slower ones repeat them, and
 variable frame rates come out as one regular sequence; data sets prepared with ``ffmpeg -vf fps=25`` get the same
-frames. Frames arrive one at a time from a decoder
-and only the frames that are kept are converted to pixels: memory holds the kept frames and nothing that grows with
-the length of the video.
+frames. Frames arrive one at a time from a decoder and only the frames that are kept are converted to pixels: memory
+holds the kept frames and nothing that grows with the length of the video.
 
 Longer clips than ``max_frames`` grid steps are subsampled uniformly (first and last grid frames kept). Shorter clips
 are not padded here: :func:`pad_frames` pads one clip, and the processor pads a batch to its longest clip (at least
@@ -25,8 +24,8 @@ from ..errors import SignBindInputError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TARGET_FPS = 25.0  # the paper's clips are read at 25 frames per second
-DEFAULT_MIN_FRAMES = 16  # paper: clips of 16–512 frames; shorter ones are padded (and masked) up to 16
+DEFAULT_TARGET_FPS = 25.0  # the PAL broadcast rate (BOBSL is filmed at it); the paper does not state a rate
+DEFAULT_MIN_FRAMES = 16  # paper (training set-up): clips of 16–512 frames; shorter ones are padded and masked
 DEFAULT_MAX_FRAMES = 512  # longer ones are subsampled uniformly down to 512
 # Frames are shrunk at decode time so that their shortest edge is at most this many pixels: a 4K clip then costs
 # ~480×854×3 bytes per kept frame instead of ~25 MB, and a face at conversational distance is still ~100 px tall for
@@ -134,7 +133,7 @@ def pad_frames(frames: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]
 class SampledFrames:
     """What :class:`TimeGridSampler` kept: the frames and where they came from."""
 
-    frames: list[np.ndarray]  # one (H, W, 3) uint8 image per kept grid time; repeated frames share one array
+    frames: np.ndarray  # (T, H, W, 3) uint8, one image per kept grid time
     grid_times: np.ndarray  # (T,) float64 seconds of the grid times kept
     source_times: np.ndarray  # (T,) float64 seconds of the source frame shown at each kept grid time
     num_grid_frames: int  # frames the window has at target_fps, before subsampling
@@ -154,7 +153,8 @@ class TimeGridSampler(Generic[ItemT]):
     Which grid times to keep depends on how many there are, and a decoder tells us that only at the end. So:
 
     - when the window's end is known up front (the container reports a duration, or the number of images is known),
-      the kept grid indices are planned once with :func:`uniform_indices` and at most ``max_frames`` images are held;
+      the kept grid indices are planned once with :func:`uniform_indices`, and each kept image is copied straight
+      into its row of the output array: memory holds the clip once, plus the frame being decoded;
     - when it is not (live-written WebM, raw H.264, some GIFs), every ``stride``-th grid frame is kept and, each time
       the buffer reaches ``2 * max_frames``, every other kept frame is dropped and ``stride`` doubles. Memory stays
       below ``2 * max_frames`` images for any length, the kept frames stay evenly spaced, and the final
@@ -192,7 +192,8 @@ class TimeGridSampler(Generic[ItemT]):
         self._stride = 1  # bounded-buffer mode: keep grid index k when k >= _next_wanted
         self._next_wanted = 0
 
-        self._kept_images: list[np.ndarray] = []
+        self._planned_frames: np.ndarray | None = None  # planned mode: (len(plan), H, W, 3), allocated on first keep
+        self._kept_images: list[np.ndarray] = []  # bounded-buffer mode
         self._kept_grid_indices: list[int] = []
         self._kept_source_times: list[float] = []
         self._held: tuple[float, ItemT] | None = None  # the last pushed frame, waiting for its successor
@@ -221,10 +222,19 @@ class TimeGridSampler(Generic[ItemT]):
             held_time, held_item = self._held
             self._assign(held_time, held_item, until=held_time + last_frame_duration)
             self._held = None
-        positions = uniform_indices(len(self._kept_images), self._max_frames)
+        num_kept = len(self._kept_grid_indices)
+        if self._plan is not None:  # every kept frame is in its row already
+            positions = np.arange(num_kept)
+            frames = _EMPTY_FRAMES if self._planned_frames is None else self._planned_frames[:num_kept]
+        else:
+            positions = uniform_indices(num_kept, self._max_frames)
+            selected = [self._kept_images[i] for i in positions]
+            self._kept_images = []
+            frames = _stack_releasing(selected)
+        self._planned_frames = None
         grid_indices = np.asarray(self._kept_grid_indices, dtype=np.float64)[positions]
         return SampledFrames(
-            frames=[self._kept_images[i] for i in positions],
+            frames=frames,
             grid_times=self._start + grid_indices / self._fps,
             source_times=np.asarray(self._kept_source_times, dtype=np.float64)[positions],
             num_grid_frames=self._next_grid_index,
@@ -260,15 +270,22 @@ class TimeGridSampler(Generic[ItemT]):
             self._expected_end,
         )
         self._plan = None
+        if self._planned_frames is not None:
+            self._kept_images = list(self._planned_frames[: len(self._kept_grid_indices)])
+            self._planned_frames = None
         self._stride = max(1, math.ceil(self._planned_count / self._max_frames))
         self._next_wanted = grid_index
 
     def _keep(self, grid_index: int, source_time: float, image: np.ndarray) -> None:
-        self._kept_images.append(image)
         self._kept_grid_indices.append(grid_index)
         self._kept_source_times.append(source_time)
         if self._plan is not None:
+            # No list of frames to stack at the end, which would hold the clip twice for a moment.
+            if self._planned_frames is None:
+                self._planned_frames = np.empty((len(self._plan), *image.shape), dtype=image.dtype)
+            self._planned_frames[len(self._kept_grid_indices) - 1] = image
             return
+        self._kept_images.append(image)
         self._next_wanted = grid_index + self._stride
         if len(self._kept_images) >= 2 * self._max_frames:
             self._kept_images = self._kept_images[::2]
@@ -276,3 +293,20 @@ class TimeGridSampler(Generic[ItemT]):
             self._kept_source_times = self._kept_source_times[::2]
             self._stride *= 2
             self._next_wanted = self._kept_grid_indices[-1] + self._stride
+
+
+_EMPTY_FRAMES = np.zeros((0, 0, 0, 3), dtype=np.uint8)
+
+
+def _stack_releasing(images: list[np.ndarray]) -> np.ndarray:
+    """``np.stack(images)`` that lets go of each image once copied, so memory peaks near one copy of the clip, not two.
+
+    ``images`` must hold the only references (repeated frames may share one array: it is freed after its last copy).
+    """
+    if not images:
+        return _EMPTY_FRAMES
+    stacked = np.empty((len(images), *images[0].shape), dtype=images[0].dtype)
+    images.reverse()
+    for index in range(len(stacked)):
+        stacked[index] = images.pop()  # the list's reference goes with the pop
+    return stacked

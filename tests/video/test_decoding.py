@@ -14,6 +14,9 @@ from signbind_hf.video.sampling import TimeGridSampler
 
 from .synthetic import WHITE, ffmpeg_fps_codes, read_code, read_codes, write_video
 
+# Every file here is tiny; a decode that takes a minute is a hang (bad input must fail fast).
+pytestmark = pytest.mark.timeout(60)
+
 CONTAINERS = [  # (file name, codec, pixel format): one per container family the issue lists
     ("h264.mp4", "libx264", "yuv420p"),
     ("vp9.webm", "libvpx-vp9", "yuv420p"),

@@ -181,6 +181,7 @@ def test_torch_tensors_are_read_frame_by_frame():
     assert read_codes(decode_video(torch.from_numpy(rgb)).frames) == [0, 1, 2, 3]
     half = torch.from_numpy(rgb).to(torch.bfloat16) / 255  # numpy has no bfloat16
     assert read_codes(decode_video(half).frames) == [0, 1, 2, 3]
+    assert read_codes(decode_video(list(torch.from_numpy(rgb))).frames) == [0, 1, 2, 3]  # a list of tensors
 
 
 def test_4k_array_frames_are_shrunk():
