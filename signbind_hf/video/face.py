@@ -1,0 +1,679 @@
+"""Mouth (or face) crops for the lipreading expert, one per frame, with a mask for frames that have no face.
+
+``FaceCropper.crop(frames)`` turns a clip ``(T, H, W, 3)`` uint8 RGB into ``FaceCrops``:
+
+1. locate one face per frame: a detector on a downscaled copy, run only every k-th frame while the face is stable
+   (``MediaPipeFaceCropper``, ``OpenCVFaceCropper``), or per-frame boxes the caller already has (``boxes=``, any
+   cropper; ``BoxFaceCropper`` has no detector at all);
+2. turn it into the square to crop: centred on the mouth (FaceMesh lip landmarks, else the detector's mouth
+   keypoint, else a fixed point of the face box) or on the face, its side a multiple of the face size so that the
+   crop scale does not follow the lips opening and closing;
+3. fill gaps: linear interpolation between frames with a face for gaps of up to ``max_gap`` frames, the nearest
+   square held for up to ``max_gap`` frames at the clip's ends; longer gaps get ``face_mask`` False;
+4. smooth: centred moving average of the square's centre and side within each run of face frames (jitter-free);
+5. crop from the full-resolution frame, zero padding where the square leaves the image, resized to ``size``.
+
+MediaPipe and OpenCV are imported inside the classes that use them, so importing this module stays light.
+"""
+
+import contextlib
+import itertools
+import logging
+import math
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from signbind_hf.errors import SignBindInputError
+from signbind_hf.video.face_models import (
+    DETECTOR_MODEL_ENV,
+    FACE_LANDMARK_PATH,
+    FULL_RANGE_DETECTOR_PATH,
+    LANDMARK_MODEL_ENV,
+    resolve_model_path,
+)
+
+logger = logging.getLogger(__name__)
+
+FaceRegion = Literal["mouth", "face"]
+
+# Where the mouth centre sits in a face box, as fractions of its width and height. Measured on MediaPipe's
+# BlazeFace boxes (eyebrows to chin); used for given boxes and when neither landmarks nor a mouth keypoint exist.
+MOUTH_CENTRE_IN_FACE_BOX = (0.5, 0.73)
+
+
+@dataclass
+class FaceCropConfig:
+    """How faces are found and cropped. Every default of the face pipeline lives here.
+
+    Args:
+        size: side in pixels of the square crops; the lipreading expert's input resolution (224 in the paper
+            preset, 32-64 in tiny presets).
+        region: "mouth" crops a square centred on the mouth (what the lipreading expert reads); "face" crops the
+            whole face.
+        mouth_scale: side of a mouth crop as a multiple of the face box's longer side. Tying it to the face, not to
+            the lips, keeps the scale steady while the mouth opens and closes. 0.6 frames the lips, chin and cheeks.
+        face_scale: side of a face crop as a multiple of the face box's longer side (margin for hair and jaw).
+        max_gap: longest run of frames without a detection that is filled (interpolated inside the clip, held at
+            its ends); longer runs get ``face_mask`` False. 12 frames is half a second at 25 fps.
+        smoothing_window: frames in the centred moving average applied to the crop squares (odd; 1 turns it off).
+        detect_max_side: the detector sees a copy of the frame whose longer side is at most this many pixels;
+            crops always come from the full-resolution frame. The detectors letterbox every image to their 128 or
+            192 px input anyway, so 320 loses nothing they would see. None detects on the full frame.
+        detect_every: while the face is stable, run the detector on every k-th frame only and hold its result in
+            between; 1 runs it on every frame.
+        stable_iou: the face counts as stable when two consecutive detections overlap at least this much (IoU).
+        min_confidence: detector score below which a detection is dropped.
+    """
+
+    size: int = 224
+    region: FaceRegion = "mouth"
+    mouth_scale: float = 0.6
+    face_scale: float = 1.2
+    max_gap: int = 12
+    smoothing_window: int = 5
+    detect_max_side: int | None = 320
+    detect_every: int = 3
+    stable_iou: float = 0.85
+    min_confidence: float = 0.5
+
+    def __post_init__(self) -> None:
+        def fail(name: str, expected: str) -> None:
+            raise SignBindInputError(f"FaceCropConfig.{name} must be {expected}, got {getattr(self, name)!r}.")
+
+        if not isinstance(self.size, int) or self.size < 8:
+            fail("size", "an int >= 8 (pixels)")
+        if self.region not in ("mouth", "face"):
+            fail("region", "'mouth' or 'face'")
+        for name in ("mouth_scale", "face_scale"):
+            if not getattr(self, name) > 0:
+                fail(name, "a positive number")
+        if not isinstance(self.max_gap, int) or self.max_gap < 0:
+            fail("max_gap", "an int >= 0 (frames)")
+        if not isinstance(self.smoothing_window, int) or self.smoothing_window < 1 or self.smoothing_window % 2 == 0:
+            fail("smoothing_window", "an odd int >= 1 (frames)")
+        if self.detect_max_side is not None and (
+            not isinstance(self.detect_max_side, int) or self.detect_max_side < 64
+        ):
+            fail("detect_max_side", "None or an int >= 64 (pixels)")
+        if not isinstance(self.detect_every, int) or self.detect_every < 1:
+            fail("detect_every", "an int >= 1 (frames)")
+        if not 0.0 < self.stable_iou <= 1.0:
+            fail("stable_iou", "in (0, 1]")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            fail("min_confidence", "in [0, 1]")
+
+
+@dataclass
+class FaceObservation:
+    """One face seen in one frame, in full-resolution pixel coordinates."""
+
+    face_box: np.ndarray  # (4,) x0, y0, x1, y1
+    mouth_centre: np.ndarray | None = None  # (2,) x, y; None when the source gives no mouth point
+    score: float = 1.0
+
+
+@dataclass
+class FaceCrops:
+    """What ``FaceCropper.crop`` returns for a clip of T frames."""
+
+    crops: np.ndarray  # (T, size, size, 3) uint8 RGB; all zeros where face_mask is False
+    face_mask: np.ndarray  # (T,) bool: True where a face was found, held or interpolated; the model ignores False
+    boxes: np.ndarray  # (T, 4) float32 x0, y0, x1, y1 pixels of the square cropped (after smoothing); NaN if none
+    found: np.ndarray  # (T,) bool: True where the detector (or a given box) had a face, before gap filling
+    detector_calls: int = 0  # frames the detector actually ran on (detect_every / stability skip the others)
+    landmark_failures: int = 0  # detections whose mouth came from a fallback because the landmarker found none
+
+
+class FaceCropper(ABC):
+    """Crops the mouth (or face) of the signer from every frame of a clip; see the module docstring for the steps.
+
+    Subclasses provide ``_observe`` (one frame in, at most one face out). ``crop(frames, boxes=...)`` skips
+    detection and uses the caller's boxes instead (a user's own detector, or the synthetic data set's boxes).
+    """
+
+    # Fractions of a face box where the mouth is; a detector whose boxes frame the face differently overrides it.
+    mouth_centre_in_face_box: tuple[float, float] = MOUTH_CENTRE_IN_FACE_BOX
+
+    def __init__(self, config: FaceCropConfig | None = None) -> None:
+        self.config = config if config is not None else FaceCropConfig()
+
+    def crop(
+        self, frames: np.ndarray, boxes: np.ndarray | None = None, *, normalized_boxes: bool = False
+    ) -> FaceCrops:
+        """Crop every frame of ``frames`` ``(T, H, W, 3)`` uint8 RGB.
+
+        Args:
+            frames: the clip at full resolution.
+            boxes: optional ``(T, 4)`` face boxes x0, y0, x1, y1 to use instead of detection; a row of NaN marks a
+                frame without a face. They are face boxes: mouth crops are placed inside them.
+            normalized_boxes: ``boxes`` are fractions of the frame width/height instead of pixels.
+        """
+        frames = _check_frames(frames)
+        config = self.config
+        if boxes is not None:
+            observations = [
+                None if np.isnan(box[0]) else FaceObservation(face_box=box)
+                for box in _check_boxes(boxes, frames.shape, normalized_boxes)
+            ]
+            detector_calls, landmark_failures = 0, 0
+        else:
+            observations, detector_calls, landmark_failures = self._detect_clip(frames)
+
+        squares = np.array([self._square(obs) for obs in observations], dtype=np.float64)  # (T, 3) cx, cy, side
+        found = ~np.isnan(squares[:, 0])
+        squares = fill_gaps(squares, config.max_gap)
+        face_mask = ~np.isnan(squares[:, 0])
+        squares = smooth_runs(squares, face_mask, config.smoothing_window)
+        crops = np.zeros((len(frames), config.size, config.size, 3), dtype=np.uint8)
+        for index in np.flatnonzero(face_mask):
+            crops[index] = crop_square(frames[index], squares[index], config.size)
+        half = squares[:, 2:3] / 2
+        xyxy = np.concatenate([squares[:, :2] - half, squares[:, :2] + half], axis=1).astype(np.float32)
+        if landmark_failures:
+            logger.info("landmarks failed on %d detections; their mouth came from the detector", landmark_failures)
+        return FaceCrops(
+            crops=crops,
+            face_mask=face_mask,
+            boxes=xyxy,
+            found=found,
+            detector_calls=detector_calls,
+            landmark_failures=landmark_failures,
+        )
+
+    def close(self) -> None:  # noqa: B027 - an optional hook: only croppers holding native resources override it
+        """Release detector resources (no-op for croppers without any)."""
+
+    def __enter__(self) -> "FaceCropper":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @abstractmethod
+    def _observe(
+        self, frame: np.ndarray, small_frame: np.ndarray, scale: tuple[float, float], previous: FaceObservation | None
+    ) -> tuple[FaceObservation | None, bool]:
+        """Find the signer's face in one frame.
+
+        ``small_frame`` is ``frame`` downscaled for detection; multiply its x/y pixel coordinates by ``scale`` to
+        get full-resolution ones. ``previous`` is the last face found, to keep following the same person. Returns
+        the face (or None) and whether a landmarker failed on it.
+        """
+
+    def _detect_clip(self, frames: np.ndarray) -> tuple[list[FaceObservation | None], int, int]:
+        """Run ``_observe`` on the frames that need it; returns per-frame faces, detector calls, landmark failures."""
+        import cv2
+
+        config = self.config
+        height, width = frames.shape[1:3]
+        shrink = 1.0 if config.detect_max_side is None else max(height, width) / config.detect_max_side
+        small_size = (max(1, round(width / shrink)), max(1, round(height / shrink))) if shrink > 1 else None
+        scale = (width / small_size[0], height / small_size[1]) if small_size else (1.0, 1.0)
+
+        observations: list[FaceObservation | None] = []
+        last: FaceObservation | None = None
+        stable = False
+        frames_since_detection = 0
+        calls = landmark_failures = 0
+        for frame in frames:
+            if last is not None and stable and frames_since_detection < config.detect_every:
+                # A still face: hold the last detection instead of running the detector again.
+                observations.append(last)
+                frames_since_detection += 1
+                continue
+            # Bilinear, like MediaPipe's own resize to the model input: INTER_AREA costs more (3 ms on a 1080p frame)
+            # than the downscale saves the detector.
+            small = cv2.resize(frame, small_size, interpolation=cv2.INTER_LINEAR) if small_size else frame
+            observation, landmarks_failed = self._observe(frame, small, scale, last)
+            calls += 1
+            landmark_failures += int(landmarks_failed)
+            stable = (
+                observation is not None
+                and last is not None
+                and box_iou(observation.face_box, last.face_box) >= config.stable_iou
+            )
+            last, frames_since_detection = observation, 1
+            observations.append(observation)
+        return observations, calls, landmark_failures
+
+    def _square(self, observation: FaceObservation | None) -> tuple[float, float, float]:
+        """The square to crop (centre x, centre y, side) for one face; NaNs when there is none."""
+        if observation is None:
+            return (math.nan, math.nan, math.nan)
+        x0, y0, x1, y1 = observation.face_box
+        face_side = max(x1 - x0, y1 - y0)
+        if self.config.region == "face":
+            return ((x0 + x1) / 2, (y0 + y1) / 2, self.config.face_scale * face_side)
+        if observation.mouth_centre is not None:
+            centre_x, centre_y = observation.mouth_centre
+        else:
+            fraction_x, fraction_y = self.mouth_centre_in_face_box
+            centre_x, centre_y = x0 + fraction_x * (x1 - x0), y0 + fraction_y * (y1 - y0)
+        return (float(centre_x), float(centre_y), self.config.mouth_scale * face_side)
+
+
+class BoxFaceCropper(FaceCropper):
+    """Crops from boxes the caller gives (a user's own detector, the synthetic data set's boxes); no detector."""
+
+    def crop(
+        self, frames: np.ndarray, boxes: np.ndarray | None = None, *, normalized_boxes: bool = False
+    ) -> FaceCrops:
+        if boxes is None:
+            raise SignBindInputError(
+                "BoxFaceCropper.crop needs boxes= (T, 4) face boxes x0, y0, x1, y1 (NaN rows for frames without a "
+                "face); use MediaPipeFaceCropper to detect faces instead."
+            )
+        return super().crop(frames, boxes, normalized_boxes=normalized_boxes)
+
+    def _observe(self, frame, small_frame, scale, previous):  # pragma: no cover - crop() always passes boxes
+        raise AssertionError("BoxFaceCropper never detects")
+
+
+class MediaPipeFaceCropper(FaceCropper):
+    """MediaPipe Tasks ``FaceDetector`` (BlazeFace, full range by default) + FaceMesh lip landmarks.
+
+    Args:
+        config: cropping settings (``FaceCropConfig``).
+        detector_model_path: a BlazeFace ``.tflite`` for the Tasks FaceDetector. Default: the environment variable
+            ``SIGNBIND_FACE_DETECTOR_MODEL``, else the packaged full-range model (``face_models.py``).
+        landmark_model_path: a FaceMesh ``face_landmark.tflite`` (468 points from a 192x192 crop). Default: the
+            environment variable ``SIGNBIND_FACE_LANDMARK_MODEL``, else the packaged file.
+        use_landmarks: place mouth crops with the lip landmarks. Without them (or when the landmarker finds no face
+            in a detection) the detector's mouth keypoint is used, which is coarser.
+
+    The landmarks come from the FaceMesh model run by OpenCV's TFLite importer, not from the Tasks
+    ``FaceLandmarker``: the Tasks landmarker only takes a ``.task`` bundle, and one built from the model files
+    available offline (mediapipe 0.10.21) loads but returns misplaced points (checked against the image).
+    """
+
+    def __init__(
+        self,
+        config: FaceCropConfig | None = None,
+        *,
+        detector_model_path: str | os.PathLike | None = None,
+        landmark_model_path: str | os.PathLike | None = None,
+        use_landmarks: bool = True,
+    ) -> None:
+        super().__init__(config)
+        self.detector_model_path = resolve_model_path(
+            detector_model_path,
+            argument="detector_model_path",
+            env_var=DETECTOR_MODEL_ENV,
+            default=FULL_RANGE_DETECTOR_PATH,
+        )
+        self.use_landmarks = use_landmarks and self.config.region == "mouth"
+        self.landmark_model_path = (
+            resolve_model_path(
+                landmark_model_path,
+                argument="landmark_model_path",
+                env_var=LANDMARK_MODEL_ENV,
+                default=FACE_LANDMARK_PATH,
+            )
+            if self.use_landmarks
+            else None
+        )
+        self._detector = None
+        self._landmarker: FaceMeshLandmarker | None = None
+        self._load_models()  # now, so that a wrong model file fails at construction, not on the first clip
+
+    def _load_models(self) -> None:
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        # The landmarker first: if its file is wrong, no MediaPipe graph has been started that would need closing.
+        if self.landmark_model_path is not None:
+            self._landmarker = FaceMeshLandmarker(self.landmark_model_path)
+
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(self.detector_model_path)),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=self.config.min_confidence,
+        )
+        detector = None
+        try:
+            detector = vision.FaceDetector.create_from_options(options)
+            # MediaPipe accepts any TFLite file at creation and fails only on the first image: run one now.
+            detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), dtype=np.uint8)))
+        except (RuntimeError, ValueError, OSError) as error:
+            if detector is not None:
+                _discard_failed_detector(detector)
+            raise SignBindInputError(
+                f"detector_model_path {self.detector_model_path}: MediaPipe's FaceDetector cannot use this model "
+                f"({error}). Expected a BlazeFace face detection .tflite such as the packaged "
+                f"{FULL_RANGE_DETECTOR_PATH.name}."
+            ) from error
+        self._detector = detector
+
+    def _observe(self, frame, small_frame, scale, previous):
+        import mediapipe as mp
+
+        if self._detector is None:
+            self._load_models()
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(small_frame))
+        detections = self._detector.detect(image).detections
+        if not detections:
+            return None, False
+        small_height, small_width = small_frame.shape[:2]
+        scale_x, scale_y = scale
+        boxes = np.array(
+            [
+                [
+                    d.bounding_box.origin_x * scale_x,
+                    d.bounding_box.origin_y * scale_y,
+                    (d.bounding_box.origin_x + d.bounding_box.width) * scale_x,
+                    (d.bounding_box.origin_y + d.bounding_box.height) * scale_y,
+                ]
+                for d in detections
+            ]
+        )
+        chosen = pick_face(boxes, None if previous is None else previous.face_box)
+        detection = detections[chosen]
+        # BlazeFace keypoints (normalized to the image): right eye, left eye, nose tip, mouth centre, right ear, left ear.
+        keypoints = np.array(
+            [[k.x * small_width * scale_x, k.y * small_height * scale_y] for k in detection.keypoints]
+        )
+        mouth_centre = keypoints[3]
+        landmarks_failed = False
+        if self._landmarker is not None:
+            lips = self._landmarker.mouth_centre(frame, boxes[chosen], right_eye=keypoints[0], left_eye=keypoints[1])
+            landmarks_failed = lips is None
+            if lips is not None:
+                mouth_centre = lips
+        observation = FaceObservation(
+            face_box=boxes[chosen], mouth_centre=mouth_centre, score=float(detection.categories[0].score)
+        )
+        return observation, landmarks_failed
+
+    def close(self) -> None:
+        # Close explicitly (or use ``with``): a detector left open until interpreter exit makes MediaPipe 1.2's
+        # own __del__ print a harmless traceback, because its worker thread pool is already shut down by then.
+        if self._detector is not None:
+            self._detector.close()
+        self._detector = None
+        self._landmarker = None
+
+    def __getstate__(self) -> dict:
+        # MediaPipe and OpenCV handles cannot be pickled (datasets.map with num_proc pickles the processor); they
+        # are rebuilt from the model paths on first use in the new process.
+        state = self.__dict__.copy()
+        state["_detector"] = None
+        state["_landmarker"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+def _discard_failed_detector(detector) -> None:
+    """Release a MediaPipe FaceDetector whose graph failed.
+
+    Its ``close()`` re-raises the graph's error before releasing the worker thread, so ``__del__`` would retry
+    later and, at interpreter exit, hang or corrupt the interpreter's state. Finish the release by hand (MediaPipe
+    1.2 attribute names; skipped if a later version renames them).
+    """
+    with contextlib.suppress(RuntimeError, ValueError):
+        detector.close()
+    if getattr(detector, "_handle", None) is None:
+        return
+    detector._handle = None
+    for resource in (getattr(detector, "_dispatcher", None), getattr(detector, "_lib", None)):
+        if resource is not None:
+            with contextlib.suppress(RuntimeError, ValueError):
+                resource.close()
+
+
+class FaceMeshLandmarker:
+    """MediaPipe FaceMesh (``face_landmark.tflite``) run with OpenCV's TFLite importer; gives the mouth centre.
+
+    It follows MediaPipe's own face_landmark graph: the face box is enlarged 1.5x into a square, rotated so that the
+    eyes are level, resized to 192x192 RGB in [0, 1]; the model returns 468 (x, y, z) points in that square and a
+    face-presence logit.
+    """
+
+    INPUT_SIDE = 192
+    ROI_SCALE = 1.5
+    # Outer-lip points: right corner, left corner, top of the upper lip, bottom of the lower lip.
+    MOUTH_LANDMARKS = (61, 291, 0, 17)
+    NUM_LANDMARKS = 468
+
+    def __init__(self, model_path: str | os.PathLike) -> None:
+        import cv2
+
+        self.model_path = model_path
+        try:
+            self._net = cv2.dnn.readNetFromTFLite(str(model_path))
+            landmarks, _ = self._run(np.zeros((1, 3, self.INPUT_SIDE, self.INPUT_SIDE), dtype=np.float32))
+        except cv2.error as error:
+            raise SignBindInputError(
+                f"landmark_model_path {model_path}: OpenCV cannot run this model as a FaceMesh landmarker ({error}). "
+                f"Expected MediaPipe's face_landmark.tflite."
+            ) from error
+        if landmarks.size != self.NUM_LANDMARKS * 3:
+            raise SignBindInputError(
+                f"landmark_model_path {model_path}: expected a FaceMesh model with {self.NUM_LANDMARKS * 3} landmark "
+                f"outputs (468 x, y, z), got {landmarks.size}."
+            )
+
+    def _run(self, blob: np.ndarray) -> tuple[np.ndarray, float]:
+        self._net.setInput(blob)
+        outputs = self._net.forward(self._net.getUnconnectedOutLayersNames())
+        # Two outputs whose order depends on the importer: the landmarks are the big one, the logit the scalar.
+        landmarks, logit = sorted(outputs, key=lambda output: output.size, reverse=True)
+        return landmarks.reshape(-1), float(logit.reshape(-1)[0])
+
+    def landmarks(
+        self, frame: np.ndarray, face_box: np.ndarray, right_eye: np.ndarray, left_eye: np.ndarray
+    ) -> np.ndarray | None:
+        """The 468 landmarks ``(468, 2)`` in ``frame`` pixel coordinates, or None when the model sees no face."""
+        import cv2
+
+        x0, y0, x1, y1 = face_box
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        half = self.ROI_SCALE * max(x1 - x0, y1 - y0) / 2
+        # The subject's right eye is on the image's left: the vector right->left eye points along the face's x axis.
+        angle = math.atan2(left_eye[1] - right_eye[1], left_eye[0] - right_eye[0])
+        axis_x = np.array([math.cos(angle), math.sin(angle)]) * half
+        axis_y = np.array([-math.sin(angle), math.cos(angle)]) * half
+        corners = np.float32([centre - axis_x - axis_y, centre + axis_x - axis_y, centre - axis_x + axis_y])
+        side = self.INPUT_SIDE
+        to_input = cv2.getAffineTransform(corners, np.float32([[0, 0], [side, 0], [0, side]]))
+        roi = cv2.warpAffine(frame, to_input, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        blob = (roi.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]  # (1, 3, 192, 192)
+        landmarks, logit = self._run(blob)
+        if logit < 0.0:  # sigmoid(logit) < 0.5: no face in the region
+            return None
+        points = landmarks.reshape(self.NUM_LANDMARKS, 3)[:, :2]  # (468, 2) in input pixels
+        to_frame = cv2.invertAffineTransform(to_input)
+        return points @ to_frame[:, :2].T + to_frame[:, 2]
+
+    def mouth_centre(
+        self, frame: np.ndarray, face_box: np.ndarray, right_eye: np.ndarray, left_eye: np.ndarray
+    ) -> np.ndarray | None:
+        """Mean of the outer-lip landmarks ``(2,)`` in frame pixels, or None when the model sees no face."""
+        points = self.landmarks(frame, face_box, right_eye, left_eye)
+        return None if points is None else points[list(self.MOUTH_LANDMARKS)].mean(axis=0)
+
+
+class OpenCVFaceCropper(FaceCropper):
+    """OpenCV Haar cascade (shipped with cv2): a weaker fallback without landmarks or mouth keypoints.
+
+    It misses profile and tilted faces and gives boxes that jitter more than MediaPipe's; prefer
+    ``MediaPipeFaceCropper``.
+    """
+
+    # Haar boxes start higher on the forehead than BlazeFace boxes, so the mouth sits lower in them.
+    mouth_centre_in_face_box = (0.5, 0.75)
+
+    def __init__(self, config: FaceCropConfig | None = None, *, cascade_path: str | os.PathLike | None = None) -> None:
+        import cv2
+
+        super().__init__(config)
+        self.cascade_path = str(
+            cascade_path or os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml")
+        )
+        self._cascade = cv2.CascadeClassifier(self.cascade_path)
+        if self._cascade.empty():
+            raise SignBindInputError(f"cascade_path {self.cascade_path}: OpenCV cannot load a Haar cascade from it.")
+
+    def _observe(self, frame, small_frame, scale, previous):
+        import cv2
+
+        gray = cv2.cvtColor(small_frame, cv2.COLOR_RGB2GRAY)
+        found = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
+        if len(found) == 0:
+            return None, False
+        scale_x, scale_y = scale
+        boxes = np.array([[x * scale_x, y * scale_y, (x + w) * scale_x, (y + h) * scale_y] for x, y, w, h in found])
+        chosen = pick_face(boxes, None if previous is None else previous.face_box)
+        return FaceObservation(face_box=boxes[chosen]), False
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_cascade"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        import cv2
+
+        self.__dict__.update(state)
+        self._cascade = cv2.CascadeClassifier(self.cascade_path)
+
+
+# --- geometry on (T, ...) arrays ----------------------------------------------------------------------------------
+
+
+def box_iou(box_a: np.ndarray, box_b: np.ndarray) -> float:
+    """Intersection over union of two x0, y0, x1, y1 boxes."""
+    width = min(box_a[2], box_b[2]) - max(box_a[0], box_b[0])
+    height = min(box_a[3], box_b[3]) - max(box_a[1], box_b[1])
+    intersection = max(width, 0.0) * max(height, 0.0)
+    area_a = (box_a[2] - box_a[0]) * (box_a[3] - box_a[1])
+    area_b = (box_b[2] - box_b[0]) * (box_b[3] - box_b[1])
+    union = area_a + area_b - intersection
+    return float(intersection / union) if union > 0 else 0.0
+
+
+def pick_face(boxes: np.ndarray, previous_box: np.ndarray | None) -> int:
+    """Index of the signer's face among ``boxes`` (N, 4): the one overlapping the previous face, else the largest.
+
+    Following the previous face keeps the crop on one person when someone else walks into the frame; the largest
+    face is the one nearest the camera, which in sign-language footage is the signer.
+    """
+    if previous_box is not None:
+        overlaps = [box_iou(box, previous_box) for box in boxes]
+        if max(overlaps) > 0.3:
+            return int(np.argmax(overlaps))
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return int(np.argmax(areas))
+
+
+def fill_gaps(track: np.ndarray, max_gap: int) -> np.ndarray:
+    """Fill NaN rows of ``track`` (T, D) that lie in runs of at most ``max_gap`` frames.
+
+    Runs between two known rows are interpolated linearly; runs at the start or end are held at the nearest known
+    row. Longer runs stay NaN (no face there).
+    """
+    filled = track.copy()
+    known = np.flatnonzero(~np.isnan(track[:, 0]))
+    if known.size == 0:
+        return filled
+    for left, right in itertools.pairwise(known):
+        gap = right - left - 1
+        if 0 < gap <= max_gap:
+            weights = np.arange(1, gap + 1)[:, None] / (gap + 1)  # (gap, 1)
+            filled[left + 1 : right] = track[left] + weights * (track[right] - track[left])
+    first, last = known[0], known[-1]
+    if first <= max_gap:
+        filled[:first] = track[first]
+    if len(track) - 1 - last <= max_gap:
+        filled[last + 1 :] = track[last]
+    return filled
+
+
+def smooth_runs(track: np.ndarray, mask: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average of ``track`` (T, D) over ``window`` frames, within each run of True in ``mask``.
+
+    Near a run's ends the window shrinks symmetrically (down to the frame itself), so a face moving at constant
+    speed is not pulled back towards where it was: smoothing never lags.
+    """
+    smoothed = track.copy()
+    if window <= 1:
+        return smoothed
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        run = track[start:stop]  # (L, D)
+        length = len(run)
+        cumulative = np.concatenate([np.zeros((1, run.shape[1])), np.cumsum(run, axis=0)])  # (L + 1, D)
+        index = np.arange(length)
+        half = np.minimum(np.minimum(index, length - 1 - index), window // 2)
+        smoothed[start:stop] = (cumulative[index + half + 1] - cumulative[index - half]) / (2 * half + 1)[:, None]
+    return smoothed
+
+
+def crop_square(frame: np.ndarray, square: np.ndarray, size: int) -> np.ndarray:
+    """Cut the square (centre x, centre y, side) out of ``frame`` (H, W, 3), zero padded, resized to ``size``."""
+    import cv2
+
+    centre_x, centre_y, side = square
+    side_px = max(2, round(side))
+    x0, y0 = round(centre_x - side_px / 2), round(centre_y - side_px / 2)
+    height, width = frame.shape[:2]
+    canvas = np.zeros((side_px, side_px, 3), dtype=np.uint8)
+    src_x0, src_y0 = max(x0, 0), max(y0, 0)
+    src_x1, src_y1 = min(x0 + side_px, width), min(y0 + side_px, height)
+    if src_x1 > src_x0 and src_y1 > src_y0:
+        canvas[src_y0 - y0 : src_y1 - y0, src_x0 - x0 : src_x1 - x0] = frame[src_y0:src_y1, src_x0:src_x1]
+    # INTER_AREA averages when shrinking (no aliasing on a 300 px face cut to 32 px); linear when enlarging.
+    interpolation = cv2.INTER_AREA if side_px > size else cv2.INTER_LINEAR
+    return cv2.resize(canvas, (size, size), interpolation=interpolation)
+
+
+# --- input checks -------------------------------------------------------------------------------------------------
+
+
+def _check_frames(frames: np.ndarray) -> np.ndarray:
+    if not isinstance(frames, np.ndarray):
+        raise SignBindInputError(f"frames must be a numpy array (T, H, W, 3) uint8 RGB, got {type(frames).__name__}.")
+    if frames.ndim != 4 or frames.shape[-1] != 3 or 0 in frames.shape:
+        raise SignBindInputError(f"frames must have shape (T, H, W, 3) with T, H, W >= 1, got {frames.shape}.")
+    if frames.dtype != np.uint8:
+        raise SignBindInputError(f"frames must be uint8 RGB (0-255), got dtype {frames.dtype}.")
+    return frames
+
+
+def _check_boxes(boxes: np.ndarray, frames_shape: tuple[int, ...], normalized: bool) -> np.ndarray:
+    """Validate given face boxes and return them as float64 pixels (T, 4); NaN rows mean no face."""
+    num_frames, height, width = frames_shape[:3]
+    boxes = np.array(boxes, dtype=np.float64)
+    if boxes.shape != (num_frames, 4):
+        raise SignBindInputError(
+            f"boxes must have shape (T, 4) = ({num_frames}, 4) x0, y0, x1, y1, got {boxes.shape}."
+        )
+    missing = np.isnan(boxes)
+    partial = missing.any(axis=1) & ~missing.all(axis=1)
+    if partial.any():
+        raise SignBindInputError(
+            f"boxes rows {np.flatnonzero(partial).tolist()} are partly NaN: a frame without a face needs all four "
+            f"values NaN."
+        )
+    present = ~missing.all(axis=1)
+    if np.isinf(boxes[present]).any():
+        raise SignBindInputError("boxes contain infinite values; use NaN rows for frames without a face.")
+    bad = present & ((boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1]))
+    if bad.any():
+        raise SignBindInputError(
+            f"boxes rows {np.flatnonzero(bad)[:10].tolist()} are not x0, y0, x1, y1 with x1 > x0 and y1 > y0."
+        )
+    if normalized:
+        boxes = boxes * np.array([width, height, width, height])
+    elif present.any() and np.abs(boxes[present]).max() <= 1.0 and max(height, width) > 2:
+        raise SignBindInputError(
+            "boxes look normalized (every coordinate is within [0, 1]) but normalized_boxes is False; pass "
+            "normalized_boxes=True, or pixel coordinates."
+        )
+    return boxes
