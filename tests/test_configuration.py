@@ -16,7 +16,8 @@ PAPER_SIZES = {"manual": 101.1, "lip": 62.5, "fusion": 33.9, "total": 197.5}
 def test_paper_preset_is_the_default_config():
     assert SignBindConfig.from_preset("paper").to_dict() == SignBindConfig().to_dict()
     config = SignBindConfig()
-    assert isinstance(config.backbone_config, Dinov2Config) and config.backbone_config.hidden_size == 768
+    assert isinstance(config.backbone_config, Dinov2Config)
+    assert config.backbone_config.hidden_size == 768
     assert isinstance(config.lip_config, VideoMAEConfig)
     assert (config.lip_config.tubelet_size, config.lip_config.patch_size, config.lip_config.image_size) == (2, 16, 224)
     assert (config.use_lip, config.use_fingerspelling, config.fusion_type, config.lip_shift) == (
@@ -70,7 +71,8 @@ def test_save_and_load_round_trip(tmp_path):
     for loaded in (SignBindConfig.from_pretrained(tmp_path), AutoConfig.from_pretrained(tmp_path)):
         assert isinstance(loaded, SignBindConfig)
         assert {**loaded.to_dict(), "_name_or_path": ""} == config.to_dict()
-        assert isinstance(loaded.backbone_config, Dinov2Config) and isinstance(loaded.lip_config, VideoMAEConfig)
+        assert isinstance(loaded.backbone_config, Dinov2Config)
+        assert isinstance(loaded.lip_config, VideoMAEConfig)
 
 
 def test_paper_parameter_budget_on_the_meta_device():

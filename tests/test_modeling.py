@@ -48,14 +48,16 @@ def test_forward_shapes_and_finite_losses(variant):
     if config.use_fingerspelling:
         assert output.fingerspelling_logits.shape == (B, T, config.letter_vocab_size)
     else:
-        assert output.fingerspelling_logits is None and output.fingerspelling_loss is None
+        assert output.fingerspelling_logits is None
+        assert output.fingerspelling_loss is None
     if config.use_lip:
         # tubelets of 2 frames, Conv1d stride 2: the lip stream runs at a quarter of the frame rate
         assert output.phoneme_logits.shape == (B, T // 4, config.phoneme_vocab_size)
         assert output.phoneme_attention_mask.sum(-1).tolist() == [6, 5]
         assert torch.isfinite(output.lip_loss)
     else:
-        assert output.phoneme_logits is None and output.lip_loss is None
+        assert output.phoneme_logits is None
+        assert output.lip_loss is None
     if config.fusion_type == "none":
         assert output.fusion_loss is None
         assert torch.equal(output.gloss_logits, output.sign_logits)
@@ -64,7 +66,8 @@ def test_forward_shapes_and_finite_losses(variant):
     has_gate = config.use_lip and config.fusion_type == "gated"
     assert (output.gate is not None) == has_gate
     if has_gate:
-        assert output.gate.shape == (B, T) and ((output.gate >= 0) & (output.gate <= 1)).all()
+        assert output.gate.shape == (B, T)
+        assert ((output.gate >= 0) & (output.gate <= 1)).all()
     for name in ("loss", "sign_loss", "router_loss"):
         assert torch.isfinite(getattr(output, name)), name
 
@@ -84,7 +87,8 @@ def test_gradients_reach_exactly_the_stage_parameters(variant, stage):
         in_stage = name.split(".")[0] in trainable_parts
         assert parameter.requires_grad == in_stage, name
         if in_stage and name not in UNUSED_PARAMETERS:
-            assert parameter.grad is not None and torch.isfinite(parameter.grad).all(), f"no gradient for {name}"
+            assert parameter.grad is not None, f"no gradient for {name}"
+            assert torch.isfinite(parameter.grad).all(), name
         if not in_stage:
             assert parameter.grad is None, f"frozen {name} got a gradient"
 
@@ -111,9 +115,13 @@ def test_frozen_parts_stay_in_eval_mode_when_a_trainer_calls_train():
     model = build().set_stage("fusion")
     model.train()  # what Trainer does before every step
     assert model.fusion.training
-    assert not model.manual.training and not model.lip.training and not model.lip.vit.training
+    assert not model.manual.training
+    assert not model.lip.training
+    assert not model.lip.vit.training
     model.set_stage("experts").train()
-    assert model.manual.training and model.lip.training and not model.fusion.training
+    assert model.manual.training
+    assert model.lip.training
+    assert not model.fusion.training
 
 
 def test_stage_loss_is_the_stage_sum():
@@ -143,7 +151,8 @@ def test_ctc_loss_matches_torch_reference():
 def test_no_loss_without_labels():
     model = build().eval()
     output = model(**make_batch(model.config, labels=False))
-    assert output.loss is None and output.sign_loss is None
+    assert output.loss is None
+    assert output.sign_loss is None
 
 
 @pytest.mark.parametrize("variant", ["gated-learned", "cross_attention", "shift-fixed", "no-fingerspelling"])
@@ -176,7 +185,8 @@ def test_router_is_hard_in_eval_and_soft_in_training():
     model.eval()
     with torch.no_grad():
         _, weights = model.manual.router(torch.randn(2, 24, 32), batch["attention_mask"])
-    assert set(weights.unique().tolist()) <= {0.0, 1.0} and torch.equal(weights.sum(-1), torch.ones(2, 24))
+    assert set(weights.unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(weights.sum(-1), torch.ones(2, 24))
     model.train()
     _, weights = model.manual.router(torch.randn(2, 24, 32), batch["attention_mask"])
     assert not set(weights.unique().tolist()) <= {0.0, 1.0}
@@ -224,17 +234,20 @@ def test_frames_without_a_face_get_no_lip_weight():
     batch["face_attention_mask"][0, 4:12] = 0
     with torch.no_grad():
         output = model(**batch)
-    assert (output.gate[0, 4:12] == 0).all() and (output.gate[0, :4] > 0).all()
+    assert (output.gate[0, 4:12] == 0).all()
+    assert (output.gate[0, :4] > 0).all()
     # The learned alignment may borrow lips from up to max_lip_shift (6) frames away, no further.
     model = build().eval()
     batch["face_attention_mask"][0, 4:20] = 0
     with torch.no_grad():
         output = model(**batch)
-    assert (output.gate[0, 10:14] == 0).all() and (output.gate[0, :4] > 0).all()
+    assert (output.gate[0, 10:14] == 0).all()
+    assert (output.gate[0, :4] > 0).all()
     batch["face_attention_mask"][:] = 0  # no face anywhere: still finite, lips ignored
     with torch.no_grad():
         output = model(**batch)
-    assert torch.isfinite(output.gloss_logits).all() and (output.gate == 0).all()
+    assert torch.isfinite(output.gloss_logits).all()
+    assert (output.gate == 0).all()
 
 
 def test_clip_without_any_face_is_left_out_of_the_lip_loss():
@@ -246,7 +259,8 @@ def test_clip_without_any_face_is_left_out_of_the_lip_loss():
     cross = build(fusion_type="cross_attention").eval()
     batch["face_attention_mask"][:] = 0
     output = cross(**batch)
-    assert output.lip_loss is None and torch.isfinite(output.loss)
+    assert output.lip_loss is None
+    assert torch.isfinite(output.loss)
 
 
 @pytest.mark.parametrize("shift", [3, -2, "none"])
@@ -357,7 +371,10 @@ def bad_input_cases():
         "zero_mask": (zero_mask, r"attention_mask marks no valid frame for clip\(s\) \[1\]"),
         "left_padding": (left_padding, "attention_mask must mark the real frames first"),
         "mask_shape": (mask_shape, r"attention_mask must have shape \(batch, frames\) = \(2, 24\), got \(2, 5\)"),
-        "short_clip": (short_clip, "gloss_labels: clip 0 is too short for its labels: 30 labels need at least .* the clip has 24"),
+        "short_clip": (
+            short_clip,
+            "gloss_labels: clip 0 is too short for its labels: 30 labels need at least .* the clip has 24",
+        ),
         "short_lip": (short_lip, "phoneme_labels: clip 0 is too short .* lip steps, the clip has 6"),
         "blank_label": (blank_label, r"gloss_labels must hold ids in \[1, 63\] \(0 is the CTC blank\)"),
         "label_range": (label_range, r"letter_labels must hold ids in \[1, 27\].*\[28\]"),
