@@ -376,6 +376,8 @@ class MediaPipeFaceCropper(FaceCropper):
         keypoints = np.array(
             [[k.x * small_width * scale_x, k.y * small_height * scale_y] for k in detection.keypoints]
         )
+        if len(keypoints) < 4:  # a user's detector without BlazeFace keypoints: the face box places the mouth
+            return FaceObservation(face_box=boxes[chosen], score=float(detection.categories[0].score)), False
         mouth_centre = keypoints[3]
         landmarks_failed = False
         if self._landmarker is not None:
