@@ -319,8 +319,9 @@ class FusionModule(nn.Module):
     """Binds the routed manual stream and the lip stream, then models time with a transformer and emits pseudo-gloss.
 
     H_man = g_sign·H_s + g_fs·H_fs + g_rest·e_null; H_lip is the upsampled, aligned lip stream; the gated variant mixes
-    them with α = σ(W[H_man; H_lip] + b), per frame and channel. Experts enter as log-probabilities, which removes the
-    arbitrary per-frame offset of CTC logits and keeps the fusion input on one scale whatever the experts learned.
+    them with α = σ(W[H_man; H_lip] + b), per frame and channel. Experts enter as posteriors (softmax of their CTC
+    logits), so each projection is a soft embedding of the tokens an expert reads: bounded, and on one scale whatever
+    the experts learned.
     """
 
     def __init__(self, config: SignBindConfig):
@@ -349,6 +350,9 @@ class FusionModule(nn.Module):
                     width, config.fusion_num_heads, dropout=config.dropout, batch_first=True
                 )
                 self.cross_norm = nn.LayerNorm(width)
+        # Projected posteriors are as small as the projection's init (std 0.02 per channel) while the sinusoidal
+        # positions are of order 1: without this norm the positions drown the content and fusion learns slowly.
+        self.input_norm = nn.LayerNorm(width)
         self.dropout = nn.Dropout(config.dropout)
         self.encoder = transformer_encoder(
             width, config.fusion_num_heads, config.fusion_intermediate_size, config.fusion_num_layers, config.dropout
@@ -357,21 +361,21 @@ class FusionModule(nn.Module):
 
     def manual_stream(self, sign_logits, fingerspelling_logits, route_weights) -> torch.Tensor:
         dtype = self.sign_projection.weight.dtype
-        sign = self.sign_projection(sign_logits.float().log_softmax(-1).to(dtype))  # (B, T, d)
+        sign = self.sign_projection(sign_logits.float().softmax(-1).to(dtype))  # (B, T, d)
         route = route_weights.to(dtype)
         if self.fingerspelling_projection is None:
             # Without a fingerspelling expert the sign head covers fingerspelled stretches too.
             return (route[..., :2].sum(-1, keepdim=True)) * sign + route[..., 2:] * self.rest_embedding
-        fingerspelling = self.fingerspelling_projection(fingerspelling_logits.float().log_softmax(-1).to(dtype))
+        fingerspelling = self.fingerspelling_projection(fingerspelling_logits.float().softmax(-1).to(dtype))
         return route[..., :1] * sign + route[..., 1:2] * fingerspelling + route[..., 2:] * self.rest_embedding
 
     def lip_stream(self, phoneme_logits: torch.Tensor, length: int) -> torch.Tensor:
-        """Project the lip log-probs and upsample T' -> T by the lip stream's exact stride, so that frames line up.
+        """Project the lip posteriors and upsample T' -> T by the lip stream's exact stride, so that frames line up.
 
         Each lip step is repeated over the frames it was computed from. Linear interpolation would blend the last real
         step with padding, so a clip's output would depend on how much padding its batch needed.
         """
-        lip = self.lip_projection(phoneme_logits.float().log_softmax(-1).to(self.lip_projection.weight.dtype))
+        lip = self.lip_projection(phoneme_logits.float().softmax(-1).to(self.lip_projection.weight.dtype))
         lip = lip.repeat_interleave(self.upsample, dim=1)[:, :length]  # (B, <=T, d)
         return F.pad(lip, (0, 0, 0, length - lip.shape[1]))
 
@@ -392,7 +396,7 @@ class FusionModule(nn.Module):
             lip = self.lip_stream(phoneme_logits, manual.shape[1]) * seen[..., None].to(manual.dtype)
             lip, seen, shift = self.align(manual, lip, seen)
             fused, lip_weight = self.mix_streams(manual, lip, seen)
-        hidden = fused * mask[..., None].to(fused.dtype)
+        hidden = self.input_norm(fused) * mask[..., None].to(fused.dtype)
         hidden = hidden + sinusoidal_positions(hidden.shape[1], hidden.shape[2], hidden.device, hidden.dtype)
         hidden = self.encoder(self.dropout(hidden), src_key_padding_mask=~mask.bool())
         return self.gloss_head(hidden), lip_weight, shift

@@ -7,6 +7,10 @@ import torch
 
 from signbind_hf import SignBindConfig
 
+# Tiny models gain nothing from intra-op threads, and OpenMP workers spin-wait: on a 2-core machine with anything else
+# running (a browser, a second process), two threads made a tiny forward pass 100x slower (1.5 s against 0.008 s).
+torch.set_num_threads(1)
+
 
 def tiny_config(**overrides) -> SignBindConfig:
     return SignBindConfig.from_preset("tiny", **overrides)
