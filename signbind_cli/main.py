@@ -1,0 +1,52 @@
+"""Entry point of the `signbind` console script: one sub-command per module of `signbind_cli`.
+
+Examples:
+    signbind params --preset paper
+    signbind smoke --out runs/smoke
+"""
+
+import argparse
+import importlib.metadata
+import logging
+from collections.abc import Sequence
+
+from signbind_cli import params, smoke
+
+# Each module registers its own sub-command; listed here once, in the order `--help` shows them.
+COMMANDS = (params, smoke)
+
+DISTRIBUTION = "signbind-hf"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run `make venv`)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="signbind",
+        description="SignBind-LLM, Hugging Face-native: sign-language video in, English out.",
+        epilog="Run `signbind COMMAND --help` for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="INFO", help="logging verbosity (default: INFO)")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
