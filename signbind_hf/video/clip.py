@@ -27,6 +27,9 @@ class DecodedClip:
         end: End of the window read, on the grid: ``start + num_grid_frames / fps`` (the video's end when no ``end``
             was asked for, or when the video ends first).
         source_name: The file, folder or argument the clip came from, for messages and logs.
+        source_size: (width, height) of the source's frames as displayed (rotation applied), before ``frames``
+            were shrunk to ``max_shortest_edge``; maps coordinates given on the source (face boxes) onto ``frames``.
+            ``None`` when no frame was read.
     """
 
     frames: np.ndarray
@@ -40,6 +43,7 @@ class DecodedClip:
     start: float
     end: float
     source_name: str
+    source_size: tuple[int, int] | None = None
 
     @property
     def num_frames(self) -> int:
@@ -52,7 +56,13 @@ class DecodedClip:
 
     @classmethod
     def from_sampled(
-        cls, sampled: SampledFrames, *, options: SamplingOptions, source_fps: float | None, source_name: str
+        cls,
+        sampled: SampledFrames,
+        *,
+        options: SamplingOptions,
+        source_fps: float | None,
+        source_name: str,
+        source_size: tuple[int, int] | None = None,
     ) -> "DecodedClip":
         return cls(
             frames=sampled.frames,
@@ -66,4 +76,5 @@ class DecodedClip:
             start=float(options.start),
             end=float(options.start + sampled.num_grid_frames / options.target_fps),
             source_name=source_name,
+            source_size=source_size,
         )

@@ -193,8 +193,9 @@ def _sample(
     source_fps: float | None,
     name: str,
 ) -> DecodedClip:
+    converter = _RGBConverter(options.max_shortest_edge)
     sampler: TimeGridSampler[_TimedFrame] = TimeGridSampler(
-        options=options, expected_end=reported, load=_RGBConverter(options.max_shortest_edge), source_name=name
+        options=options, expected_end=reported, load=converter, source_name=name
     )
     last = first
     for timed in itertools.chain([first], frames):
@@ -214,7 +215,9 @@ def _sample(
             video_end,
             reported,
         )
-    return DecodedClip.from_sampled(sampled, options=options, source_fps=source_fps, source_name=name)
+    return DecodedClip.from_sampled(
+        sampled, options=options, source_fps=source_fps, source_name=name, source_size=converter.source_size
+    )
 
 
 def _frames_from(
@@ -263,6 +266,7 @@ class _RGBConverter:
         self._size: tuple[int, int] | None = None
         self._quarter_turns = 0
         self._reformatter: Any = None
+        self.source_size: tuple[int, int] | None = None  # (width, height) as displayed, before shrinking
 
     def __call__(self, timed: _TimedFrame) -> np.ndarray:
         frame = timed.frame
@@ -276,6 +280,8 @@ class _RGBConverter:
             # Phone videos store landscape pictures plus a display matrix; `rotation` is its counter-clockwise angle.
             # It is read once: every frame of a clip must come out in the same orientation to stack.
             self._quarter_turns = round(frame.rotation / 90) % 4
+            turned = self._quarter_turns % 2 == 1
+            self.source_size = (frame.height, frame.width) if turned else (frame.width, frame.height)
         width, height = self._size
         rgb = self._reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA")
         image = rgb.to_ndarray()

@@ -57,7 +57,7 @@ def decode_frame_folder(folder: Path, *, options: SamplingOptions, name: str | N
         except (UnidentifiedImageError, OSError, SyntaxError) as error:  # PIL raises SyntaxError on some bad PNGs
             raise SignBindInputError(f"{path}: cannot be read as an image ({error})") from error
 
-    return _sample_frames(len(files), load, options=options, source_name=name)
+    return _sample_frames(len(files), load, sizer, options=options, source_name=name)
 
 
 def decode_image_list(images: Sequence[Any], *, options: SamplingOptions, name: str) -> DecodedClip:
@@ -70,7 +70,7 @@ def decode_image_list(images: Sequence[Any], *, options: SamplingOptions, name: 
         image = images[index]
         return sizer(_frame_as_numpy(image) if is_torch_tensor(image) else image, what=f"{name}[{index}]")
 
-    return _sample_frames(len(images), load, options=options, source_name=name)
+    return _sample_frames(len(images), load, sizer, options=options, source_name=name)
 
 
 def is_torch_tensor(value: Any) -> bool:
@@ -96,6 +96,7 @@ def decode_frame_array(array: Any, *, options: SamplingOptions, name: str) -> De
     return _sample_frames(
         shape[0],
         lambda index: sizer(_frame_as_numpy(array[index]), what=f"{name}[{index}]"),
+        sizer,
         options=options,
         source_name=name,
     )
@@ -112,7 +113,12 @@ def _frame_as_numpy(frame: Any) -> np.ndarray:
 
 
 def _sample_frames(
-    num_frames: int, load: Callable[[int], np.ndarray], *, options: SamplingOptions, source_name: str
+    num_frames: int,
+    load: Callable[[int], np.ndarray],
+    sizer: FrameSizer,
+    *,
+    options: SamplingOptions,
+    source_name: str,
 ) -> DecodedClip:
     source_fps = options.source_fps if options.source_fps is not None else options.target_fps
     duration = num_frames / source_fps
@@ -128,4 +134,10 @@ def _sample_frames(
         if not sampler.push(index / source_fps, index):
             break
     sampled = sampler.finish(last_frame_duration=1 / source_fps)
-    return DecodedClip.from_sampled(sampled, options=options, source_fps=float(source_fps), source_name=source_name)
+    return DecodedClip.from_sampled(
+        sampled,
+        options=options,
+        source_fps=float(source_fps),
+        source_name=source_name,
+        source_size=sizer.source_size,
+    )

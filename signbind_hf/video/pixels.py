@@ -137,6 +137,11 @@ class FrameSizer:
         self._size: tuple[int, int] | None = None  # (width, height) of every frame returned
         self._warned = False
 
+    @property
+    def source_size(self) -> tuple[int, int] | None:
+        """(width, height) of the first frame converted, as given (before shrinking); None before any frame."""
+        return self._source_size
+
     def __call__(self, image: Image.Image | np.ndarray, *, what: str) -> np.ndarray:
         rgb = to_rgb_uint8(image, what=what)
         height, width = rgb.shape[:2]

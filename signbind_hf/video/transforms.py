@@ -1,7 +1,14 @@
 """Frames to backbone input: resize the shortest edge, centre-crop, rescale to [0, 1], normalise; float32 (T, 3, H, W).
 
-The work is done by transformers' own DINOv2 image processor (``BitImageProcessor``, PIL backend: it needs no
-torchvision), so frames reach the backbone exactly as DINOv2 was trained to see them, with bicubic resizing.
+Two ways to resize (``resample``):
+
+- ``"bicubic"`` (default): transformers' own DINOv2 image processor (``BitImageProcessor``, PIL backend: it needs no
+  torchvision), so frames reach the backbone exactly as DINOv2's preprocessing makes them. About 5 ms per 640×480
+  frame on one core: slower than decoding the video.
+- ``"fast"``: OpenCV, about 15× faster. The crop is cut from the frame first, shrunk by a whole factor with
+  ``INTER_AREA`` (an exact box average: antialiased, and OpenCV's fast path), then resized the remaining < 2× with
+  bilinear interpolation. On a photograph it differs from the bicubic path by about 1 grey level in 255 on average
+  (bicubic sharpens slightly); normalisation is one fused OpenCV pass. Train and infer with the same setting.
 
 One deliberate difference from DINOv2's preset: it resizes the shortest edge to 256 and crops 224 (12.5 % of each
 side lost); here the shortest edge is resized to ``size`` itself by default, so only the long side is cropped. A
@@ -10,7 +17,7 @@ signer's hands often reach the edges of the frame, and fingerspelling happens th
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -22,6 +29,9 @@ DINOV2_IMAGE_MEAN = (0.485, 0.456, 0.406)
 DINOV2_IMAGE_STD = (0.229, 0.224, 0.225)
 DEFAULT_FRAME_SIZE = 224  # the paper preset's backbone input; the tiny preset uses 32-64
 
+Resample = Literal["bicubic", "fast"]
+RESAMPLE_MODES: tuple[str, ...] = ("bicubic", "fast")
+
 
 @dataclass(frozen=True)
 class FrameTransform:
@@ -32,12 +42,15 @@ class FrameTransform:
         shortest_edge: The shortest edge is resized to this before the centre crop; default ``size``.
         image_mean: Per-channel mean subtracted after rescaling to [0, 1].
         image_std: Per-channel standard deviation divided by after that.
+        resample: ``"bicubic"`` (DINOv2's own preprocessing, exact) or ``"fast"`` (OpenCV area + bilinear, ~15×
+            faster); see the module docstring.
     """
 
     size: int = DEFAULT_FRAME_SIZE
     shortest_edge: int | None = None
     image_mean: tuple[float, float, float] = field(default=DINOV2_IMAGE_MEAN)
     image_std: tuple[float, float, float] = field(default=DINOV2_IMAGE_STD)
+    resample: Resample = "bicubic"
 
     def __post_init__(self) -> None:
         if not isinstance(self.size, int) or self.size < 1:
@@ -53,6 +66,8 @@ class FrameTransform:
                 raise SignBindInputError(f"{name} must hold 3 values (R, G, B); got {values!r}")
         if min(self.image_std) <= 0:
             raise SignBindInputError(f"image_std must be positive; got {self.image_std!r}")
+        if self.resample not in RESAMPLE_MODES:
+            raise SignBindInputError(f"resample must be one of {RESAMPLE_MODES}; got {self.resample!r}")
 
     @cached_property
     def image_processor(self) -> Any:
@@ -81,8 +96,51 @@ class FrameTransform:
             raise SignBindInputError(f"frames: expected a (T, H, W, 3) uint8 RGB array; got a {described}")
         if frames.shape[0] == 0:
             return np.zeros((0, 3, self.size, self.size), dtype=np.float32)
+        if self.resample == "fast":
+            return normalize_frames(
+                np.stack([self._fast_resize_crop(frame) for frame in frames]), self.image_mean, self.image_std
+            )
         # Channels-last is stated, not guessed: a 3-pixel-high frame would otherwise look channels-first.
         pixel_values = self.image_processor(
             images=list(frames), return_tensors="np", input_data_format="channels_last"
         )["pixel_values"]
         return np.ascontiguousarray(pixel_values, dtype=np.float32)  # (T, 3, size, size)
+
+    def _fast_resize_crop(self, frame: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 -> (size, size, 3) uint8: the centre crop of the shortest-edge resize, cut first."""
+        import cv2
+
+        height, width = frame.shape[:2]
+        # The crop's side in source pixels: `size` pixels of a frame whose shortest edge became `shortest_edge`.
+        side = max(1, round(min(height, width) * self.size / (self.shortest_edge or self.size)))
+        factor = max(1, side // self.size)
+        side -= side % factor  # a whole multiple of the factor keeps INTER_AREA on its exact, fast path
+        top, left = (height - side) // 2, (width - side) // 2
+        crop = frame[top : top + side, left : left + side]
+        if factor > 1:
+            crop = cv2.resize(crop, (side // factor, side // factor), interpolation=cv2.INTER_AREA)
+        if crop.shape[0] != self.size:
+            crop = cv2.resize(crop, (self.size, self.size), interpolation=cv2.INTER_LINEAR)  # < 2x: no aliasing
+        return crop
+
+
+def normalize_frames(
+    frames: np.ndarray,
+    image_mean: tuple[float, float, float] = DINOV2_IMAGE_MEAN,
+    image_std: tuple[float, float, float] = DINOV2_IMAGE_STD,
+) -> np.ndarray:
+    """(T, S, S, 3) uint8 RGB -> (T, 3, S, S) float32 ``(x / 255 - mean) / std``.
+
+    OpenCV's ``blobFromImagesWithParams`` converts, normalises and moves channels first in one pass: 0.27 ms per
+    224×224 frame against 0.5 ms for the same arithmetic in torch and 1.4 ms in numpy (which is as much as decoding).
+    """
+    import cv2
+
+    if frames.shape[0] == 0:
+        return np.zeros((0, 3, *frames.shape[1:3]), dtype=np.float32)
+    params = cv2.dnn.Image2BlobParams()
+    params.scalefactor = (*(1 / (255 * std) for std in image_std), 0.0)
+    params.mean = (*(255 * mean for mean in image_mean), 0.0)
+    params.ddepth = cv2.CV_32F
+    params.swapRB = False
+    return cv2.dnn.blobFromImagesWithParams(list(frames), params)  # (T, 3, S, S)

@@ -166,7 +166,7 @@ def test_static_clip_runs_the_detector_only_every_kth_frame(photo, make_cropper)
         assert results[every].detector_calls == len(calls)
 
     assert results[1].detector_calls == 12
-    # Frames 0 and 1 establish that the face is stable; then one detection every 4 frames (5, 9).
+    # Keyframes 0, 4, 8 and the last frame (11) agree, so the frames between them are interpolated.
     assert results[4].detector_calls == 4
     assert results[4].face_mask.all()
     np.testing.assert_allclose(results[4].boxes, results[1].boxes, atol=1.0)
