@@ -16,6 +16,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+import signbind_hf
 from signbind_cli.main import main as cli_main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,6 +66,7 @@ def test_installed_console_script_is_the_cli():
     (entry_point,) = [point for point in distribution.entry_points if point.group == "console_scripts"]
     assert entry_point.name == "signbind"
     assert entry_point.load() is cli_main
+    assert distribution.version == signbind_hf.__version__  # one source of truth, read by setuptools
 
 
 def test_wheel_holds_both_packages_the_assets_and_the_licence(tmp_path):
