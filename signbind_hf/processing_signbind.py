@@ -1,0 +1,256 @@
+"""SignBindProcessor: videos (and training targets) in, ``SignBindModel.forward``'s tensors out; CTC output back to text.
+
+It holds a ``SignBindVideoProcessor`` (decoding, sampling, frames, face crops; its settings include the face cropper's)
+and the three CTC tokenizers: pseudo-gloss words (``tokenizer``, saved at the top of the folder, so
+``AutoTokenizer.from_pretrained(checkpoint)`` is the gloss tokenizer), fingerspelled letters and ARPAbet phonemes (in
+the ``letter_tokenizer/`` and ``phoneme_tokenizer/`` sub-folders).
+
+Example:
+
+```python
+>>> processor = SignBindProcessor.from_preset("tiny", glosses=["HAVE DIFFERENT HERE", "GAIN BALANCE"])
+>>> inputs = processor(videos=["a.mp4", "frames/"], glosses=["HAVE HERE", "GAIN BALANCE"], letters=["", "L A U R A"],
+...                    phonemes=["hh ae v", "g ey n"])
+>>> output = model(**inputs)  # losses and logits
+>>> processor.batch_decode(output, inputs["attention_mask"])["gloss"]
+['HAVE HERE', 'GAIN BALANCE']
+```
+
+Kept flat with relative imports so that it is exported as remote code beside the model; its video processor needs
+the ``signbind-hf`` package for the video stack (see ``video_processing_signbind``).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from transformers import BatchFeature, ProcessorMixin
+
+from .configuration_signbind import SignBindConfig
+from .constants import GLOSS_LABELS, LETTER_LABELS, PHONEME_LABELS
+from .ctc_decoding import decode_streams
+from .errors import SignBindInputError
+from .tokenization_signbind import GLOSS_STREAM, LETTER_STREAM, PHONEME_STREAM, SignBindCTCTokenizer
+from .video_processing_signbind import SignBindVideoProcessor
+
+TEXT = "text"
+
+
+class SignBindProcessor(ProcessorMixin):
+    """Turns sign-language videos into model inputs and the model's CTC streams back into text.
+
+    Args:
+        video_processor (`SignBindVideoProcessor`): decoding, frame and face-crop settings.
+        tokenizer (`SignBindCTCTokenizer`): the pseudo-gloss tokenizer (``stream="gloss"``); also ``gloss_tokenizer``.
+        letter_tokenizer (`SignBindCTCTokenizer`): fingerspelling letters (``SignBindCTCTokenizer.for_letters()``).
+        phoneme_tokenizer (`SignBindCTCTokenizer`): ARPAbet phonemes (``SignBindCTCTokenizer.for_phonemes()``).
+    """
+
+    def __init__(
+        self,
+        video_processor: SignBindVideoProcessor,
+        tokenizer: SignBindCTCTokenizer,
+        letter_tokenizer: SignBindCTCTokenizer,
+        phoneme_tokenizer: SignBindCTCTokenizer,
+        **kwargs: Any,
+    ) -> None:
+        for argument, value, stream in (
+            ("tokenizer", tokenizer, GLOSS_STREAM),
+            ("letter_tokenizer", letter_tokenizer, LETTER_STREAM),
+            ("phoneme_tokenizer", phoneme_tokenizer, PHONEME_STREAM),
+        ):
+            if getattr(value, "stream", None) != stream:
+                raise SignBindInputError(
+                    f"{argument} must be a SignBindCTCTokenizer for the {stream!r} stream; got "
+                    f"{type(value).__name__} with stream {getattr(value, 'stream', None)!r}"
+                )
+        super().__init__(video_processor, tokenizer, letter_tokenizer, phoneme_tokenizer, **kwargs)
+
+    @classmethod
+    def from_preset(
+        cls,
+        name: str,
+        *,
+        glosses: Sequence[str] | None = None,
+        gloss_tokenizer: SignBindCTCTokenizer | None = None,
+        **video_settings: Any,
+    ) -> "SignBindProcessor":
+        """The processor for ``SignBindConfig.from_preset(name)`` (``"paper"`` or ``"tiny"``).
+
+        The gloss vocabulary is a data set's: give its target texts (``glosses``, one pseudo-gloss string per clip)
+        or a ready ``gloss_tokenizer``. Set the model's ``gloss_vocab_size`` to ``len(processor.tokenizer)``.
+        ``video_settings`` override the video processor's (``max_frames=..., face_cropper=...``).
+        """
+        return cls.from_model_config(
+            SignBindConfig.from_preset(name), glosses=glosses, gloss_tokenizer=gloss_tokenizer, **video_settings
+        )
+
+    @classmethod
+    def from_model_config(
+        cls,
+        config: SignBindConfig,
+        *,
+        glosses: Sequence[str] | None = None,
+        gloss_tokenizer: SignBindCTCTokenizer | None = None,
+        **video_settings: Any,
+    ) -> "SignBindProcessor":
+        """The processor matching a model config (frame and face sizes); see :meth:`from_preset`."""
+        if (glosses is None) == (gloss_tokenizer is None):
+            raise SignBindInputError(
+                "give exactly one of glosses= (the pseudo-gloss targets of your data set, to build the gloss "
+                "vocabulary from) and gloss_tokenizer= (a SignBindCTCTokenizer.for_glosses(...))"
+            )
+        if gloss_tokenizer is None:
+            gloss_tokenizer = SignBindCTCTokenizer.for_glosses(glosses)
+        return cls(
+            SignBindVideoProcessor.from_model_config(config, **video_settings),
+            gloss_tokenizer,
+            SignBindCTCTokenizer.for_letters(),
+            SignBindCTCTokenizer.for_phonemes(),
+        )
+
+    # transformers builds a `video_processor` through AutoVideoProcessor, which exists only with torchvision installed
+    # (and checks it against a base class that top-level transformers does not export without it). Ours needs
+    # neither: the two methods below check and rebuild it directly; everything else (saving it inside
+    # processor_config.json, loading the tokenizers) is ProcessorMixin's.
+    def check_argument_for_proper_class(self, argument_name: str, argument: Any) -> type:
+        if argument_name != "video_processor":
+            return super().check_argument_for_proper_class(argument_name, argument)
+        if not isinstance(argument, SignBindVideoProcessor):
+            raise TypeError(f"video_processor must be a SignBindVideoProcessor; got {type(argument).__name__}")
+        return SignBindVideoProcessor
+
+    @classmethod
+    def _get_arguments_from_pretrained(
+        cls, pretrained_model_name_or_path: Any, processor_dict: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[Any]:
+        settings = (processor_dict or {}).get("video_processor")
+        if not isinstance(settings, dict):
+            raise SignBindInputError(
+                f"{pretrained_model_name_or_path}: processor_config.json has no 'video_processor' settings; expected a "
+                "folder written by SignBindProcessor.save_pretrained"
+            )
+        subfolder = kwargs.pop("subfolder", "")
+        return [
+            SignBindVideoProcessor(**settings)
+            if name == "video_processor"
+            else cls._load_tokenizer_from_pretrained(
+                name, pretrained_model_name_or_path, subfolder=subfolder, **kwargs
+            )
+            for name in cls.get_attributes()
+        ]
+
+    @property
+    def gloss_tokenizer(self) -> SignBindCTCTokenizer:
+        return self.tokenizer
+
+    @property
+    def model_input_names(self) -> list[str]:
+        # The tokenizers' ids are targets (labels), never model inputs.
+        return list(self.video_processor.model_input_names)
+
+    def __call__(
+        self,
+        videos: Any = None,
+        text: str | Sequence[str] | None = None,
+        glosses: str | Sequence[str] | None = None,
+        letters: str | Sequence[str] | None = None,
+        phonemes: str | Sequence[str] | None = None,
+        face_boxes: Any = None,
+        return_tensors: str = "pt",
+        **video_kwargs: Any,
+    ) -> BatchFeature:
+        """Model inputs for ``videos``, and CTC labels for the targets given.
+
+        Args:
+            videos: one video or a list (see ``SignBindVideoProcessor.preprocess``: files, bytes, frame folders,
+                image lists, arrays, tensors).
+            text: the English sentence of each clip. The visual model does not read it (it is the LLM refiner's
+                target): it is returned unchanged as a list of strings under ``"text"`` so that it travels with the
+                clip (``Trainer`` drops it as an unused column; drop it yourself before ``model(**inputs)``).
+            glosses, letters, phonemes: the training targets of each clip, one string per video: pseudo-gloss
+                (``"HAVE DIFFERENT HERE"``), fingerspelled letters (``"L A U R E N E | S I M M S"`` or
+                ``"laurene simms"``; ``""`` when nothing is fingerspelled) and ARPAbet phonemes
+                (``"hh ae v"``). They become ``gloss_labels``, ``letter_labels`` and ``phoneme_labels`` (B, L),
+                padded with -100.
+            face_boxes: per video, face boxes to use instead of detection (see ``SignBindVideoProcessor``).
+            return_tensors: ``"pt"`` (default) or ``"np"``.
+            video_kwargs: ``fps``, ``start``, ``end``, ``normalized_face_boxes``, ``return_metadata``.
+
+        Returns:
+            ``BatchFeature`` with ``pixel_values``, ``face_pixel_values``, ``attention_mask``, ``face_attention_mask``,
+            the label tensors for the targets given, and ``text`` when given.
+        """
+        targets = {GLOSS_LABELS: glosses, LETTER_LABELS: letters, PHONEME_LABELS: phonemes}
+        if videos is None and all(value is None for value in targets.values()):
+            raise SignBindInputError("give videos= (and optionally glosses=, letters=, phonemes= targets)")
+        batch_size = None
+        data: dict[str, Any] = {}
+        if videos is not None:
+            features = self.video_processor(
+                videos, face_boxes=face_boxes, return_tensors=return_tensors, **video_kwargs
+            )
+            data.update(features.data)
+            batch_size = len(features["attention_mask"])
+        elif face_boxes is not None or video_kwargs:
+            raise SignBindInputError(
+                f"face_boxes and {sorted(video_kwargs)} apply to videos, and no videos were given"
+            )
+        tokenizers = {GLOSS_LABELS: self.tokenizer, LETTER_LABELS: self.letter_tokenizer}
+        tokenizers[PHONEME_LABELS] = self.phoneme_tokenizer
+        argument_names = {GLOSS_LABELS: "glosses", LETTER_LABELS: "letters", PHONEME_LABELS: "phonemes"}
+        for key, value in targets.items():
+            if value is None:
+                continue
+            texts = _one_string_per_clip(argument_names[key], value, batch_size)
+            batch_size = len(texts)
+            data[key] = tokenizers[key](texts, return_tensors=return_tensors)["labels"]
+        if text is not None:
+            data[TEXT] = _one_string_per_clip("text", text, batch_size)
+        return BatchFeature(data=data, skip_tensor_conversion=[TEXT, "video_metadata"])
+
+    def batch_decode(
+        self, output: Any, attention_mask: Any = None, beam_width: int | None = None, skip_special_tokens: bool = False
+    ) -> dict[str, list[str]]:
+        """CTC-decode every stream of a ``SignBindOutput`` to text, one string per clip.
+
+        Args:
+            output: what ``SignBindModel.forward`` returned.
+            attention_mask: the (B, T) ``attention_mask`` of the inputs, so that padding frames are not decoded;
+                ``None`` decodes every frame.
+            beam_width: ``None`` for greedy decoding, else CTC prefix beam search with this many beams.
+            skip_special_tokens: drop ``[UNK]`` from the gloss streams.
+
+        Returns:
+            ``{"gloss": [...], "sign": [...], "fingerspelling": [...], "phoneme": [...]}`` for the streams the model
+            produced: the fused pseudo-gloss, the sign expert's own glosses, fingerspelled words and phonemes. To
+            decode label ids instead, use ``processor.tokenizer.batch_decode(ids, ctc=False)``.
+        """
+        if not hasattr(output, "gloss_logits"):
+            raise SignBindInputError(
+                f"batch_decode expects a SignBindOutput (the model's output), got {type(output).__name__}; decode "
+                "token ids with processor.tokenizer / letter_tokenizer / phoneme_tokenizer .batch_decode(ids)"
+            )
+        tokenizers = {
+            "gloss": self.tokenizer,
+            "sign": self.tokenizer,
+            "fingerspelling": self.letter_tokenizer,
+            "phoneme": self.phoneme_tokenizer,
+        }
+        decoded = decode_streams(output, attention_mask, beam_width=beam_width)
+        # The ids are already CTC-collapsed, so repeats left in them are real (ctc=False keeps them).
+        return {
+            stream: tokenizers[stream].batch_decode(ids, ctc=False, skip_special_tokens=skip_special_tokens)
+            for stream, ids in decoded.items()
+        }
+
+
+def _one_string_per_clip(argument: str, value: str | Sequence[str], batch_size: int | None) -> list[str]:
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, Sequence) or not all(isinstance(item, str) for item in texts):
+        raise SignBindInputError(f"{argument}: expected one string per video; got {value!r:.200}")
+    if batch_size is not None and len(texts) != batch_size:
+        raise SignBindInputError(f"{argument}: expected one string per video ({batch_size} videos); got {len(texts)}")
+    return list(texts)
+
+
+__all__ = ["SignBindProcessor"]

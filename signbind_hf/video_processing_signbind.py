@@ -1,0 +1,529 @@
+"""SignBindVideoProcessor: any video a user has -> the frame and face tensors ``SignBindModel.forward`` takes.
+
+One clip goes through: decode and resample to ``target_fps`` (``signbind_hf.video.decode_video``: a file, its bytes,
+a folder of frames, a list of images, an array or tensor; longer clips than ``max_frames`` are subsampled uniformly),
+backbone frames (``FrameTransform``: centre crop, resize to ``frame_size``, normalise), face crops (a ``FaceCropper``:
+MediaPipe by default, mouth-centred, ``face_crop["size"]`` pixels) and masks. A batch is padded to its longest clip
+and at least ``min_frames``.
+
+Example:
+
+```python
+>>> video_processor = SignBindVideoProcessor.from_preset("tiny")
+>>> batch = video_processor(["clip.mp4", "frames_folder/"])  # BatchFeature of torch tensors
+>>> batch["pixel_values"].shape, batch["face_pixel_values"].shape  # (2, T, 3, 32, 32), (2, T, 3, 32, 32)
+```
+
+Why the video stack is imported absolutely (``signbind_hf.video``) and not relatively like the other flat modules:
+transformers exports remote code by copying a module and the *flat* sibling modules it imports relatively; it cannot
+copy a sub-package, nor the MediaPipe model files the face cropper needs. A relative ``from .video import ...`` would
+make ``save_pretrained`` fail on a registered processor. So a checkpoint's copy of this file needs ``signbind-hf``
+installed for its video stack (transformers names the missing package when it is not).
+"""
+
+import logging
+import numbers
+import weakref
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, ClassVar, TypedDict
+
+import numpy as np
+from transformers.feature_extraction_utils import BatchFeature
+from transformers.video_processing_utils import VideoProcessorMixin
+
+try:
+    from signbind_hf.video import (
+        DEFAULT_FRAME_SIZE,
+        DEFAULT_MAX_FRAMES,
+        DEFAULT_MAX_SHORTEST_EDGE,
+        DEFAULT_MIN_FRAMES,
+        DEFAULT_TARGET_FPS,
+        DINOV2_IMAGE_MEAN,
+        DINOV2_IMAGE_STD,
+        DecodedClip,
+        FrameTransform,
+        decode_video,
+    )
+    from signbind_hf.video.face import BoxFaceCropper, FaceCropConfig, FaceCropper, FaceCrops
+    from signbind_hf.video.transforms import RESAMPLE_MODES, normalize_frames
+except ImportError as error:  # this file was loaded as remote code where signbind-hf is not installed
+    raise ImportError(
+        "SignBindVideoProcessor reads video with the signbind-hf package's video stack (decoding, face cropping, "
+        "MediaPipe models), which is not importable here: pip install 'signbind-hf[video]'"
+    ) from error
+
+from .configuration_signbind import SignBindConfig
+from .constants import ATTENTION_MASK, FACE_ATTENTION_MASK, FACE_PIXEL_VALUES, PIXEL_VALUES
+from .errors import SignBindInputError
+
+logger = logging.getLogger(__name__)
+
+FACE_CROPPERS = ("mediapipe", "opencv", "boxes", None)
+RETURN_TENSORS = ("pt", "np")
+VIDEO_METADATA = "video_metadata"
+
+
+class SignBindVideoProcessorKwargs(TypedDict, total=False):
+    """The settings of ``SignBindVideoProcessor`` (what ``from_pretrained(..., **overrides)`` may override)."""
+
+    frame_size: int
+    shortest_edge: int | None
+    resample: str
+    image_mean: list[float]
+    image_std: list[float]
+    target_fps: float
+    min_frames: int
+    max_frames: int
+    max_shortest_edge: int | None
+    face_cropper: str | None
+    face_crop: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProcessedClip:
+    """One clip, unpadded: what the batch is assembled from."""
+
+    pixel_values: np.ndarray  # (T, 3, frame_size, frame_size) float32
+    face_pixel_values: np.ndarray | None  # (T, 3, face_size, face_size) float32; None without a face cropper
+    face_mask: np.ndarray | None  # (T,) bool: a face was found, held or interpolated
+    clip: DecodedClip
+    faces: FaceCrops | None
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.pixel_values.shape[0])
+
+
+class SignBindVideoProcessor(VideoProcessorMixin):
+    """Decodes, samples, resizes, normalises and face-crops sign-language video for ``SignBindModel``.
+
+    Args:
+        frame_size (`int`, defaults to 224): side of the square frames fed to the DINOv2 backbone (the paper's 224;
+            the tiny preset's 32).
+        shortest_edge (`int`, *optional*): the frame's shortest edge is scaled to this before the centre crop;
+            default ``frame_size`` (only the long side is cropped, where fingerspelling hands often are).
+        resample (`str`, defaults to ``"fast"``): ``"fast"`` (OpenCV area + bilinear, ~15× faster) or ``"bicubic"``
+            (DINOv2's own preprocessing, exact); see ``signbind_hf.video.transforms``.
+        image_mean, image_std (`list[float]`): per-channel statistics for frames and face crops (ImageNet's, which
+            DINOv2 was trained with).
+        target_fps (`float`, defaults to 25): every clip is resampled to this rate by timestamp.
+        min_frames (`int`, defaults to 16), max_frames (`int`, defaults to 512): the paper's clip lengths. Shorter
+            clips are padded (and masked) to ``min_frames``; longer ones are subsampled uniformly to ``max_frames``
+            (a warning names the clip; ``return_metadata=True`` reports it per clip).
+        max_shortest_edge (`int`, defaults to 480): frames are shrunk at decode time so that their shortest edge is
+            at most this; bounds memory for 4K video while keeping faces large enough to crop.
+        face_cropper (`str`, defaults to ``"mediapipe"``): how faces are found: ``"mediapipe"`` (BlazeFace full range
+            + FaceMesh lips), ``"opencv"`` (Haar cascade, a weaker fallback), ``"boxes"`` (only the ``face_boxes``
+            given with each call), or ``None`` (no face crops: for models without the lipreading expert; the output
+            then has no ``face_pixel_values`` / ``face_attention_mask``). Given ``face_boxes`` always win.
+        face_crop (`dict`): ``FaceCropConfig`` fields (crop size, mouth/face region, gap filling, smoothing, detection
+            spacing); its ``size`` is the lipreading expert's input side.
+    """
+
+    model_input_names: ClassVar[list[str]] = [PIXEL_VALUES, FACE_PIXEL_VALUES, ATTENTION_MASK, FACE_ATTENTION_MASK]
+    valid_kwargs = SignBindVideoProcessorKwargs
+
+    def __init__(
+        self,
+        frame_size: int = DEFAULT_FRAME_SIZE,
+        shortest_edge: int | None = None,
+        resample: str = "fast",
+        image_mean: Sequence[float] = DINOV2_IMAGE_MEAN,
+        image_std: Sequence[float] = DINOV2_IMAGE_STD,
+        target_fps: float = DEFAULT_TARGET_FPS,
+        min_frames: int = DEFAULT_MIN_FRAMES,
+        max_frames: int = DEFAULT_MAX_FRAMES,
+        max_shortest_edge: int | None = DEFAULT_MAX_SHORTEST_EDGE,
+        face_cropper: str | None = "mediapipe",
+        face_crop: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # What save_pretrained writes beside the settings; anything else is a typo worth hearing about.
+        kwargs.pop("video_processor_type", None)
+        kwargs.pop("processor_class", None)
+        auto_map = kwargs.pop("auto_map", None)
+        if kwargs:
+            raise SignBindInputError(
+                f"SignBindVideoProcessor got unknown settings {sorted(kwargs)}; expected some of "
+                f"{list(SignBindVideoProcessorKwargs.__annotations__)}"
+            )
+        super().__init__()
+        if auto_map is not None:
+            self.auto_map = auto_map
+        if face_cropper not in FACE_CROPPERS:
+            raise SignBindInputError(f"face_cropper must be one of {FACE_CROPPERS}; got {face_cropper!r}")
+        if resample not in RESAMPLE_MODES:
+            raise SignBindInputError(f"resample must be one of {RESAMPLE_MODES}; got {resample!r}")
+        if not isinstance(min_frames, int) or isinstance(min_frames, bool) or min_frames < 1:
+            raise SignBindInputError(f"min_frames must be an integer >= 1; got {min_frames!r}")
+        if not isinstance(max_frames, int) or isinstance(max_frames, bool) or max_frames < min_frames:
+            raise SignBindInputError(f"max_frames must be an integer >= min_frames ({min_frames}); got {max_frames!r}")
+        self.frame_size = frame_size
+        self.shortest_edge = shortest_edge
+        self.resample = resample
+        self.image_mean = [float(value) for value in image_mean]
+        self.image_std = [float(value) for value in image_std]
+        self.target_fps = float(target_fps)
+        self.min_frames = min_frames
+        self.max_frames = max_frames
+        self.max_shortest_edge = max_shortest_edge
+        self.face_cropper = face_cropper
+        # Validated (and completed with the defaults) by building the config once.
+        self.face_crop = asdict(_face_crop_config(face_crop or {}))
+        self.frame_transform  # noqa: B018 - builds (and so validates) frame_size, shortest_edge, mean and std now
+        self._cropper: FaceCropper | None = None  # the detector, built on first use; never serialised
+
+    # --- construction ---------------------------------------------------------------------------------------------
+    @classmethod
+    def from_model_config(cls, config: SignBindConfig, **overrides: Any) -> "SignBindVideoProcessor":
+        """The video processor matching a model config: frame and face-crop sizes from its backbone and lip expert.
+
+        DINOv2-base's config says ``image_size=518``: that is its position-embedding grid, which Dinov2 interpolates,
+        not the size it reads frames at. Frames are fed at ``min(image_size, 224)``: 224 for the paper preset (as in
+        the paper), the backbone's own size for smaller ones (32 in the tiny preset).
+        """
+        face_crop = {"size": config.lip_config.image_size, **(overrides.pop("face_crop", None) or {})}
+        settings = {"frame_size": min(config.backbone_config.image_size, DEFAULT_FRAME_SIZE), "face_crop": face_crop}
+        if not config.use_lip:
+            settings["face_cropper"] = None
+        return cls(**{**settings, **overrides})
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> "SignBindVideoProcessor":
+        """The video processor for ``SignBindConfig.from_preset(name)`` (``"paper"`` or ``"tiny"``)."""
+        return cls.from_model_config(SignBindConfig.from_preset(name), **overrides)
+
+    @property
+    def frame_transform(self) -> FrameTransform:
+        return FrameTransform(
+            size=self.frame_size,
+            shortest_edge=self.shortest_edge,
+            image_mean=tuple(self.image_mean),
+            image_std=tuple(self.image_std),
+            resample=self.resample,
+        )
+
+    @property
+    def face_size(self) -> int:
+        return int(self.face_crop["size"])
+
+    # --- serialisation: settings only, never the detector ---------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        settings = {name: getattr(self, name) for name in SignBindVideoProcessorKwargs.__annotations__}
+        settings["face_crop"] = dict(self.face_crop)
+        settings["video_processor_type"] = type(self).__name__
+        if getattr(self, "auto_map", None) is not None:
+            settings["auto_map"] = self.auto_map
+        return settings
+
+    def __getstate__(self) -> dict[str, Any]:
+        # MediaPipe and OpenCV handles cannot be pickled (datasets.map(num_proc=...) pickles the processor) or deep
+        # copied (ProcessorMixin.to_dict deep-copies its parts); each copy builds its own detector on first use.
+        state = self.__dict__.copy()
+        state["_cropper"] = None
+        return state
+
+    def close(self) -> None:
+        """Release the face detector now (it is also released when the processor is garbage-collected or at exit)."""
+        if self._cropper is not None:
+            self._cropper.close()
+        self._cropper = None
+
+    def _face_cropper_for(self, has_boxes: bool) -> FaceCropper:
+        if has_boxes:  # given boxes need no detector: do not load one for them
+            return BoxFaceCropper(_face_crop_config(self.face_crop))
+        if self._cropper is None:
+            from signbind_hf.video.face import MediaPipeFaceCropper, OpenCVFaceCropper
+
+            cropper_class = MediaPipeFaceCropper if self.face_cropper == "mediapipe" else OpenCVFaceCropper
+            self._cropper = cropper_class(_face_crop_config(self.face_crop))
+            # Close the detector with its processor, and before interpreter exit: MediaPipe's own finaliser prints a
+            # traceback when it runs after its thread pool is gone.
+            weakref.finalize(self, self._cropper.close)
+        return self._cropper
+
+    # --- processing -----------------------------------------------------------------------------------------------
+    def __call__(self, videos: Any, **kwargs: Any) -> BatchFeature:
+        return self.preprocess(videos, **kwargs)
+
+    def preprocess(
+        self,
+        videos: Any,
+        *,
+        face_boxes: Any = None,
+        normalized_face_boxes: bool = False,
+        fps: float | Sequence[float | None] | None = None,
+        start: float | Sequence[float | None] | None = None,
+        end: float | Sequence[float | None] | None = None,
+        return_tensors: str | None = "pt",
+        return_metadata: bool = False,
+    ) -> BatchFeature:
+        """Turn one video or a list of videos into a padded batch.
+
+        Args:
+            videos: one video or a list of them. A video is a file path (any container FFmpeg reads), the bytes of a
+                file, a folder of frame images (read in natural file-name order), a list of PIL images or (H, W, C)
+                arrays, or a (T, H, W, C) array / tensor (uint8, uint16 or floats in [0, 1]; 1, 3 or 4 channels).
+                A (B, T, H, W, C) array or tensor is a batch.
+            face_boxes: per video, ``None`` or a (N, 4) array of face boxes x0, y0, x1, y1, **one row per source
+                frame** (frame ``i`` of a file, of a folder or of an array; a row of NaN for a frame without a face),
+                in pixels of the source frames as displayed (or fractions of their width and height with
+                ``normalized_face_boxes=True``). Row ``i`` is taken to be at ``i / fps`` seconds, so a
+                variable-frame-rate file maps approximately. Boxes replace detection for their video.
+            normalized_face_boxes: ``face_boxes`` are fractions of the frame width / height instead of pixels.
+            fps: frame rate of folders, image lists and arrays (default ``target_fps``: already resampled); not for
+                video files, which carry timestamps. One value, or one per video (``None`` for files).
+            start, end: seconds of each video to read (one value for all, or one per video).
+            return_tensors: ``"pt"`` (torch) or ``"np"``.
+            return_metadata: add ``video_metadata``, one dict per clip (source, frames kept, frame rate, whether it
+                was subsampled, timestamps, faces found, the squares cropped). It is not a model input: drop it
+                before ``model(**batch)``.
+
+        Returns:
+            ``BatchFeature`` with ``pixel_values`` (B, T, 3, S, S) float32, ``face_pixel_values`` (B, T, 3, s, s)
+            float32, ``attention_mask`` (B, T) int64 (1 = real frame) and ``face_attention_mask`` (B, T) int64 (1 =
+            a face was found or interpolated on a real frame). T = max(longest clip, ``min_frames``).
+
+        Raises:
+            SignBindInputError: a video cannot be used (missing, empty, corrupt, no video stream, no frame, ...) or
+                an argument is malformed; the message names the video. Nothing is returned for a batch with a bad
+                video.
+        """
+        if return_tensors not in RETURN_TENSORS:
+            raise SignBindInputError(f"return_tensors must be one of {RETURN_TENSORS}; got {return_tensors!r}")
+        sources = as_video_batch(videos)
+        names = [source_name(source, index, len(sources)) for index, source in enumerate(sources)]
+        boxes = per_video("face_boxes", face_boxes, len(sources), is_scalar=lambda value: value is None)
+        fps_values = per_video("fps", fps, len(sources))
+        starts = per_video("start", start, len(sources))
+        ends = per_video("end", end, len(sources))
+        if self.face_cropper == "boxes":
+            missing = [name for name, clip_boxes in zip(names, boxes, strict=True) if clip_boxes is None]
+            if missing:
+                raise SignBindInputError(
+                    f"face_cropper='boxes' needs face_boxes for every video; none given for {missing}. Pass "
+                    "face_boxes=[(N, 4) array per video], or use face_cropper='mediapipe' to detect faces."
+                )
+        if face_boxes is not None and self.face_cropper is None:
+            raise SignBindInputError("face_boxes were given but face_cropper is None (this processor makes no crops)")
+
+        processed = [
+            self._process_clip(
+                sources[index],
+                name=names[index],
+                boxes=boxes[index],
+                normalized_boxes=normalized_face_boxes,
+                fps=fps_values[index],
+                start=starts[index],
+                end=ends[index],
+            )
+            for index in range(len(sources))
+        ]
+        data = self._assemble(processed)
+        if return_metadata:
+            data[VIDEO_METADATA] = [clip_metadata(item) for item in processed]
+        return BatchFeature(data=data, tensor_type=return_tensors, skip_tensor_conversion=[VIDEO_METADATA])
+
+    def _process_clip(
+        self,
+        source: Any,
+        *,
+        name: str,
+        boxes: Any,
+        normalized_boxes: bool,
+        fps: float | None,
+        start: float | None,
+        end: float | None,
+    ) -> ProcessedClip:
+        clip = decode_video(
+            source,
+            target_fps=self.target_fps,
+            start=start,
+            end=end,
+            max_frames=self.max_frames,
+            fps=fps,
+            max_shortest_edge=self.max_shortest_edge,
+            name=name,
+        )
+        if clip.was_subsampled:
+            logger.warning(
+                "%s: %d frames at %g fps are more than max_frames=%d; subsampled uniformly to %d (%.2f frames per "
+                "second of video)",
+                name,
+                clip.num_grid_frames,
+                clip.fps,
+                self.max_frames,
+                clip.num_frames,
+                clip.effective_fps,
+            )
+        pixel_values = self.frame_transform(clip.frames)  # (T, 3, S, S)
+        faces = face_pixel_values = face_mask = None
+        if self.face_cropper is not None:
+            frame_boxes = None
+            if boxes is not None:
+                frame_boxes = boxes_for_clip(boxes, clip, normalized=normalized_boxes, name=name)
+            try:
+                faces = self._face_cropper_for(frame_boxes is not None).crop(
+                    clip.frames, frame_boxes, normalized_boxes=normalized_boxes
+                )
+            except SignBindInputError as error:  # bad boxes: say which video they belong to
+                raise SignBindInputError(f"{name}: {error}") from error
+            face_pixel_values = normalize_frames(faces.crops, tuple(self.image_mean), tuple(self.image_std))
+            face_mask = faces.face_mask
+        return ProcessedClip(pixel_values, face_pixel_values, face_mask, clip, faces)
+
+    def _assemble(self, processed: list[ProcessedClip]) -> dict[str, np.ndarray]:
+        """Pad every clip to the longest (at least ``min_frames``) and stack; masks mark real frames and faces."""
+        length = max(self.min_frames, max(item.num_frames for item in processed))
+        batch = len(processed)
+        attention_mask = np.zeros((batch, length), dtype=np.int64)
+        for row, item in enumerate(processed):
+            attention_mask[row, : item.num_frames] = 1
+        data = {
+            PIXEL_VALUES: _pad_stack([item.pixel_values for item in processed], length),
+            ATTENTION_MASK: attention_mask,
+        }
+        if self.face_cropper is not None:
+            face_attention_mask = np.zeros((batch, length), dtype=np.int64)
+            for row, item in enumerate(processed):
+                face_attention_mask[row, : item.num_frames] = item.face_mask
+            data[FACE_PIXEL_VALUES] = _pad_stack([item.face_pixel_values for item in processed], length)
+            data[FACE_ATTENTION_MASK] = face_attention_mask
+        return data
+
+
+def _face_crop_config(settings: dict[str, Any]) -> FaceCropConfig:
+    known = {field.name for field in fields(FaceCropConfig)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise SignBindInputError(f"face_crop has unknown fields {unknown}; FaceCropConfig fields are {sorted(known)}")
+    return FaceCropConfig(**settings)
+
+
+def _pad_stack(arrays: list[np.ndarray], length: int) -> np.ndarray:
+    """Stack (T_i, ...) arrays into (B, length, ...) with zeros after each; a lone full-length clip is not copied."""
+    if len(arrays) == 1 and arrays[0].shape[0] == length:
+        return arrays[0][None]
+    stacked = np.zeros((len(arrays), length, *arrays[0].shape[1:]), dtype=arrays[0].dtype)
+    for row, array in enumerate(arrays):
+        stacked[row, : array.shape[0]] = array
+    return stacked
+
+
+# --- argument handling --------------------------------------------------------------------------------------------
+
+
+def as_video_batch(videos: Any) -> list[Any]:
+    """The list of videos in ``videos``: one video, a list of videos, or a (B, T, H, W, C) array / tensor.
+
+    A list whose items are images (PIL images, or 2-D / 3-D arrays or tensors) is one clip given frame by frame; a
+    list of paths, bytes, frame lists or 4-D arrays is a batch.
+    """
+    if videos is None:
+        raise SignBindInputError("videos: expected a video (path, bytes, frame folder, frames) or a list of them")
+    if hasattr(videos, "shape") and hasattr(videos, "ndim"):  # numpy array or torch tensor
+        if videos.ndim == 5:
+            return list(videos)
+        return [videos]
+    if isinstance(videos, str | Path | bytes | bytearray | memoryview) or not isinstance(videos, Sequence):
+        return [videos]
+    if len(videos) == 0:
+        raise SignBindInputError("videos: the list is empty; expected at least one video")
+    if all(_is_image(item) for item in videos):
+        return [videos]  # the frames of one clip
+    return list(videos)
+
+
+def _is_image(item: Any) -> bool:
+    if hasattr(item, "shape") and hasattr(item, "ndim"):
+        return item.ndim in (2, 3)
+    return type(item).__module__.startswith("PIL.") and hasattr(item, "size") and hasattr(item, "mode")
+
+
+def source_name(source: Any, index: int, batch_size: int) -> str:
+    """How a video is named in errors: its path, else its position in the batch."""
+    if isinstance(source, str | Path):
+        return str(source)
+    described = {bytes: "video bytes", bytearray: "video bytes", memoryview: "video bytes"}.get(type(source), "frames")
+    return f"videos[{index}] ({described})" if batch_size > 1 else f"videos ({described})"
+
+
+def per_video(name: str, value: Any, batch_size: int, is_scalar: Any = None) -> list[Any]:
+    """One value per video: a list of ``batch_size`` values as given, or one value repeated."""
+    if is_scalar is None:
+        is_scalar = lambda item: item is None or isinstance(item, numbers.Real)
+    if is_scalar(value):
+        return [value] * batch_size
+    if isinstance(value, str | bytes) or not (isinstance(value, Sequence) or hasattr(value, "shape")):
+        raise SignBindInputError(f"{name}: expected one value per video (a list of {batch_size}); got {value!r:.100}")
+    if name == "face_boxes" and batch_size == 1 and _looks_like_boxes(value):
+        return [value]  # the (N, 4) boxes of a single video
+    if len(value) != batch_size:
+        raise SignBindInputError(f"{name}: expected one value per video ({batch_size} videos); got {len(value)}")
+    return list(value)
+
+
+def _looks_like_boxes(value: Any) -> bool:
+    try:
+        return np.asarray(value, dtype=np.float64).ndim == 2
+    except (TypeError, ValueError):
+        return False
+
+
+def boxes_for_clip(boxes: Any, clip: DecodedClip, *, normalized: bool, name: str) -> np.ndarray:
+    """The rows of per-source-frame ``boxes`` (N, 4) for the frames ``clip`` kept, in ``clip.frames`` pixels."""
+    try:
+        boxes = np.array(boxes, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise SignBindInputError(f"{name}: face_boxes must be numbers, an (N, 4) array; {error}") from error
+    if boxes.ndim != 2 or boxes.shape[1] != 4 or boxes.shape[0] == 0:
+        raise SignBindInputError(
+            f"{name}: face_boxes must be an (N, 4) array x0, y0, x1, y1 with one row per source frame; got shape "
+            f"{boxes.shape}"
+        )
+    if clip.source_fps is None:
+        raise SignBindInputError(
+            f"{name}: cannot line face_boxes up with the frames: the video does not report its frame rate"
+        )
+    rows = np.floor(clip.source_timestamps * clip.source_fps + 0.5 + 1e-6).astype(np.int64)  # (T,)
+    if rows.max() >= len(boxes):
+        raise SignBindInputError(
+            f"{name}: face_boxes has {len(boxes)} rows (one per source frame) but the clip uses source frame "
+            f"{int(rows.max())} (at {clip.source_timestamps[rows.argmax()]:.3f} s, {clip.source_fps:g} fps)"
+        )
+    chosen = boxes[rows]  # (T, 4)
+    if not normalized and clip.source_size is not None:
+        # Boxes are in source pixels; frames were shrunk to max_shortest_edge when decoded.
+        height, width = clip.frames.shape[1:3]
+        source_width, source_height = clip.source_size
+        chosen = chosen * np.array([width / source_width, height / source_height] * 2)
+    return chosen
+
+
+def clip_metadata(item: ProcessedClip) -> dict[str, Any]:
+    clip = item.clip
+    metadata = {
+        "source": clip.source_name,
+        "num_frames": clip.num_frames,
+        "fps": clip.fps,
+        "effective_fps": clip.effective_fps,
+        "was_subsampled": clip.was_subsampled,
+        "num_grid_frames": clip.num_grid_frames,
+        "source_fps": clip.source_fps,
+        "source_size": clip.source_size,
+        "frame_size": (int(clip.frames.shape[2]), int(clip.frames.shape[1])),
+        "start": clip.start,
+        "end": clip.end,
+        "timestamps": clip.timestamps.tolist(),
+    }
+    if item.faces is not None:
+        metadata["face_frames"] = int(item.faces.face_mask.sum())
+        metadata["detector_calls"] = item.faces.detector_calls
+        # x0, y0, x1, y1 of the square cut for each frame, in pixels of the decoded frames (frame_size); NaN: none.
+        metadata["face_crop_boxes"] = item.faces.boxes.tolist()
+    return metadata
+
+
+__all__ = ["SignBindVideoProcessor"]
