@@ -5,22 +5,26 @@ Importing the package registers its classes with transformers' Auto classes (`Au
 `trust_remote_code=True` where signbind_hf is not installed.
 """
 
-from transformers import AutoConfig, AutoModel, AutoTokenizer
+from transformers import AutoConfig, AutoModel, AutoProcessor, AutoTokenizer
 
 from .configuration_signbind import SignBindConfig
 from .errors import SignBindInputError
 from .modeling_signbind import SignBindModel, SignBindOutput, SignBindPreTrainedModel
+from .processing_signbind import SignBindProcessor
 from .tokenization_signbind import SignBindCTCTokenizer
+from .video_processing_signbind import SignBindVideoProcessor
 
 __version__ = "0.1.0"
 
 AutoConfig.register(SignBindConfig.model_type, SignBindConfig, exist_ok=True)
 AutoModel.register(SignBindConfig, SignBindModel, exist_ok=True)
 AutoTokenizer.register(SignBindConfig, tokenizer_class=SignBindCTCTokenizer, exist_ok=True)
+AutoProcessor.register(SignBindConfig, SignBindProcessor, exist_ok=True)
 
 # Every checkpoint carries its code (config.json gets an `auto_map`, the .py files are copied beside the weights).
 SignBindConfig.register_for_auto_class()
 SignBindModel.register_for_auto_class("AutoModel")
+SignBindProcessor.register_for_auto_class("AutoProcessor")
 
 __all__ = [
     "SignBindCTCTokenizer",
@@ -29,5 +33,7 @@ __all__ = [
     "SignBindModel",
     "SignBindOutput",
     "SignBindPreTrainedModel",
+    "SignBindProcessor",
+    "SignBindVideoProcessor",
     "__version__",
 ]
