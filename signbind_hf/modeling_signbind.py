@@ -13,6 +13,7 @@ with relative imports only, so that it can be exported as Hub remote code beside
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -536,7 +537,6 @@ class SignBindModel(SignBindPreTrainedModel):
         attention_mask, face_attention_mask = check_inputs(
             self.config, pixel_values, face_pixel_values, attention_mask, face_attention_mask
         )
-        frame_lengths = attention_mask.sum(-1)
         sign_logits, fingerspelling_logits, router_logits, route_weights = self.manual(pixel_values, attention_mask)
 
         phoneme_logits = phoneme_mask = None
@@ -549,23 +549,7 @@ class SignBindModel(SignBindPreTrainedModel):
                 sign_logits, fingerspelling_logits, route_weights, attention_mask, phoneme_logits, face_attention_mask
             )
 
-        losses = self._losses(
-            sign_logits=sign_logits,
-            fingerspelling_logits=fingerspelling_logits,
-            phoneme_logits=phoneme_logits,
-            gloss_logits=gloss_logits,
-            router_logits=router_logits,
-            frame_lengths=frame_lengths,
-            phoneme_mask=phoneme_mask,
-            face_attention_mask=face_attention_mask * attention_mask,
-            gloss_labels=gloss_labels,
-            letter_labels=letter_labels,
-            phoneme_labels=phoneme_labels,
-            segment_labels=segment_labels,
-            attention_mask=attention_mask,
-        )
-        return SignBindOutput(
-            **losses,
+        output = SignBindOutput(
             gloss_logits=gloss_logits,
             sign_logits=sign_logits,
             fingerspelling_logits=fingerspelling_logits,
@@ -576,30 +560,34 @@ class SignBindModel(SignBindPreTrainedModel):
             gate=gate,
             lip_shift=lip_shift,
         )
+        labels = {"gloss": gloss_labels, "letter": letter_labels, "phoneme": phoneme_labels, "segment": segment_labels}
+        losses = self._losses(output, labels, attention_mask, face_attention_mask * attention_mask)
+        return dataclasses.replace(output, **losses)
 
-    def _losses(self, *, frame_lengths, phoneme_mask, face_attention_mask, attention_mask, **streams) -> dict:
+    def _losses(self, output: SignBindOutput, labels: dict, attention_mask, face_seen) -> dict:
+        """Each stream's loss where its labels were given, and `loss`: the sum the current stage trains on."""
         config = self.config
-        s = streams
+        frame_lengths = attention_mask.sum(-1)
         sign_loss = fingerspelling_loss = lip_loss = router_loss = fusion_loss = None
-        if s["gloss_labels"] is not None:
-            check_labels("gloss_labels", s["gloss_labels"], config.gloss_vocab_size, frame_lengths, "valid frames")
-            sign_loss = ctc_loss(s["sign_logits"], frame_lengths, s["gloss_labels"], config)
+        if labels["gloss"] is not None:
+            check_labels("gloss_labels", labels["gloss"], config.gloss_vocab_size, frame_lengths, "valid frames")
+            sign_loss = ctc_loss(output.sign_logits, frame_lengths, labels["gloss"], config)
             if self.fusion is not None:
-                fusion_loss = ctc_loss(s["gloss_logits"], frame_lengths, s["gloss_labels"], config)
-        if s["letter_labels"] is not None and s["fingerspelling_logits"] is not None:
-            check_labels("letter_labels", s["letter_labels"], config.letter_vocab_size, frame_lengths, "valid frames")
-            fingerspelling_loss = ctc_loss(s["fingerspelling_logits"], frame_lengths, s["letter_labels"], config)
-        if s["phoneme_labels"] is not None and s["phoneme_logits"] is not None:
-            lip_lengths = phoneme_mask.sum(-1)
-            check_labels("phoneme_labels", s["phoneme_labels"], config.phoneme_vocab_size, lip_lengths, "lip steps")
+                fusion_loss = ctc_loss(output.gloss_logits, frame_lengths, labels["gloss"], config)
+        if labels["letter"] is not None and output.fingerspelling_logits is not None:
+            check_labels("letter_labels", labels["letter"], config.letter_vocab_size, frame_lengths, "valid frames")
+            fingerspelling_loss = ctc_loss(output.fingerspelling_logits, frame_lengths, labels["letter"], config)
+        if labels["phoneme"] is not None and output.phoneme_logits is not None:
+            lip_lengths = output.phoneme_attention_mask.sum(-1)
+            check_labels("phoneme_labels", labels["phoneme"], config.phoneme_vocab_size, lip_lengths, "lip steps")
             # A clip in which no face was ever seen teaches the lip expert nothing: it is left out of the lip loss.
-            has_face = face_attention_mask.any(-1)
+            has_face = face_seen.any(-1)
             if has_face.any():
                 lip_loss = ctc_loss(
-                    s["phoneme_logits"], lip_lengths, s["phoneme_labels"], config, sample_mask=has_face
+                    output.phoneme_logits, lip_lengths, labels["phoneme"], config, sample_mask=has_face
                 )
-        if s["segment_labels"] is not None:
-            router_loss = router_cross_entropy(s["router_logits"], s["segment_labels"], attention_mask)
+        if labels["segment"] is not None:
+            router_loss = router_cross_entropy(output.router_logits, labels["segment"], attention_mask)
 
         weighted_experts = [
             (sign_loss, config.sign_loss_weight),
@@ -613,8 +601,6 @@ class SignBindModel(SignBindPreTrainedModel):
             "fusion": [fusion_loss] if fusion_loss is not None else [],
             "all": expert_terms + ([fusion_loss] if fusion_loss is not None else []),
         }[self.stage]
-        if self.fusion is None and self.stage == "all":
-            stage_terms = expert_terms  # without fusion the sign head is the gloss stream: counted once
         loss = torch.stack(stage_terms).sum() if stage_terms else None
         return {
             "loss": loss,
