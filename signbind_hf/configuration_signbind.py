@@ -75,7 +75,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     #                    + sign head 768 x 1000 (0.8 M) + fingerspelling head (0.02 M)
     #   lip     62.5 M = see PAPER_LIP
     #   fusion  33.9 M = 4-layer transformer at width 768 (28.4 M) + gate 1536 -> 768 (1.2 M) + learned alignment
-    #                    (1.2 M) + stream projections and gloss head (1.6 M)
+    #                    (query, key, value, output: 4 x 768 x 768 = 2.4 M) + stream projections and gloss head (1.6 M)
+    # Measured (`signbind params --preset paper`): manual 101.8 M, lip 62.0 M, fusion 33.5 M, total 197.4 M.
     "paper": {},
     # A few hundred thousand parameters and 32 px frames: for tests and the CPU quickstart.
     "tiny": {
