@@ -46,7 +46,7 @@ try:
         FrameTransform,
         decode_video,
     )
-    from signbind_hf.video.face import BoxFaceCropper, FaceCropConfig, FaceCropper, FaceCrops
+    from signbind_hf.video.face import BoxFaceCropper, FaceCropConfig, FaceCropper
     from signbind_hf.video.transforms import RESAMPLE_MODES, normalize_frames
 except ImportError as error:  # this file was loaded as remote code where signbind-hf is not installed
     raise ImportError(
@@ -81,19 +81,15 @@ class SignBindVideoProcessorKwargs(TypedDict, total=False):
     face_crop: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass
 class ProcessedClip:
-    """One clip, unpadded: what the batch is assembled from."""
+    """One clip, unpadded: what the batch is assembled from (the decoded frames are already released)."""
 
-    pixel_values: np.ndarray  # (T, 3, frame_size, frame_size) float32
+    pixel_values: np.ndarray | None  # (T, 3, frame_size, frame_size) float32; None once copied into the batch
     face_pixel_values: np.ndarray | None  # (T, 3, face_size, face_size) float32; None without a face cropper
     face_mask: np.ndarray | None  # (T,) bool: a face was found, held or interpolated
-    clip: DecodedClip
-    faces: FaceCrops | None
-
-    @property
-    def num_frames(self) -> int:
-        return int(self.pixel_values.shape[0])
+    num_frames: int
+    metadata: dict[str, Any]
 
 
 class SignBindVideoProcessor(VideoProcessorMixin):
@@ -323,7 +319,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         ]
         data = self._assemble(processed)
         if return_metadata:
-            data[VIDEO_METADATA] = [clip_metadata(item) for item in processed]
+            data[VIDEO_METADATA] = [item.metadata for item in processed]
         return BatchFeature(data=data, tensor_type=return_tensors, skip_tensor_conversion=[VIDEO_METADATA])
 
     def _process_clip(
@@ -358,8 +354,9 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                 clip.num_frames,
                 clip.effective_fps,
             )
+        metadata = clip_metadata(clip)
         pixel_values = self.frame_transform(clip.frames)  # (T, 3, S, S)
-        faces = face_pixel_values = face_mask = None
+        face_pixel_values = face_mask = None
         if self.face_cropper is not None:
             frame_boxes = None
             if boxes is not None:
@@ -370,26 +367,27 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                 )
             except SignBindInputError as error:  # bad boxes: say which video they belong to
                 raise SignBindInputError(f"{name}: {error}") from error
+            del clip  # the full-resolution frames (the largest array here) are not needed any more
             face_pixel_values = normalize_frames(faces.crops, tuple(self.image_mean), tuple(self.image_std))
             face_mask = faces.face_mask
-        return ProcessedClip(pixel_values, face_pixel_values, face_mask, clip, faces)
+            metadata["face_frames"] = int(face_mask.sum())
+            metadata["detector_calls"] = faces.detector_calls
+            # x0, y0, x1, y1 of the square cut for each frame, in pixels of the decoded frames (frame_size); NaN: none.
+            metadata["face_crop_boxes"] = faces.boxes.tolist()
+        return ProcessedClip(pixel_values, face_pixel_values, face_mask, int(pixel_values.shape[0]), metadata)
 
     def _assemble(self, processed: list[ProcessedClip]) -> dict[str, np.ndarray]:
         """Pad every clip to the longest (at least ``min_frames``) and stack; masks mark real frames and faces."""
         length = max(self.min_frames, max(item.num_frames for item in processed))
-        batch = len(processed)
-        attention_mask = np.zeros((batch, length), dtype=np.int64)
+        attention_mask = np.zeros((len(processed), length), dtype=np.int64)
         for row, item in enumerate(processed):
             attention_mask[row, : item.num_frames] = 1
-        data = {
-            PIXEL_VALUES: _pad_stack([item.pixel_values for item in processed], length),
-            ATTENTION_MASK: attention_mask,
-        }
+        data = {PIXEL_VALUES: _pad_stack(processed, "pixel_values", length), ATTENTION_MASK: attention_mask}
         if self.face_cropper is not None:
-            face_attention_mask = np.zeros((batch, length), dtype=np.int64)
+            face_attention_mask = np.zeros_like(attention_mask)
             for row, item in enumerate(processed):
                 face_attention_mask[row, : item.num_frames] = item.face_mask
-            data[FACE_PIXEL_VALUES] = _pad_stack([item.face_pixel_values for item in processed], length)
+            data[FACE_PIXEL_VALUES] = _pad_stack(processed, "face_pixel_values", length)
             data[FACE_ATTENTION_MASK] = face_attention_mask
         return data
 
@@ -402,13 +400,22 @@ def _face_crop_config(settings: dict[str, Any]) -> FaceCropConfig:
     return FaceCropConfig(**settings)
 
 
-def _pad_stack(arrays: list[np.ndarray], length: int) -> np.ndarray:
-    """Stack (T_i, ...) arrays into (B, length, ...) with zeros after each; a lone full-length clip is not copied."""
-    if len(arrays) == 1 and arrays[0].shape[0] == length:
-        return arrays[0][None]
-    stacked = np.zeros((len(arrays), length, *arrays[0].shape[1:]), dtype=arrays[0].dtype)
-    for row, array in enumerate(arrays):
+def _pad_stack(processed: list[ProcessedClip], field: str, length: int) -> np.ndarray:
+    """Stack each clip's ``field`` (T_i, ...) into (B, length, ...), zeros after each clip, releasing the clips'
+    arrays as they are copied; a lone full-length clip is used as it is.
+
+    ``np.zeros`` takes pages the OS zeroes on first write, so the batch grows in memory as the clips shrink: the peak
+    stays near one copy of the outputs instead of two.
+    """
+    first = getattr(processed[0], field)
+    if len(processed) == 1 and first.shape[0] == length:
+        setattr(processed[0], field, None)
+        return first[None]
+    stacked = np.zeros((len(processed), length, *first.shape[1:]), dtype=first.dtype)
+    for row, item in enumerate(processed):
+        array = getattr(item, field)
         stacked[row, : array.shape[0]] = array
+        setattr(item, field, None)
     return stacked
 
 
@@ -502,9 +509,9 @@ def boxes_for_clip(boxes: Any, clip: DecodedClip, *, normalized: bool, name: str
     return chosen
 
 
-def clip_metadata(item: ProcessedClip) -> dict[str, Any]:
-    clip = item.clip
-    metadata = {
+def clip_metadata(clip: DecodedClip) -> dict[str, Any]:
+    """What ``return_metadata=True`` reports about one clip (the face cropper adds its counts and squares)."""
+    return {
         "source": clip.source_name,
         "num_frames": clip.num_frames,
         "fps": clip.fps,
@@ -518,12 +525,6 @@ def clip_metadata(item: ProcessedClip) -> dict[str, Any]:
         "end": clip.end,
         "timestamps": clip.timestamps.tolist(),
     }
-    if item.faces is not None:
-        metadata["face_frames"] = int(item.faces.face_mask.sum())
-        metadata["detector_calls"] = item.faces.detector_calls
-        # x0, y0, x1, y1 of the square cut for each frame, in pixels of the decoded frames (frame_size); NaN: none.
-        metadata["face_crop_boxes"] = item.faces.boxes.tolist()
-    return metadata
 
 
 __all__ = ["SignBindVideoProcessor"]

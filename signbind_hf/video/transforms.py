@@ -97,9 +97,10 @@ class FrameTransform:
         if frames.shape[0] == 0:
             return np.zeros((0, 3, self.size, self.size), dtype=np.float32)
         if self.resample == "fast":
-            return normalize_frames(
-                np.stack([self._fast_resize_crop(frame) for frame in frames]), self.image_mean, self.image_std
-            )
+            resized = np.empty((frames.shape[0], self.size, self.size, 3), dtype=np.uint8)
+            for index, frame in enumerate(frames):
+                resized[index] = self._fast_resize_crop(frame)
+            return normalize_frames(resized, self.image_mean, self.image_std)
         # Channels-last is stated, not guessed: a 3-pixel-high frame would otherwise look channels-first.
         pixel_values = self.image_processor(
             images=list(frames), return_tensors="np", input_data_format="channels_last"
