@@ -240,6 +240,18 @@ def test_folder_with_mixed_image_sizes_works_and_warns(processor, tmp_path, capl
     assert "differ in size" in caplog.text
 
 
+def test_webcam_recording_without_a_duration_works(processor, tmp_path):
+    # What a browser's MediaRecorder writes (Gradio's webcam input): a live WebM that reports no duration, at 30 fps.
+    video = write_video(
+        tmp_path / "webcam.webm", codec="libvpx-vp9", num_frames=45, fps=30, container_options={"live": "1"}
+    )
+
+    inputs = processor(videos=video, return_metadata=True)
+
+    assert inputs["attention_mask"].sum() == 38  # 1.5 s at 25 fps
+    assert inputs["video_metadata"][0]["source_fps"] == pytest.approx(30)
+
+
 def test_single_frame_video_is_one_real_frame(processor, tmp_path):
     video = write_video(tmp_path / "one.mp4", num_frames=1)
 
@@ -371,6 +383,19 @@ def _no_decodable_frames(folder: Path) -> Path:
     return path
 
 
+def _video_stream_without_frames(folder: Path) -> Path:
+    path = folder / "silent.mkv"  # a video stream is declared, but only audio packets follow
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("mpeg4", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = container.add_stream("pcm_s16le", rate=16000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1600), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 16000
+        container.mux(audio.encode(frame))
+        container.mux(audio.encode())
+    return path
+
+
 def _empty_folder(folder: Path) -> Path:
     path = folder / "no_images"
     path.mkdir()
@@ -378,16 +403,25 @@ def _empty_folder(folder: Path) -> Path:
     return path
 
 
-BAD_INPUTS = [_missing, _empty, _truncated, _corrupt, _audio_only, _no_decodable_frames, _empty_folder]
+BAD_INPUTS = [  # (how to make it, what the message must say after the file name)
+    (_missing, r"no such file"),
+    (_empty, r"the file is empty \(0 bytes\)"),
+    (_truncated, r"cannot be opened as a video container"),
+    (_corrupt, r"cannot be opened as a video container"),
+    (_audio_only, r"the file has no video stream \(streams found: audio\)"),
+    (_no_decodable_frames, r"cannot decode the video"),
+    (_video_stream_without_frames, r"the video stream has no decodable frames"),
+    (_empty_folder, r"a frame folder must hold image files"),
+]
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("make_bad", BAD_INPUTS, ids=lambda make: make.__name__.strip("_"))
-def test_bad_input_raises_quickly_naming_the_file(processor, tmp_path, make_bad):
+@pytest.mark.parametrize(("make_bad", "reason"), BAD_INPUTS, ids=[make.__name__.strip("_") for make, _ in BAD_INPUTS])
+def test_bad_input_raises_quickly_naming_the_file(processor, tmp_path, make_bad, reason):
     bad = make_bad(tmp_path)
 
     start = time.perf_counter()
-    with pytest.raises(SignBindInputError, match=re.escape(bad.name)) as raised:
+    with pytest.raises(SignBindInputError, match=re.escape(bad.name) + r".*: " + reason) as raised:
         processor(videos=bad)
 
     assert time.perf_counter() - start < 10
