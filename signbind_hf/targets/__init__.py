@@ -1,0 +1,40 @@
+"""Stage 1 of SignBind-LLM: training targets made from English text, offline.
+
+- :func:`pseudo_gloss` — the sign stream's target: ``"Where did you come from?"`` -> ``"YOU COME FROM WHERE"``
+  (rules by default, :class:`LLMGlosser` for a local language model; both are :class:`Glosser`).
+- :func:`phonemes` — the lipreading stream's target: ``"HAVE MY OVER FLOW"`` -> ``"hh ae v m ay ow v er f l ow"``.
+- :func:`letters` — the fingerspelling stream's target: ``"laurene simms"`` -> ``"L A U R E N E | S I M M S"``.
+- :func:`fingerspelled_words` — the words of a sentence a signer would likely fingerspell.
+
+Example:
+
+```python
+>>> from signbind_hf.targets import fingerspelled_words, letters, phonemes, pseudo_gloss
+>>> sentence = "Yesterday I met Laurene Simms at the FBI."
+>>> gloss = pseudo_gloss(sentence)  # 'YESTERDAY ME MET LAURENE SIMMS FBI'
+>>> phonemes(gloss)  # 'y eh s t er d ey m iy m eh t ...'
+>>> letters(" ".join(fingerspelled_words(sentence)))  # 'L A U R E N E | S I M M S | F B I'
+```
+
+Each module's docstring states its rules and their limits.
+"""
+
+from .fingerspelling import fingerspelled_words, letters
+from .glosser import DEFAULT_GLOSSER, Glosser, pseudo_gloss
+from .llm_glosser import GlossFailure, InvalidGlossError, LLMGlosser, parse_gloss_output
+from .pronunciation import phonemes
+from .rule_glosser import RuleGlosser
+
+__all__ = [
+    "DEFAULT_GLOSSER",
+    "GlossFailure",
+    "Glosser",
+    "InvalidGlossError",
+    "LLMGlosser",
+    "RuleGlosser",
+    "fingerspelled_words",
+    "letters",
+    "parse_gloss_output",
+    "phonemes",
+    "pseudo_gloss",
+]

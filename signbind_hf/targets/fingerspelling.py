@@ -1,0 +1,132 @@
+"""Fingerspelling targets: the letters of a word or phrase, and a rule-based guess of which words are fingerspelled.
+
+``letters("laurene simms")`` -> ``"L A U R E N E | S I M M S"``: the letter stream's tokens, produced by the letter
+tokenizer itself (``SignBindCTCTokenizer.for_letters().tokenize``), so target and tokenizer cannot disagree. Like
+ChicagoFSWild's ``label_proc``, whitespace separates words, accents are removed (``José`` -> ``J O S E``) and every
+other character that is not a letter (digits, apostrophes, hyphens, dots, other scripts) is dropped. One quirk comes
+with that tokenizer's accepted forms: a text made only of single characters (``"S I M M S"``) is read as the letters
+of one word.
+
+``fingerspelled_words(sentence)`` returns, in order and as written (possessive and contraction endings removed:
+``John's`` -> ``John``), the words ASL signers are likely to fingerspell, by these rules:
+
+1. **Acronyms**: two or more letters, all capitals (``FBI``, ``ASL``, ``MP3``), or a dotted abbreviation in capitals
+   (``U.S.``).
+2. **Proper nouns** from capitalisation: a word with a capital letter that is not all capitals (``Laurene``,
+   ``McDonald``, ``iPhone``), or a single capital letter other than *I* (``Plan B``), unless the capital only marks
+   the start of a sentence or quotation: such a word counts only if CMUdict does not know it or the same word is
+   capitalised elsewhere in the text. Days of the week are left out (ASL has signs for them).
+3. **Out-of-dictionary words**: a word CMUdict (126k words, names included) does not know, accents removed
+   (``zorblax``, ``activationist``).
+Numbers are never included (they are signed), nor words without a Latin letter (they cannot be fingerspelled with
+the manual alphabet).
+
+Capitalisation is ignored when it carries no information: a text without any lower-case letter (captions in
+capitals), or one in title case (a function word such as *the*, *of* or *is* capitalised mid-sentence).
+
+Limits, known and accepted: names at the start of a sentence that CMUdict knows (it lists many first names:
+"John went home") are missed; names that have an established sign (countries, big cities, *America*) are flagged;
+technical terms in CMUdict (``photosynthesis``) are not; a lower-cased caption loses every proper-noun cue; whether
+a signer fingerspells a given word also depends on the signer and the context, which no rule sees.
+"""
+
+import functools
+
+from .pronunciation import cmu_dictionary
+from .rule_glosser import ALWAYS_DROPPED, WEEKDAYS
+from .text import Token, TokenKind, plain_latin, split_sentences, strip_accents
+
+_CLITICS = ("n't", "'s", "'re", "'m", "'ll", "'ve", "'d")
+
+
+@functools.cache
+def _letter_tokenizer():
+    from ..tokenization_signbind import SignBindCTCTokenizer
+
+    return SignBindCTCTokenizer.for_letters()
+
+
+def letters(text: str) -> str:
+    """Space-separated capitals A-Z of ``text``, ``|`` between words; "" when ``text`` has no letter."""
+    if not isinstance(text, str):
+        raise TypeError(f"`text` must be a string, got {type(text).__name__}: {text!r:.100}")
+    return " ".join(_letter_tokenizer().tokenize(text))
+
+
+def _strip_clitics(word: str) -> str:
+    """``John's`` -> ``John``, ``I'm`` -> ``I``, ``students'`` -> ``students``; other words unchanged."""
+    word = word.rstrip("'")
+    lower = word.lower()
+    for clitic in _CLITICS:
+        if lower.endswith(clitic) and len(lower) > len(clitic):
+            return word[: -len(clitic)]
+    return word
+
+
+def _in_dictionary(word: str) -> bool:
+    dictionary = cmu_dictionary()
+    plain = plain_latin(word)
+    return plain in dictionary or plain.replace("'", "") in dictionary
+
+
+def _has_latin_letter(word: str) -> bool:
+    return any("a" <= char <= "z" for char in plain_latin(word))
+
+
+def _capitalisation_is_informative(tokens: list[Token]) -> bool:
+    words = [token for token in tokens if token.kind is TokenKind.WORD]
+    if not any(char.islower() for token in words for char in token.text):
+        return False  # all capitals
+    # Single letters do not count: "an A", "Plan B" are letters, not title-case function words.
+    title_case = any(
+        not token.sentence_initial
+        and len(token.text) > 1
+        and token.text[0].isupper()
+        and token.text.lower() in ALWAYS_DROPPED
+        for token in words
+    )
+    return not title_case
+
+
+def _is_acronym(word: str) -> bool:
+    letters_only = [char for char in strip_accents(word) if char.isalpha()]
+    return len(letters_only) >= 2 and all(char.isupper() for char in letters_only)
+
+
+def _is_capitalised(word: str) -> bool:
+    """A capital that may mark a name: ``Laurene``, ``McDonald``, ``iPhone``, ``B`` (not ``I``, not all capitals)."""
+    if word == "I":
+        return False
+    has_upper = any(char.isupper() for char in word)
+    return has_upper and (len(word) == 1 or any(char.islower() for char in word))
+
+
+def fingerspelled_words(sentence: str) -> list[str]:
+    """Words of ``sentence`` that are likely fingerspelled, in order, as written; see the module docstring."""
+    tokens = [token for parsed in split_sentences(sentence) for token in parsed.tokens]
+    informative = _capitalisation_is_informative(tokens)
+    capitalised_mid_sentence = {
+        _strip_clitics(token.text).lower()
+        for token in tokens
+        if token.kind is TokenKind.WORD and not token.sentence_initial and _is_capitalised(_strip_clitics(token.text))
+    }
+    found: list[str] = []
+    for token in tokens:
+        if token.kind is TokenKind.ACRONYM:
+            if informative and _is_acronym(token.text):
+                found.append(token.text)
+            continue
+        if token.kind is not TokenKind.WORD:
+            continue
+        word = _strip_clitics(token.text)
+        if not _has_latin_letter(word) or word.isdigit():
+            continue
+        lower = word.lower()
+        if informative and _is_acronym(word):
+            found.append(word)
+        elif informative and _is_capitalised(word) and lower not in WEEKDAYS:
+            if not token.sentence_initial or lower in capitalised_mid_sentence or not _in_dictionary(word):
+                found.append(word)
+        elif not _in_dictionary(word):
+            found.append(word)
+    return found
