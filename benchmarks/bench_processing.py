@@ -8,7 +8,8 @@ photograph of Grace Hopper) that sways like a signer's head over a moving backgr
   - bare decode: PyAV decodes every frame (threads on, as in the processor) and does nothing else. THE BASELINE;
   - bare decode + RGB: every frame also converted to an RGB array;
   - processor, no face crops: decode, resample, backbone frames (224 px, normalised);
-  - processor (paper preset): the above + MediaPipe face detection, FaceMesh lip landmarks and 224 px mouth crops.
+  - processor (paper preset): the above + MediaPipe face detection, FaceMesh lip landmarks and 224 px mouth crops;
+  - processor (tiny preset): the same work with 32 px outputs, to show what writing 224 px float tensors costs.
 Each is reported in source frames per second and as time relative to bare decode and to bare decode + RGB. The goal
 is the paper-preset processor at no more than 3× bare decode. One more instrumented run splits the processor's time
 into its stages (best of the repeats, stage by stage) and gives the share spent in face detection (detector +
@@ -168,17 +169,20 @@ def main(args: argparse.Namespace) -> None:
     )
     paper = SignBindVideoProcessor.from_preset("paper")
     no_faces = SignBindVideoProcessor.from_preset("paper", face_cropper=None)
+    tiny = SignBindVideoProcessor.from_preset("tiny")
     with tempfile.TemporaryDirectory() as folder:
         clip = write_signer_clip(
             Path(folder) / "signer.mp4", width=640, height=480, fps=30, num_frames=args.seconds * 30
         )
         num_frames = bare_decode(clip)
-        paper(clip)  # load the face detector outside the timing
+        paper(clip)  # load the face detectors outside the timing
+        tiny(clip)
         methods = {
             "bare decode (baseline)": lambda: bare_decode(clip),
             "bare decode + RGB": lambda: bare_decode_rgb(clip),
             "processor, no face crops": lambda: no_faces(clip),
             "processor, paper preset": lambda: paper(clip),
+            "processor, tiny preset": lambda: tiny(clip),
         }
         # Round-robin, best of `repeats` each: on a shared machine the load drifts, and every method should see it.
         timings = dict.fromkeys(methods, float("inf"))
@@ -237,6 +241,7 @@ def main(args: argparse.Namespace) -> None:
                 grid / seconds,
             )
     paper.close()
+    tiny.close()
 
 
 def parse_args() -> argparse.Namespace:

@@ -44,6 +44,7 @@ try:
         DINOV2_IMAGE_STD,
         DecodedClip,
         FrameTransform,
+        SamplingOptions,
         decode_video,
     )
     from signbind_hf.video.face import BoxFaceCropper, FaceCropConfig, FaceCropper
@@ -161,7 +162,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         self.resample = resample
         self.image_mean = [float(value) for value in image_mean]
         self.image_std = [float(value) for value in image_std]
-        self.target_fps = float(target_fps)
+        self.target_fps = target_fps
         self.min_frames = min_frames
         self.max_frames = max_frames
         self.max_shortest_edge = max_shortest_edge
@@ -169,6 +170,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         # Validated (and completed with the defaults) by building the config once.
         self.face_crop = asdict(_face_crop_config(face_crop or {}))
         self.frame_transform  # noqa: B018 - builds (and so validates) frame_size, shortest_edge, mean and std now
+        SamplingOptions(target_fps=target_fps, max_frames=max_frames, max_shortest_edge=max_shortest_edge)  # checks
         self._cropper: FaceCropper | None = None  # the detector, built on first use; never serialised
 
     # --- construction ---------------------------------------------------------------------------------------------

@@ -567,6 +567,8 @@ def test_settings_are_validated_and_saved_ones_reload(tmp_path):
         SignBindVideoProcessor(min_frames=16, max_frames=8)
     with pytest.raises(SignBindInputError, match=r"unknown settings \['fps'\]"):
         SignBindVideoProcessor(fps=30)
+    with pytest.raises(SignBindInputError, match=r"target_fps must be a positive number"):
+        SignBindVideoProcessor(target_fps=0)
 
 
 def test_processor_pickles_for_multiprocessing_after_use(processor, photo):
