@@ -68,6 +68,7 @@ _LABEL = re.compile(r"^(?:pseudo[- ]?)?gloss\s*:\s*", re.IGNORECASE)
 _CONTINUED_PROMPT = re.compile(r"^english\s*:", re.IGNORECASE)
 _EDGE_PUNCTUATION = ",;:!?\"'`*()[]{}<>"
 _GLOSS_WORD = re.compile(r"[^\W_]+(?:['.][^\W_]+)*\.?")
+_DOTTED_ACRONYM = re.compile(r"(?:[^\W\d_]\.)+")
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,9 @@ def parse_gloss_output(output: str, sentence: str) -> str:
     line = _LABEL.sub("", line).strip()
     words: list[str] = []
     for piece in line.replace("-", " ").split():
-        word = piece.strip(_EDGE_PUNCTUATION)
-        if word.endswith(".") and "." not in word[:-1]:
-            word = word[:-1]  # sentence-final dot; "U.S." keeps its dots
+        word = piece.strip(_EDGE_PUNCTUATION).lstrip(".")
+        if not _DOTTED_ACRONYM.fullmatch(word):
+            word = word.rstrip(".")  # sentence-final dots; "U.S." keeps its own
         if not word:
             continue
         if not _GLOSS_WORD.fullmatch(word):

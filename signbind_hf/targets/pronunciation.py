@@ -10,7 +10,8 @@ case, stress digits removed, so every symbol is one of the 39 of ``constants.PHO
   imported; here that download is refused (nothing touches the network), its ``cmudict`` is pointed at ours and its
   part-of-speech tagger replaced by one that tags every word a noun: only its homograph choice used them, and we
   never call that path (we look words up ourselves and only ask its model to predict). The model emits at most 20
-  phonemes, so a very long unknown word (over ~18 letters) is cut short.
+  phonemes, so a very long unknown word (over ~18 letters) is cut short. Loading it costs ~1 s once per process
+  (see ``_g2p_en`` for why not ~4 s).
 - Digits are read as English (``25`` -> twenty five, ``1990`` -> nineteen ninety, ``1st`` -> first, ``3.5`` ->
   three point five) with g2p_en's number normaliser, then looked up like words; a run of letters and digits
   (``MP3``) is read one run at a time.
@@ -19,9 +20,13 @@ case, stress digits removed, so every symbol is one of the 39 of ``constants.PHO
   Punctuation between words is ignored.
 """
 
+import contextlib
 import functools
+import importlib.util
 import logging
 import re
+import sys
+from collections.abc import Iterator
 from types import ModuleType, SimpleNamespace
 
 from ..constants import PHONEMES
@@ -50,6 +55,26 @@ def _tag_all_as_nouns(words: list[str]) -> list[tuple[str, str]]:
     return [(word, "NN") for word in words]
 
 
+@contextlib.contextmanager
+def _replaced(owner: object, name: str, value: object) -> Iterator[None]:
+    original = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def _refuse_download(*args, **kwargs) -> bool:
+    logger.debug("g2p_en asked NLTK to download %s: refused, it is not needed offline", args or kwargs)
+    return False  # what nltk.download returns when it could not download
+
+
+def _unchecked(function=None, **kwargs):
+    """Stands in for ``typeguard.typechecked`` (as a bare decorator or a decorator factory) and adds no checks."""
+    return function if function is not None else (lambda target: target)
+
+
 @functools.cache
 def _g2p_en() -> tuple[object, ModuleType]:
     """g2p_en's model and module, loaded offline (see the module docstring)."""
@@ -59,21 +84,22 @@ def _g2p_en() -> tuple[object, ModuleType]:
         raise ImportError(
             "the grapheme-to-phoneme fallback needs g2p_en (and its nltk): pip install g2p_en"
         ) from error
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(_replaced(nltk, "download", _refuse_download))
+        # inflect (g2p_en's number speller) wraps 23 methods in typeguard's run-time type checks, which re-parse its
+        # source at import: 2.8 s of a 2.9 s import on our machines, for checks that change no result. They are
+        # skipped while it is imported here (an inflect imported earlier elsewhere keeps its checks).
+        if "inflect" not in sys.modules and importlib.util.find_spec("typeguard") is not None:
+            import typeguard
 
-    def refuse_download(*args, **kwargs) -> bool:
-        logger.debug("g2p_en asked NLTK to download %s: refused, it is not needed offline", args or kwargs)
-        return False  # what nltk.download returns when it could not download
-
-    original_download = nltk.download
-    nltk.download = refuse_download
-    try:
-        from g2p_en import g2p as g2p_module
-    except ImportError as error:
-        raise ImportError(
-            "an out-of-dictionary word or a number needs the grapheme-to-phoneme fallback g2p_en: pip install g2p_en"
-        ) from error
-    finally:
-        nltk.download = original_download
+            patches.enter_context(_replaced(typeguard, "typechecked", _unchecked))
+        try:
+            from g2p_en import g2p as g2p_module
+        except ImportError as error:
+            raise ImportError(
+                "an out-of-dictionary word or a number needs the grapheme-to-phoneme fallback g2p_en: "
+                "pip install g2p_en"
+            ) from error
     g2p_module.cmudict = SimpleNamespace(dict=cmu_dictionary)
     g2p_module.pos_tag = _tag_all_as_nouns
     return g2p_module.G2p(), g2p_module
