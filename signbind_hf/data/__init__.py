@@ -1,0 +1,5 @@
+"""Data sets for SignBind: builders for real corpora in their released formats and the SynthSign procedural benchmark.
+
+Each builder returns a ``datasets.DatasetDict`` and saves it with ``save_to_disk``; ``synthsign`` generates a
+controlled benchmark (``signbind synth``).
+"""
