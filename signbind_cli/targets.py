@@ -138,7 +138,11 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"signbind targets: {error}", file=sys.stderr)
         return 2
-    results = make_targets(records, _glosser(args))
+    try:
+        results = make_targets(records, _glosser(args))
+    except OSError as error:  # a --model that cannot be loaded (missing folder, no Hub access)
+        print(f"signbind targets: cannot load --model {args.model}: {error}", file=sys.stderr)
+        return 2
     failed = sum("error" in result for result in results)
     if args.input is None and args.output is None:
         print("\n\n".join(format_table(result) for result in results))

@@ -16,8 +16,8 @@ of one word.
    ``McDonald``, ``iPhone``), or a single capital letter other than *I* (``Plan B``), unless the capital only marks
    the start of a sentence or quotation: such a word counts only if CMUdict does not know it or the same word is
    capitalised elsewhere in the text. Days of the week are left out (ASL has signs for them).
-3. **Out-of-dictionary words**: a word CMUdict (126k words, names included) does not know, accents removed
-   (``zorblax``, ``activationist``).
+3. **Out-of-dictionary words**: a word of letters that CMUdict (126k words, names included) does not know, accents
+   removed (``zorblax``, ``activationist``); a mix of letters and digits (``3D``, ``mp3``) counts only as an acronym.
 Numbers are never included (they are signed), nor words without a Latin letter (they cannot be fingerspelled with
 the manual alphabet).
 
@@ -127,6 +127,6 @@ def fingerspelled_words(sentence: str) -> list[str]:
         elif informative and _is_capitalised(word) and lower not in WEEKDAYS:
             if not token.sentence_initial or lower in capitalised_mid_sentence or not _in_dictionary(word):
                 found.append(word)
-        elif not _in_dictionary(word):
+        elif word.replace("'", "").isalpha() and not _in_dictionary(word):
             found.append(word)
     return found

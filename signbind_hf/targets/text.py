@@ -35,13 +35,6 @@ class Sentence:
     tokens: tuple[Token, ...]
     is_question: bool  # ended by "?"
 
-    def clauses(self) -> list[list[Token]]:
-        """The tokens grouped by clause, in order (clauses without a token are left out)."""
-        grouped: dict[int, list[Token]] = {}
-        for token in self.tokens:
-            grouped.setdefault(token.clause, []).append(token)
-        return list(grouped.values())
-
 
 # Typographic apostrophes (’ ‘ ʼ ′) and the backtick stand for the ASCII apostrophe in contractions and names.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "`": "'"})
@@ -51,6 +44,7 @@ _DOUBLE_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u
 # (almost) never sentence-final: "etc." and "no." often end a sentence, so they are not here.
 ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "mt"})
 
+# One known limit: a dotted acronym takes its final dot, so "... in the U.S. Then ..." does not end a sentence there.
 _SCANNER = re.compile(
     r"""
     (?P<acronym>(?:[^\W\d_]\.){2,})                                     # U.S.A.  e.g.

@@ -64,6 +64,7 @@ def test_letters_rejects_non_strings():
         # out-of-dictionary words, dotted acronyms, numbers never
         ("The activationist said hello to 25 U.S. officials.", ["activationist", "U.S."]),
         ("Zorblax is great.", ["Zorblax"]),  # sentence-initial but unknown to CMUdict
+        ("Print it in 3D, as an MP3 or mp4.", ["MP3"]),  # letters with digits: only as an acronym
         # a sentence-initial name counts when the same word is capitalised elsewhere
         ("John went home. Then John called Mary.", ["John", "John", "Mary"]),
         # "I" and contractions of it are not names; sentence-initial common words are not either

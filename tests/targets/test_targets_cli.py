@@ -107,3 +107,9 @@ def test_invalid_llm_output_is_marked_in_the_record(make_scripted_model, tmp_pat
     assert record["phonemes"] is None
     assert "no valid gloss from the model" in record["error"]
     assert "not a gloss word" in record["error"]
+
+
+def test_a_model_that_cannot_be_loaded_is_a_one_line_error(tmp_path, capsys):
+    missing = tmp_path / "no" / "model"
+    assert main(["targets", "Hi.", "--glosser", "llm", "--model", str(missing)]) == 2
+    assert f"cannot load --model {missing}" in capsys.readouterr().err
