@@ -10,8 +10,8 @@ case, stress digits removed, so every symbol is one of the 39 of ``constants.PHO
   imported; here that download is refused (nothing touches the network), its ``cmudict`` is pointed at ours and its
   part-of-speech tagger replaced by one that tags every word a noun: only its homograph choice used them, and we
   never call that path (we look words up ourselves and only ask its model to predict). The model emits at most 20
-  phonemes, so a very long unknown word (over ~18 letters) is cut short. Loading it costs ~1 s once per process
-  (see ``_g2p_en`` for why not ~4 s).
+  phonemes, so a very long unknown word (over ~18 letters) is cut short. Loading it takes ~0.5 s, once per
+  process (~3 s without the import-time shortcut explained in ``_g2p_en``).
 - Digits are read as English (``25`` -> twenty five, ``1990`` -> nineteen ninety, ``1st`` -> first, ``3.5`` ->
   three point five) with g2p_en's number normaliser, then looked up like words; a run of letters and digits
   (``MP3``) is read one run at a time.
