@@ -4,10 +4,10 @@
     python -m benchmarks.bench_model --presets tiny --frames 64 --memory-frames 256
 
 1. Frames per second of the full model (both experts + fusion) against the frame backbone alone on the same clip,
-   measured side by side in one process, reported as a ratio.
+   run in turns in one process (A B A B ...) so that load on the machine hits both alike; reported as a ratio.
 2. Peak memory of a forward pass (inference, no grad) over a long clip, with the configured backbone chunking and
-   without it (`backbone_chunk_size=None`). Each run happens in a fresh subprocess, so the peak resident set size of
-   that process is the peak of that run alone.
+   without it (`backbone_chunk_size=None`): the growth of the resident set during the forward, sampled every 2 ms,
+   each run in a fresh subprocess.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
+import threading
 import time
 
 import torch
@@ -32,8 +32,10 @@ def build(preset: str, **overrides):
 
 
 def clip(model, frames: int) -> dict:
+    """A random clip at the sizes the processor feeds: 224 px frames in the paper preset (DINOv2 interpolates its
+    518 px position grid), the backbone's own size in the tiny one."""
     config = model.config
-    size = 224 if config.backbone_config.image_size > 224 else config.backbone_config.image_size
+    size = min(224, config.backbone_config.image_size)
     face = config.lip_config.image_size
     return {
         "pixel_values": torch.randn(1, frames, 3, size, size),
@@ -42,55 +44,84 @@ def clip(model, frames: int) -> dict:
     }
 
 
-def best_time(function, repeats: int) -> float:
-    function()  # warm-up: allocator, thread pool, kernels
-    times = []
+def interleaved_best_times(functions: dict, repeats: int) -> dict[str, float]:
+    """Best wall time of each function, run in turns so that a busy moment on the machine hits all of them."""
+    for function in functions.values():
+        function()  # warm-up: allocator, thread pool, kernels
+    times = dict.fromkeys(functions, float("inf"))
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name] = min(times[name], time.perf_counter() - start)
+    return times
 
 
 @torch.no_grad()
 def speed(preset: str, frames: int, repeats: int) -> dict:
     model = build(preset)
     batch = clip(model, frames)
-    full = best_time(lambda: model(**batch), repeats)
-    backbone = best_time(lambda: model.manual.encode_frames(batch["pixel_values"], batch["attention_mask"]), repeats)
+    times = interleaved_best_times(
+        {
+            "full": lambda: model(**batch),
+            "backbone": lambda: model.manual.encode_frames(batch["pixel_values"], batch["attention_mask"]),
+        },
+        repeats,
+    )
     return {
-        "preset": preset,
         "frames": frames,
         "frame_size": batch["pixel_values"].shape[-1],
-        "full_fps": frames / full,
-        "backbone_fps": frames / backbone,
-        "full_over_backbone_time": full / backbone,
+        "full_fps": frames / times["full"],
+        "backbone_fps": frames / times["backbone"],
+        "full_over_backbone_time": times["full"] / times["backbone"],
     }
+
+
+def resident_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class PeakResidentMemory:
+    """Samples this process's resident set every 2 ms in a thread; `growth_mib` is what the `with` block added."""
+
+    def __enter__(self) -> PeakResidentMemory:
+        self.start = self.peak = resident_mib()
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, resident_mib())
+            time.sleep(0.002)
+
+    def __exit__(self, *exc) -> None:
+        self.running = False
+        self.thread.join()
+        self.peak = max(self.peak, resident_mib())
+
+    @property
+    def growth_mib(self) -> float:
+        return self.peak - self.start
 
 
 @torch.no_grad()
-def peak_memory_child(preset: str, frames: str, chunk: str) -> dict:
-    """Runs in its own process: build, measure the resident set, run one forward, report the peak growth."""
-    chunk_size = None if chunk == "none" else int(chunk)
-    frames = int(frames)
-    model = build(preset, backbone_chunk_size=chunk_size)
+def peak_memory_child(preset: str, frames: int, chunk: str) -> dict:
+    """Runs in its own process: build the model and the clip, then measure one forward."""
+    model = build(preset, backbone_chunk_size=None if chunk == "none" else int(chunk))
     batch = clip(model, frames)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
-    model(**batch)
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {
-        "preset": preset,
-        "frames": frames,
-        "chunk": chunk,
-        "peak_growth_mib": (peak - before) / 1024,
-        "s": seconds,
-    }
+    with PeakResidentMemory() as memory:
+        start = time.perf_counter()
+        model(**batch)
+        seconds = time.perf_counter() - start
+    return {"peak_growth_mib": memory.growth_mib, "seconds": seconds}
 
 
 def peak_memory(preset: str, frames: int, chunk: str) -> dict:
-    command = [sys.executable, "-m", "benchmarks.bench_model", "--child", preset, str(frames), chunk]
+    command = [sys.executable, "-m", "benchmarks.bench_model", "--threads", str(torch.get_num_threads())]
+    command += ["--child", preset, str(frames), chunk]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"memory run {preset}/{frames}/{chunk} failed:\n{result.stderr[-2000:]}")
@@ -100,18 +131,27 @@ def peak_memory(preset: str, frames: int, chunk: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", nargs="+", default=["paper", "tiny"])
+    parser.add_argument("--memory-presets", nargs="*", help="presets for the memory comparison (default: --presets)")
     parser.add_argument("--frames", type=int, default=32, help="clip length for the speed comparison")
     parser.add_argument("--memory-frames", type=int, default=512, help="clip length for the memory comparison")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (default 1: on a shared 2-core machine OpenMP's spin-waiting makes 2-thread "
+        "timings erratic)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     if args.child:
-        print(json.dumps(peak_memory_child(*args.child)))
+        preset, frames, chunk = args.child
+        print(json.dumps(peak_memory_child(preset, int(frames), chunk)))
         return
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} CPUs, torch "
-          f"{torch.__version__}, {torch.get_num_threads()} threads")  # fmt: skip
-    print("\nspeed (best of repeats, batch 1, no grad):")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s)")
+    print(f"\nspeed (best of {args.repeats}, batch 1, no grad, full model and backbone run in turns):")
     for preset in args.presets:
         r = speed(preset, args.frames, args.repeats)
         print(
@@ -119,14 +159,14 @@ def main() -> None:
             f"backbone alone {r['backbone_fps']:8.1f} frames/s  full/backbone time {r['full_over_backbone_time']:.2f}x"
         )
     print(f"\npeak memory of one forward over a {args.memory_frames}-frame clip (fresh process each):")
-    for preset in args.presets:
+    for preset in args.presets if args.memory_presets is None else args.memory_presets:
         chunk = str(build(preset).config.backbone_chunk_size)
         chunked = peak_memory(preset, args.memory_frames, chunk)
         whole = peak_memory(preset, args.memory_frames, "none")
         print(
-            f"  {preset:>5}: chunk {chunk:>3} frames {chunked['peak_growth_mib']:8.0f} MiB ({chunked['s']:.1f} s)   "
-            f"no chunking {whole['peak_growth_mib']:8.0f} MiB ({whole['s']:.1f} s)   "
-            f"ratio {whole['peak_growth_mib'] / max(chunked['peak_growth_mib'], 1):.1f}x"
+            f"  {preset:>5}: chunks of {chunk} frames {chunked['peak_growth_mib']:8.0f} MiB "
+            f"({chunked['seconds']:.1f} s)   no chunking {whole['peak_growth_mib']:8.0f} MiB ({whole['seconds']:.1f} s)"
+            f"   no chunking / chunks {whole['peak_growth_mib'] / max(chunked['peak_growth_mib'], 1e-3):.1f}x"
         )
 
 
