@@ -83,19 +83,33 @@ def _jitter(rng: np.random.Generator, colour: Colour, amount: int) -> Colour:
     return tuple(int(np.clip(channel + rng.integers(-amount, amount + 1), 0, 255)) for channel in colour)  # type: ignore[return-value]
 
 
+def _luma(colour: Colour) -> float:
+    return 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+
+
+def lip_colour(skin: Colour) -> Colour:
+    """Lips redder than the skin and about 40 grey levels away from it in brightness, on every skin tone.
+
+    Video keeps brightness at full resolution and colour at a quarter (H.264's 4:2:0), so the mouth's shapes must
+    show in brightness: lips are darker than light skin and lighter than dark skin.
+    """
+    if _luma(skin) > 130:
+        lips = (skin[0] * 0.9 + 30, skin[1] * 0.5, skin[2] * 0.55)
+    else:
+        lips = (skin[0] * 1.5 + 40, skin[1] * 1.1 + 20, skin[2] * 1.1 + 25)
+    return tuple(int(min(channel, 255)) for channel in lips)  # type: ignore[return-value]
+
+
 def sample_signer(rng: np.random.Generator, signer_id: int) -> SignerLook:
     """Draw the look of one signer from ``rng`` (seeded by the data set seed and the signer id)."""
     skin = _jitter(rng, _SKIN_TONES[rng.integers(len(_SKIN_TONES))], 12)
-    # Lips: the skin reddened and darkened, so they stand out on every skin tone.
-    lips = (int(skin[0] * 0.75 + 40), int(skin[1] * 0.45), int(skin[2] * 0.5))
-    lips = tuple(min(255, channel) for channel in lips)
     shirt = tuple(int(value) for value in rng.integers(20, 236, size=3))
     return SignerLook(
         signer_id=signer_id,
         skin=skin,
         hair=_jitter(rng, _HAIR_COLOURS[rng.integers(len(_HAIR_COLOURS))], 10),
         shirt=shirt,  # type: ignore[arg-type]
-        lips=lips,  # type: ignore[arg-type]
+        lips=lip_colour(skin),
         left_handed=bool(rng.random() < 0.15),  # about one signer in seven signs left-handed
         head_width=float(rng.uniform(0.36, 0.43)),
         hair_coverage=float(rng.uniform(0.18, 0.3)),

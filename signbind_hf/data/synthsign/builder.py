@@ -91,7 +91,8 @@ def _save_quietly(dataset, path: Path) -> None:
     bars_were_enabled = datasets_logging.is_progress_bar_enabled()
     datasets_logging.disable_progress_bar()
     try:
-        dataset.save_to_disk(path)
+        # One shard per split: an empty split saved with none cannot be loaded back (datasets 5.2).
+        dataset.save_to_disk(path, num_shards=dict.fromkeys(dataset, 1))
     finally:
         if bars_were_enabled:
             datasets_logging.enable_progress_bar()
@@ -145,9 +146,14 @@ def generate_synthsign(
         _render_all([plan for split in SPLITS for plan in plans[split]], staging, config, num_workers)
         rendered = time.perf_counter()
         features = synthsign_features()
+        # Column-wise, so that an empty split still gets every column.
         dataset = datasets.DatasetDict(
             {
-                split: datasets.Dataset.from_list([plan.row for plan in plans[split]], features=features, split=split)
+                split: datasets.Dataset.from_dict(
+                    {name: [plan.row[name] for plan in plans[split]] for name in features},
+                    features=features,
+                    split=split,
+                )
                 for split in SPLITS
             }
         )

@@ -70,14 +70,16 @@ def make_background(appearance: ClipAppearance) -> np.ndarray:
     return np.clip(np.broadcast_to(gradient, (height, width, 3)) + noise, 0, 255).astype(np.uint8)
 
 
-def draw_mouth(frame: np.ndarray, centre: tuple[float, float], unit: float, shape: MouthShape, lips: Colour) -> None:
+def draw_mouth(
+    frame: np.ndarray, centre: tuple[float, float], unit: float, shape: MouthShape, lips: Colour, skin: Colour
+) -> None:
     """Draw a mouth of ``shape`` centred at ``centre`` (pixels) for a head ``unit`` pixels tall."""
     neutral_width = space.MOUTH_WIDTH * unit
     half_width = 0.5 * neutral_width * shape.width
     lip = 0.06 * unit * (1.0 + 0.6 * shape.rounding)
     if shape.opening == 0.0:
-        if shape.pressed:  # lips rolled in and pressed: a thin, dark seam
-            _ellipse(frame, centre, half_width, 0.6 * lip, _darker(lips, 0.85))
+        if shape.pressed:  # lips rolled in and pressed: no red shows, only a dark seam in a slight shadow
+            _ellipse(frame, centre, half_width, 0.7 * lip, _darker(skin, 0.85))
             _line(
                 frame,
                 (centre[0] - half_width, centre[1]),
@@ -155,17 +157,13 @@ def _elbow(shoulder: tuple[float, float], wrist: tuple[float, float], unit: floa
     return max(candidates, key=lambda point: side * point[0] + 0.5 * point[1])
 
 
-def render_frame(
-    appearance: ClipAppearance, background: np.ndarray, timeline: ClipTimeline, frame_index: int
-) -> np.ndarray:
-    """Frame ``frame_index`` of a clip: (H, W, 3) uint8 RGB."""
+def _draw_torso(frame: np.ndarray, appearance: ClipAppearance, frame_index: int) -> None:
+    """Neck, torso and shoulders (the torso runs off the bottom of the frame)."""
     look, unit = appearance.look, appearance.unit
-    frame = background.copy()
 
     def at(point: tuple[float, float], hand: int = 0) -> tuple[float, float]:
         return appearance.to_pixels(point, hand=hand, frame=frame_index)
 
-    # Neck and torso (the torso runs off the bottom of the frame).
     _polygon(frame, [at((-0.14, -0.2)), at((0.14, -0.2)), at((0.14, 0.4)), at((-0.14, 0.4))], look.skin)
     shoulder = space.SHOULDER
     torso = [at((-0.2, 0.18)), at((0.2, 0.18)), at((shoulder[0], shoulder[1] - 0.02)), at((0.9, 4.0)),
@@ -174,10 +172,14 @@ def render_frame(
     for hand in (0, 1):
         _circle(frame, at(shoulder, hand), 0.16 * unit, look.shirt)
 
-    # Head: skin ellipse, hair cap (the part of the ellipse above the hair line), eyes, mouth.
+
+def draw_head(frame: np.ndarray, appearance: ClipAppearance, frame_index: int, viseme: int) -> None:
+    """The head: a skin ellipse (its bounding box is ``appearance.face_box``), hair cap, eyes, and the mouth."""
+    look, unit = appearance.look, appearance.unit
     half_width, half_height = look.head_width * unit, space.HEAD_HALF_HEIGHT * unit
-    head_centre = at((0.0, space.HEAD_CENTRE_Y))
+    head_centre = appearance.to_pixels((0.0, space.HEAD_CENTRE_Y), hand=0, frame=frame_index)
     _ellipse(frame, head_centre, half_width, half_height, look.skin)
+    # The hair is the part of the head ellipse above the hair line, so it never leaves the face box.
     hair_line = -1.0 + 2.0 * look.hair_coverage  # in units of the half height, from the top (-1)
     start = math.asin(hair_line)
     cap_angles = [math.pi - start + (math.pi + 2 * start) * step / 23 for step in range(24)]
@@ -187,21 +189,34 @@ def render_frame(
     ]
     _polygon(frame, cap, look.hair)
     for eye_x in (-space.EYE_X, space.EYE_X):
-        _circle(frame, at((eye_x, space.EYE_Y)), 0.04 * unit, _EYES)
-    mouth_shape = VISEME_SHAPES[VISEMES[int(timeline.visemes[frame_index])]]
-    draw_mouth(frame, at((0.0, space.MOUTH_Y)), unit, mouth_shape, look.lips)
+        _circle(frame, appearance.to_pixels((eye_x, space.EYE_Y), hand=0, frame=frame_index), 0.04 * unit, _EYES)
+    mouth_centre = appearance.to_pixels((0.0, space.MOUTH_Y), hand=0, frame=frame_index)
+    draw_mouth(frame, mouth_centre, unit, VISEME_SHAPES[VISEMES[viseme]], look.lips, look.skin)
 
-    # Arms and hands, the non-dominant one first so that the dominant hand is drawn over it.
+
+def _draw_arms(frame: np.ndarray, appearance: ClipAppearance, timeline: ClipTimeline, frame_index: int) -> None:
+    """Arms and hands, the non-dominant one first so that the dominant hand is drawn over it."""
+    look, unit = appearance.look, appearance.unit
     sleeve = _darker(look.shirt, 0.8)
     for hand in (1, 0):
         side = appearance.side if hand == 0 else -appearance.side
-        palm = at(tuple(timeline.hand_positions[frame_index, hand].tolist()), hand)  # Python floats: round() is fast
-        shoulder_point = at(shoulder, hand)
-        elbow = _elbow(shoulder_point, palm, unit, side)
-        _line(frame, shoulder_point, elbow, sleeve, 0.26 * unit)
+        position = tuple(timeline.hand_positions[frame_index, hand].tolist())  # Python floats: round() is fast
+        palm = appearance.to_pixels(position, hand=hand, frame=frame_index)
+        shoulder = appearance.to_pixels(space.SHOULDER, hand=hand, frame=frame_index)
+        elbow = _elbow(shoulder, palm, unit, side)
+        _line(frame, shoulder, elbow, sleeve, 0.26 * unit)
         _line(frame, elbow, palm, sleeve, 0.22 * unit)
         draw_hand(frame, palm, unit, HANDSHAPES[int(timeline.handshapes[frame_index, hand])], side, look.skin)
 
+
+def render_frame(
+    appearance: ClipAppearance, background: np.ndarray, timeline: ClipTimeline, frame_index: int
+) -> np.ndarray:
+    """Frame ``frame_index`` of a clip: (H, W, 3) uint8 RGB."""
+    frame = background.copy()
+    _draw_torso(frame, appearance, frame_index)
+    draw_head(frame, appearance, frame_index, int(timeline.visemes[frame_index]))
+    _draw_arms(frame, appearance, timeline, frame_index)
     if appearance.lighting != 1.0:
         frame = cv2.convertScaleAbs(frame, alpha=appearance.lighting)
     return frame

@@ -25,8 +25,8 @@ FINGER_LENGTH = 0.38
 HAND_REACH = PALM_RADIUS + FINGER_LENGTH + 0.05  # furthest a drawn finger gets from the palm centre (with its width)
 
 # Hands never cover the mouth (the lipreading stream must see every viseme): a palm centre stays at least
-# HAND_REACH from this box, which holds the widest viseme.
-MOUTH_CLEARANCE_BOX = (-0.25, MOUTH_Y - 0.13, 0.25, MOUTH_Y + 0.12)  # x0, y0, x1, y1
+# HAND_REACH from this box, which holds the widest and the tallest viseme with a margin.
+MOUTH_CLEARANCE_BOX = (-0.3, MOUTH_Y - 0.25, 0.3, MOUTH_Y + 0.25)  # x0, y0, x1, y1
 
 # --- where hands go ------------------------------------------------------------------------------------------------
 REST_LOCATION = (0.45, 2.0)  # hands down in front of the hips

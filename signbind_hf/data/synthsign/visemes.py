@@ -21,7 +21,7 @@ class MouthShape:
         rounding: 0 for a flat, spread mouth, 1 for lips pushed into a round "o" (thicker, rounder lips).
         teeth: upper teeth show in the opening.
         tongue: the tongue tip shows between the teeth.
-        pressed: lips closed and pressed together (drawn thinner and darker than the relaxed closed mouth).
+        pressed: lips pressed together and rolled in: the red of the lips disappears into a dark seam.
     """
 
     opening: float
@@ -41,12 +41,12 @@ VISEME_SHAPES: dict[str, MouthShape] = {
     "labiodental": MouthShape(opening=0.1, width=0.9, teeth=True),
     "dental": MouthShape(opening=0.2, width=1.0, teeth=True, tongue=True),
     "alveolar": MouthShape(opening=0.16, width=1.2, teeth=True),
-    "postalveolar": MouthShape(opening=0.26, width=0.8, rounding=0.5, teeth=True),
+    "postalveolar": MouthShape(opening=0.3, width=0.9, rounding=0.4, teeth=True),
     "velar": MouthShape(opening=0.3, width=1.0),
-    "rhotic": MouthShape(opening=0.2, width=0.75, rounding=0.7),
+    "rhotic": MouthShape(opening=0.14, width=0.7, rounding=0.8),
     "open": MouthShape(opening=0.6, width=1.1),
     "spread": MouthShape(opening=0.24, width=1.3),
-    "rounded": MouthShape(opening=0.38, width=0.65, rounding=1.0),
+    "rounded": MouthShape(opening=0.45, width=0.6, rounding=1.0),
 }
 VISEMES: tuple[str, ...] = tuple(VISEME_SHAPES)
 

@@ -1,0 +1,1 @@
+"""Tests of signbind_hf.data."""
