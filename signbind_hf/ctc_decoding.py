@@ -9,8 +9,8 @@ Two decoders, both returning ``list[list[int]]`` (ids only; strings belong to th
   :func:`ctc_prefix_beam_search` is the same search on one sequence, returning the n-best labellings with their
   log-probabilities.
 
-Why not pyctcdecode (installed, and the obvious library): it is built around characters, words and a KenLM language
-model. It did decode correctly on small cases when each id was mapped to a private-use Unicode character, but
+Why not pyctcdecode (the obvious library): it pins numpy<2, which breaks pyarrow and so `datasets`, and it is built
+around characters, words and a KenLM language model. It did decode correctly on small cases when each id was mapped to a private-use Unicode character, but
 (measured with pyctcdecode 0.5.0, V=3000, T=200, beam 16, 2 CPU cores) it visits every (token, beam) pair in a Python
 loop: 45 s per sequence without token pruning, 6 s at ``token_min_logp=-10``. It is only fast (0.14 s) with its
 default ``token_min_logp=-5``, an absolute log-probability threshold that drops hypotheses depending on how peaked the
