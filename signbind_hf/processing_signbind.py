@@ -20,17 +20,20 @@ Kept flat with relative imports so that it is exported as remote code beside the
 the ``signbind-hf`` package for the video stack (see ``video_processing_signbind``).
 """
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from transformers import BatchFeature, ProcessorMixin
 
 from .configuration_signbind import SignBindConfig
-from .constants import GLOSS_LABELS, LETTER_LABELS, PHONEME_LABELS
+from .constants import BLANK_ID, BLANK_TOKEN, GLOSS_LABELS, LETTER_LABELS, PHONEME_LABELS, UNK_TOKEN
 from .ctc_decoding import decode_streams
 from .errors import SignBindInputError
 from .tokenization_signbind import GLOSS_STREAM, LETTER_STREAM, PHONEME_STREAM, SignBindCTCTokenizer
 from .video_processing_signbind import SignBindVideoProcessor
+
+logger = logging.getLogger(__name__)
 
 TEXT = "text"
 
@@ -94,13 +97,21 @@ class SignBindProcessor(ProcessorMixin):
         **video_settings: Any,
     ) -> "SignBindProcessor":
         """The processor matching a model config (frame and face sizes); see :meth:`from_preset`."""
-        if (glosses is None) == (gloss_tokenizer is None):
+        if glosses is not None and gloss_tokenizer is not None:
             raise SignBindInputError(
-                "give exactly one of glosses= (the pseudo-gloss targets of your data set, to build the gloss "
+                "give at most one of glosses= (the pseudo-gloss targets of your data set, to build the gloss "
                 "vocabulary from) and gloss_tokenizer= (a SignBindCTCTokenizer.for_glosses(...))"
             )
-        if gloss_tokenizer is None:
+        if glosses is not None:
             gloss_tokenizer = SignBindCTCTokenizer.for_glosses(glosses)
+        elif gloss_tokenizer is None:
+            # Enough to turn videos into model inputs; gloss labels and decoding need a data set's vocabulary.
+            logger.warning(
+                "no gloss vocabulary given: every gloss word encodes and decodes as %s; pass glosses= or "
+                "gloss_tokenizer= to train or to read the gloss stream",
+                UNK_TOKEN,
+            )
+            gloss_tokenizer = SignBindCTCTokenizer(vocab={BLANK_TOKEN: BLANK_ID, UNK_TOKEN: 1}, stream="gloss")
         return cls(
             SignBindVideoProcessor.from_model_config(config, **video_settings),
             gloss_tokenizer,

@@ -516,7 +516,8 @@ def test_batch_decode_turns_every_stream_into_text(processor):
 
 
 def test_presets_match_the_model_presets():
-    paper = SignBindProcessor.from_preset("paper", glosses=GLOSS_CORPUS).video_processor
+    paper_processor = SignBindProcessor.from_preset("paper", glosses=GLOSS_CORPUS)
+    paper, paper_tokenizer = paper_processor.video_processor, paper_processor.tokenizer
     tiny = SignBindProcessor.from_preset("tiny", glosses=GLOSS_CORPUS).video_processor
     tiny_config = SignBindConfig.from_preset("tiny")
 
@@ -527,8 +528,16 @@ def test_presets_match_the_model_presets():
     )
     without_lips = SignBindVideoProcessor.from_model_config(SignBindConfig.from_preset("tiny", use_lip=False))
     assert without_lips.face_cropper is None
-    with pytest.raises(SignBindInputError, match=r"give exactly one of glosses="):
-        SignBindProcessor.from_preset("tiny")
+    with pytest.raises(SignBindInputError, match=r"give at most one of glosses="):
+        SignBindProcessor.from_preset("tiny", glosses=GLOSS_CORPUS, gloss_tokenizer=paper_tokenizer)
+    # With no vocabulary it still turns videos into model inputs; every gloss word is [UNK].
+    bare = SignBindProcessor.from_preset("tiny")
+    assert bare.tokenizer.convert_ids_to_tokens([0, 1]) == ["<blank>", "[UNK]"]
+    assert len(bare.tokenizer) == 2
+    frames = np.zeros((3, 40, 40, 3), dtype=np.uint8)
+    inputs = SignBindProcessor.from_preset("tiny", face_cropper=None)(videos=frames)
+    assert inputs["pixel_values"].shape[:2] == (1, 16)
+    assert inputs["attention_mask"].sum() == 3
     with pytest.raises(SignBindInputError, match=r"letter_tokenizer must be a SignBindCTCTokenizer for the 'letter'"):
         SignBindProcessor(
             tiny, SignBindCTCTokenizer.for_glosses(GLOSS_CORPUS), *[SignBindCTCTokenizer.for_phonemes()] * 2
