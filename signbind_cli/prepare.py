@@ -1,0 +1,64 @@
+"""`signbind prepare FORMAT`: build a training data set from a sign-language corpus in its released format.
+
+Bad rows (missing clip, end <= start, times past the video's end, empty sentence, unreadable video) are skipped and
+counted by reason in OUT/prepare_report.json and in the summary printed at the end; they never stop the build.
+`datasets.load_from_disk(OUT)` reads the result.
+
+Examples:
+    signbind prepare how2sign --csv how2sign_realigned_train.csv how2sign_realigned_val.csv \\
+        --videos raw_videos/ --out data/how2sign
+"""
+
+import argparse
+import logging
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "prepare",
+        help="build a data set from How2Sign, ChicagoFSWild, YouTube-ASL, BOBSL or your own videos",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    formats = parser.add_subparsers(dest="format", required=True, metavar="FORMAT")
+
+    how2sign = _format_parser(formats, "how2sign", "How2Sign realigned CSVs + per-sentence clips or raw videos")
+    how2sign.add_argument(
+        "--csv", type=Path, nargs="+", required=True, help="how2sign_realigned_{train,val,test}.csv (TAB-separated)"
+    )
+    how2sign.add_argument(
+        "--videos", type=Path, required=True, help="folder of SENTENCE_NAME.mp4 clips or VIDEO_NAME.mp4 raw videos"
+    )
+    return parser
+
+
+def _format_parser(formats: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser = formats.add_parser(name, help=help_text, description=help_text)
+    parser.add_argument("--out", type=Path, required=True, help="data set folder to create")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out once the new data set is complete")
+    parser.set_defaults(handler=main)
+    return parser
+
+
+def _build(args: argparse.Namespace):
+    from signbind_hf.data import builders
+
+    common = {"out_dir": args.out, "overwrite": args.overwrite}
+    if args.format == "how2sign":
+        return builders.prepare_how2sign(args.csv, args.videos, **common)
+    raise ValueError(f"unknown format {args.format!r}")
+
+
+def main(args: argparse.Namespace) -> int:
+    from signbind_hf.errors import SignBindInputError
+
+    try:
+        _, report = _build(args)
+    except (SignBindInputError, FileExistsError, FileNotFoundError) as error:
+        logger.error("%s", error)
+        return 2
+    print(f"{args.format} -> {args.out}\n{report.summary()}")  # the command's result, on standard output
+    return 0

@@ -1,0 +1,30 @@
+"""Builders for real sign-language corpora in their released formats: each reads the user's files, skips and counts
+bad rows, makes the Stage-1 targets and saves a ``datasets.DatasetDict`` (see ``core``; ``signbind prepare``)."""
+
+from .core import (
+    REPORT_FILE,
+    SOURCE_FILE,
+    SPLITS,
+    STREAMS_FILE,
+    Candidate,
+    PrepareReport,
+    Skip,
+    Streams,
+    build_dataset,
+    example_features,
+)
+from .how2sign import prepare_how2sign
+
+__all__ = [
+    "REPORT_FILE",
+    "SOURCE_FILE",
+    "SPLITS",
+    "STREAMS_FILE",
+    "Candidate",
+    "PrepareReport",
+    "Skip",
+    "Streams",
+    "build_dataset",
+    "example_features",
+    "prepare_how2sign",
+]

@@ -1,0 +1,407 @@
+"""What every real-format builder shares: the example schema, row checks, the prepare report and atomic saving.
+
+A format module (``how2sign``, ``chicagofswild``, ...) only reads its released files and yields
+:class:`Candidate` rows (or :class:`Skip` for rows it cannot even read); :func:`build_dataset` checks each candidate
+(video present and readable, times inside the video, a sentence), makes its Stage-1 targets, counts every skipped row
+by reason in a :class:`PrepareReport`, and saves a ``datasets.DatasetDict`` atomically.
+
+The saved folder holds the data set (``datasets.load_from_disk``), ``prepare_report.json``
+(``{"kept": int, "skipped": int, "reasons": {reason: count}}`` plus ``incomplete`` counts of kept rows missing a
+target), ``signbind_streams.json`` (which target streams the data set carries: a stream with no source for the
+language, such as CMUdict phonemes for a non-English corpus, is ``false`` and its column empty, never junk) and
+``signbind_source.json`` (the format, language and inputs it was made from, read by ``signbind push-dataset``).
+
+Video columns hold absolute paths to the user's files (clips are not copied: corpora are hundreds of GB), with
+``start``/``end`` in seconds from the first frame; a frame folder (ChicagoFSWild) is a path to the folder.
+"""
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signbind_hf.constants import SEGMENT_FINGERSPELLING
+from signbind_hf.errors import SignBindInputError
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test")
+REPORT_FILE = "prepare_report.json"
+STREAMS_FILE = "signbind_streams.json"
+SOURCE_FILE = "signbind_source.json"
+ENGLISH = "en"
+
+# Reasons a row is skipped (keys of the report's "reasons").
+MISSING_VIDEO = "missing_video"
+UNREADABLE_VIDEO = "unreadable_video"
+BAD_TIMES = "end_not_after_start"
+PAST_VIDEO_END = "past_video_end"
+EMPTY_SENTENCE = "empty_sentence"
+MALFORMED_ROW = "malformed_row"
+NOT_IN_SPLITS = "not_in_split_file"
+# A kept row that lacks one target (counted under "incomplete", not skipped: the other streams still learn from it).
+NO_PHONEMES = "no_phonemes"
+
+# Timestamps may overshoot the container's duration by rounding (frame or millisecond precision): tolerated.
+DURATION_TOLERANCE_S = 0.05
+
+
+def example_features():
+    """The ``datasets.Features`` of every split of every real-format builder (one source of truth for the schema).
+
+    Column names are SynthSign's where they mean the same thing, so training reads either.
+    """
+    from datasets import Features, List, Value
+
+    return Features(
+        {
+            "id": Value("string"),
+            "video": Value("string"),  # absolute path of a video file or of a folder of frames
+            "start": Value("float32"),  # seconds from the first frame; None: from the start
+            "end": Value("float32"),  # seconds, exclusive; None: to the end
+            "sentence": Value("string"),
+            "pseudo_gloss": Value("string"),
+            "phonemes": Value("string"),  # "" where the phoneme stream is disabled or the words are unpronounceable
+            "letters": Value("string"),
+            "fingerspelled_words": List(Value("string")),
+            "segment_labels": List(Value("int8")),  # per frame SEGMENT_* where known, else empty
+            "signer_id": Value("string"),  # None where the corpus does not say
+            "split": Value("string"),
+            "source": Value("string"),  # the corpus format (how2sign, chicagofswild, ...)
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One row as a format reads it, before checks and targets.
+
+    ``letters``/``pseudo_gloss``/``segment_labels`` are given by formats that know them (ChicagoFSWild's
+    ``label_proc``); otherwise they are made from ``sentence``. ``num_frames`` is the frame count of a frame folder.
+    """
+
+    id: str
+    video: Path
+    sentence: str
+    split: str
+    start: float | None = None
+    end: float | None = None
+    signer_id: str | None = None
+    pseudo_gloss: str | None = None
+    letters: str | None = None
+    fingerspelled_words: list[str] | None = None
+    whole_clip_fingerspelled: bool = False
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A row a format could not read at all (a malformed line): skipped with ``reason``; ``where`` names it."""
+
+    reason: str
+    where: str
+    detail: str = ""
+
+
+@dataclass
+class PrepareReport:
+    """Kept and skipped rows, skipped ones counted by reason; written as ``prepare_report.json``."""
+
+    kept: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    incomplete: Counter = field(default_factory=Counter)
+    split_sizes: Counter = field(default_factory=Counter)
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.reasons.values())
+
+    def skip(self, reason: str, where: str, detail: str = "") -> None:
+        self.reasons[reason] += 1
+        logger.debug("skipped %s: %s%s", where, reason, f" ({detail})" if detail else "")
+
+    def keep(self, split: str) -> None:
+        self.kept += 1
+        self.split_sizes[split] += 1
+
+    def to_dict(self) -> dict:
+        return {
+            "kept": self.kept,
+            "skipped": self.skipped,
+            "reasons": dict(sorted(self.reasons.items())),
+            "incomplete": dict(sorted(self.incomplete.items())),
+            "splits": dict(self.split_sizes),
+        }
+
+    def summary(self) -> str:
+        lines = [f"kept {self.kept} rows, skipped {self.skipped}"]
+        lines += [f"  skipped ({reason}): {count}" for reason, count in sorted(self.reasons.items())]
+        lines += [f"  kept without {what.removeprefix('no_')}: {count}" for what, count in self.incomplete.items()]
+        lines += [f"  {split}: {count}" for split, count in self.split_sizes.items()]
+        return "\n".join(lines)
+
+    def write(self, folder: Path) -> Path:
+        path = folder / REPORT_FILE
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        return path
+
+
+class VideoDurations:
+    """Seconds of each video, read from the container header (no decoding) and cached: How2Sign cuts each raw video
+    into dozens of sentences. Raises ``SignBindInputError`` for a file PyAV cannot open or with no video stream."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[Path, float | None] = {}
+
+    def __call__(self, path: Path) -> float | None:
+        if path not in self._seconds:
+            self._seconds[path] = _container_duration(path)
+        return self._seconds[path]
+
+
+def _container_duration(path: Path) -> float | None:
+    import av
+
+    if path.stat().st_size == 0:
+        raise SignBindInputError(f"{path}: the file is empty (0 bytes)")
+    try:
+        with av.open(str(path), mode="r") as container:
+            streams = list(container.streams.video)
+            if not streams:
+                raise SignBindInputError(f"{path}: the file has no video stream")
+            stream = streams[0]
+            if stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+            if container.duration:
+                return container.duration / 1_000_000
+            return None  # the container does not say: times cannot be checked before decoding
+    except av.FFmpegError as error:
+        raise SignBindInputError(f"{path}: cannot be opened as a video ({error})") from error
+
+
+def count_frames(folder: Path) -> int:
+    """Frames of a frame folder; raises ``SignBindInputError`` when it holds no images."""
+    from signbind_hf.video.image_sequences import list_frame_files
+
+    return len(list_frame_files(folder))
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Which Stage-1 targets a data set carries (saved as ``signbind_streams.json``)."""
+
+    pseudo_gloss: bool = True
+    phonemes: bool = True
+    letters: bool = True
+    segment_labels: bool = False
+
+    def to_dict(self) -> dict[str, bool]:
+        return {
+            "pseudo_gloss": self.pseudo_gloss,
+            "phonemes": self.phonemes,
+            "letters": self.letters,
+            "segment_labels": self.segment_labels,
+        }
+
+
+def english_streams(*, segment_labels: bool = False) -> Streams:
+    return Streams(segment_labels=segment_labels)
+
+
+class TargetMaker:
+    """Stage-1 targets of a candidate row, for the streams the data set carries."""
+
+    def __init__(self, streams: Streams, glosser: Callable[[str], str] | None = None) -> None:
+        self.streams = streams
+        self._glosser = glosser
+
+    def __call__(self, candidate: Candidate, report: PrepareReport) -> dict:
+        from signbind_hf.targets import fingerspelled_words, letters, phonemes, pseudo_gloss
+
+        gloss = candidate.pseudo_gloss
+        if gloss is None:
+            gloss = (self._glosser or pseudo_gloss)(candidate.sentence)
+        spelled = candidate.fingerspelled_words
+        if spelled is None:
+            spelled = fingerspelled_words(candidate.sentence) if self.streams.letters else []
+        spelled_letters = candidate.letters
+        if spelled_letters is None:
+            spelled_letters = letters(" ".join(spelled)) if spelled else ""
+        pronunciation = ""
+        if self.streams.phonemes and gloss:
+            try:
+                pronunciation = phonemes(gloss)
+            except SignBindInputError as error:
+                # Kept: the sign and letter streams still learn from the clip; its lipreading target stays empty.
+                report.incomplete[NO_PHONEMES] += 1
+                logger.debug("%s: no phonemes (%s)", candidate.id, error)
+        return {
+            "pseudo_gloss": gloss,
+            "phonemes": pronunciation,
+            "letters": spelled_letters,
+            "fingerspelled_words": list(spelled),
+        }
+
+
+def check_candidate(candidate: Candidate, durations: VideoDurations) -> tuple[str, str] | tuple[None, dict]:
+    """``(reason, detail)`` when ``candidate`` must be skipped, else ``(None, {"start", "end", "segment_labels"})``."""
+    if not candidate.sentence.strip():
+        return EMPTY_SENTENCE, "no text"
+    start, end = candidate.start, candidate.end
+    if start is not None and end is not None and end <= start:
+        return BAD_TIMES, f"start {start} s, end {end} s"
+    if start is not None and start < 0:
+        return BAD_TIMES, f"negative start {start} s"
+    video = candidate.video
+    if not video.exists():
+        return MISSING_VIDEO, str(video)
+    segment_labels: list[int] = []
+    if video.is_dir():
+        try:
+            frames = count_frames(video)
+        except SignBindInputError as error:
+            return UNREADABLE_VIDEO, str(error)
+        if candidate.whole_clip_fingerspelled:
+            segment_labels = [SEGMENT_FINGERSPELLING] * frames
+        return None, {"start": start, "end": end, "segment_labels": segment_labels}
+    try:
+        duration = durations(video)
+    except SignBindInputError as error:
+        return UNREADABLE_VIDEO, str(error)
+    if duration is not None:
+        if start is not None and start >= duration:
+            return PAST_VIDEO_END, f"start {start} s, video {duration:.3f} s"
+        if end is not None and end > duration + DURATION_TOLERANCE_S:
+            return PAST_VIDEO_END, f"end {end} s, video {duration:.3f} s"
+        if end is not None:
+            end = min(end, duration)
+    return None, {"start": start, "end": end, "segment_labels": segment_labels}
+
+
+def collect_rows(
+    items: Iterable[Candidate | Skip], *, source: str, targets: TargetMaker, report: PrepareReport
+) -> dict[str, list[dict]]:
+    """Check every candidate, make its targets and sort the kept rows by split; every skip goes in ``report``."""
+    durations = VideoDurations()
+    rows: dict[str, list[dict]] = {}
+    for item in items:
+        if isinstance(item, Skip):
+            report.skip(item.reason, item.where, item.detail)
+            continue
+        rows.setdefault(item.split, [])
+        reason, checked = check_candidate(item, durations)
+        if reason is not None:
+            report.skip(reason, item.id, checked)
+            continue
+        row = {
+            "id": item.id,
+            "video": str(item.video.absolute()),
+            "sentence": item.sentence.strip(),
+            **checked,
+            **targets(item, report),
+            "signer_id": item.signer_id,
+            "split": item.split,
+            "source": source,
+        }
+        rows[item.split].append(row)
+        report.keep(item.split)
+    return rows
+
+
+def _save_quietly(dataset, path: Path) -> None:
+    from datasets.utils import logging as datasets_logging
+
+    bars_were_enabled = datasets_logging.is_progress_bar_enabled()
+    datasets_logging.disable_progress_bar()
+    try:
+        # One shard per split: an empty split saved with none cannot be loaded back (datasets 5.2).
+        dataset.save_to_disk(path, num_shards=dict.fromkeys(dataset, 1))
+    finally:
+        if bars_were_enabled:
+            datasets_logging.enable_progress_bar()
+
+
+def build_dataset(
+    items: Iterable[Candidate | Skip],
+    out_dir: str | os.PathLike,
+    *,
+    source: str,
+    streams: Streams,
+    source_info: dict,
+    glosser: Callable[[str], str] | None = None,
+    overwrite: bool = False,
+):
+    """Check, target and save ``items`` as a ``DatasetDict`` in ``out_dir``; returns ``(dataset, report)``.
+
+    The folder is built beside ``out_dir`` under a hidden name and renamed into place when complete, so an
+    interrupted build never leaves a half-written data set. Bad rows are skipped and counted, never fatal.
+    """
+    import datasets
+
+    out_dir = Path(out_dir).absolute()
+    if out_dir.exists() and not overwrite:
+        raise FileExistsError(f"--out {out_dir} already exists: choose a new folder, or pass overwrite=True")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    report = PrepareReport()
+    rows = collect_rows(items, source=source, targets=TargetMaker(streams, glosser), report=report)
+    if not rows:
+        raise SignBindInputError(f"{source}: the inputs hold no rows at all ({source_info.get('inputs')})")
+    features = example_features()
+    ordered = sorted(rows, key=lambda split: SPLITS.index(split) if split in SPLITS else len(SPLITS))
+    dataset = datasets.DatasetDict(
+        {
+            split: datasets.Dataset.from_dict(
+                {name: [row[name] for row in rows[split]] for name in features}, features=features, split=split
+            )
+            for split in ordered
+        }
+    )
+    staging = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        _save_quietly(dataset, staging)
+        report.write(staging)
+        (staging / STREAMS_FILE).write_text(json.dumps(streams.to_dict(), indent=2) + "\n")
+        (staging / SOURCE_FILE).write_text(json.dumps({"format": source, **source_info}, indent=2) + "\n")
+        if out_dir.exists():
+            retired = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            out_dir.rename(retired)
+            staging.rename(out_dir)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("%s -> %s: %s", source, out_dir, report.summary().replace("\n", ";"))
+    return datasets.load_from_disk(str(out_dir)), report
+
+
+def read_text_table(path: Path, *, delimiter: str, required: Iterable[str], argument: str) -> list[dict[str, str]]:
+    """Rows of a delimited text file as dicts; raises ``SignBindInputError`` naming ``argument`` when a column lacks."""
+    import csv
+
+    if not path.is_file():
+        raise SignBindInputError(f"{argument} {path}: no such file")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        # QUOTE_NONE for tabs: How2Sign sentences hold bare double quotes that the csv module would pair up.
+        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        reader = csv.DictReader(handle, delimiter=delimiter, quoting=quoting)
+        missing = [name for name in required if name not in (reader.fieldnames or [])]
+        if missing:
+            raise SignBindInputError(
+                f"{argument} {path}: expected the columns {list(required)}; missing {missing}, "
+                f"found {reader.fieldnames}"
+            )
+        return list(reader)
+
+
+def parse_seconds(text: str | None) -> float | None:
+    """A float of seconds, None for an empty cell; raises ValueError for anything else."""
+    if text is None or not text.strip():
+        return None
+    return float(text)
