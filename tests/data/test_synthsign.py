@@ -117,7 +117,8 @@ def test_splits_sizes_schema_and_files(generated):
             assert len(row["segment_labels"]) == len(row["face_boxes"]) == row["num_frames"]
             assert set(row["segment_labels"]) <= {SEGMENT_SIGN, SEGMENT_FINGERSPELLING, SEGMENT_REST}
             assert 0 <= row["lip_offset"] <= CONFIG.max_lip_offset
-            assert row["signer_id"] in CONFIG.signer_ids(split)
+            assert int(row["signer_id"]) in CONFIG.signer_ids(split)
+            assert (row["start"], row["end"], row["source"]) == (None, None, "synthsign")
             assert len(row["gloss_spans"]) == len(row["pseudo_gloss"].split())
             assert row["phonemes"] == phonemes(row["pseudo_gloss"])
     # The folder is complete and alone: no staging folder is left beside it.
@@ -300,6 +301,24 @@ def test_face_boxes_frame_the_rendered_head_with_the_mouth_where_the_cropper_exp
         assert mouth_x == pytest.approx(x0 + expected_x * (x1 - x0), abs=0.01)
         assert mouth_y == pytest.approx(y0 + expected_y * (y1 - y0), abs=0.01)
     assert boxes[:, 0].std() > 0  # the body sways: boxes follow the head frame by frame
+
+
+def test_the_video_processor_crops_faces_from_the_given_boxes(generated):
+    from signbind_hf import SignBindVideoProcessor
+
+    out, dataset = generated
+    rows = list(dataset["validation"])
+    processor = SignBindVideoProcessor(frame_size=32, face_cropper="boxes", face_crop={"size": 32})
+    batch = processor(
+        [str(out / row["video"]) for row in rows],
+        face_boxes=[np.asarray(row["face_boxes"]) for row in rows],
+        return_tensors="np",
+    )
+    for index, row in enumerate(rows):
+        frames = row["num_frames"]
+        assert batch["attention_mask"][index].sum() == frames
+        assert batch["face_attention_mask"][index, :frames].all()  # a face in every frame, no detector needed
+        assert batch["face_pixel_values"].shape[-3:] == (3, 32, 32)
 
 
 # --- lexicon, homonyms, alphabet, templates -----------------------------------------------------------------------

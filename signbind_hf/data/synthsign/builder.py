@@ -35,21 +35,26 @@ def synthsign_features():
     """The ``datasets.Features`` of every split (one source of truth for the schema)."""
     from datasets import Features, List, Value
 
+    # The columns the real-format builders write (``signbind_hf.data.builders``) come first, with the same types, so
+    # that one collator reads both; SynthSign adds what only a rendered data set can know.
     return Features(
         {
             "id": Value("string"),
             "video": Value("string"),  # mp4 path relative to the data set folder
+            "start": Value("float32"),  # always None: every clip is one whole example
+            "end": Value("float32"),
             "sentence": Value("string"),
             "pseudo_gloss": Value("string"),
             "phonemes": Value("string"),
             "letters": Value("string"),
             "fingerspelled_words": List(Value("string")),
             "segment_labels": List(Value("int8")),  # per frame: SEGMENT_SIGN / SEGMENT_FINGERSPELLING / SEGMENT_REST
+            "signer_id": Value("string"),  # "0", "1", ...: split-disjoint identities (SynthSignConfig.signer_ids)
+            "split": Value("string"),
+            "source": Value("string"),  # "synthsign"
             "face_boxes": List(List(Value("float32"), length=4)),  # per frame: x0, y0, x1, y1 pixels
             "gloss_spans": List(List(Value("int32"), length=2)),  # per gloss word: [start, end) frames of the hands
             "lip_offset": Value("int32"),  # frames the mouthing lags the hands
-            "signer_id": Value("int32"),
-            "split": Value("string"),
             "fps": Value("float32"),
             "num_frames": Value("int32"),
         }

@@ -116,6 +116,8 @@ def plan_example(seed: int, split: str, index: int, config: SynthSignConfig) -> 
     row = {
         "id": example_id(split, index),
         "video": video_path(split, index),
+        "start": None,
+        "end": None,
         "sentence": targets.sentence,
         "pseudo_gloss": targets.pseudo_gloss,
         "phonemes": targets.phonemes,
@@ -125,8 +127,9 @@ def plan_example(seed: int, split: str, index: int, config: SynthSignConfig) -> 
         "face_boxes": face_boxes.tolist(),
         "gloss_spans": [list(span) for span in timeline.unit_spans],
         "lip_offset": lip_offset,
-        "signer_id": signer_id,
+        "signer_id": str(signer_id),
         "split": split,
+        "source": "synthsign",
         "fps": float(config.fps),
         "num_frames": timeline.num_frames,
     }

@@ -105,17 +105,25 @@ def available_manual_signs() -> tuple[ManualSign, ...]:
 
 @cache
 def lexicon() -> dict[str, ManualSign]:
-    """Gloss -> manual sign for every gloss of ``GLOSSES``; homonyms share the same sign."""
+    """Gloss -> manual sign for every gloss of ``GLOSSES``; homonyms share the same sign.
+
+    Signs are dealt from each location in turn, so that every location is used about equally often (the hands
+    reach fewer movements near the face, where they must keep clear of the mouth, than at the stomach).
+    """
     group_of = {gloss: group for group in HOMONYM_GROUPS for gloss in group}
     unknown = sorted(set(group_of) - set(GLOSSES))
     if unknown:
         raise AssertionError(f"HOMONYM_GROUPS names glosses missing from GLOSSES: {unknown}")
-    pool = iter(available_manual_signs())
+    by_location = {
+        location: iter([sign for sign in available_manual_signs() if sign.location == location])
+        for location in space.LOCATIONS
+    }
+    locations = itertools.cycle(space.LOCATIONS)
     signs: dict[str, ManualSign] = {}
     for gloss in GLOSSES:
         if gloss in signs:
             continue
-        sign = next(pool)
+        sign = next(by_location[next(locations)])
         for member in group_of.get(gloss, (gloss,)):
             signs[member] = sign
     return signs

@@ -35,9 +35,9 @@ DOUBLE_LETTER_SLIDE = 0.22  # a repeated letter is made again a little further o
 
 LOCATIONS: dict[str, tuple[float, float]] = {
     "temple": (0.95, -0.7),
-    "chest": (0.25, 0.75),
+    "chest": (0.25, 0.8),
     "stomach": (0.3, 1.4),
-    "opposite-shoulder": (-0.4, 0.45),
+    "opposite-shoulder": (-0.45, 0.65),
     "side": (1.1, 0.8),
     "neutral": (0.55, 1.05),
 }
