@@ -7,6 +7,7 @@ counted by reason in OUT/prepare_report.json and in the summary printed at the e
 Examples:
     signbind prepare how2sign --csv how2sign_realigned_train.csv how2sign_realigned_val.csv \\
         --videos raw_videos/ --out data/how2sign
+    signbind prepare chicagofswild --csv ChicagoFSWild.csv --frames ChicagoFSWild-Frames/ --out data/fswild
 """
 
 import argparse
@@ -32,6 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     how2sign.add_argument(
         "--videos", type=Path, required=True, help="folder of SENTENCE_NAME.mp4 clips or VIDEO_NAME.mp4 raw videos"
     )
+
+    fswild = _format_parser(
+        formats, "chicagofswild", "ChicagoFSWild(+) CSV + frame folders (whole clips fingerspelled)"
+    )
+    fswild.add_argument("--csv", type=Path, required=True, help="ChicagoFSWild.csv (or ChicagoFSWild+ CSV)")
+    fswild.add_argument("--frames", type=Path, required=True, help="root of the frame folders named in `filename`")
     return parser
 
 
@@ -49,6 +56,8 @@ def _build(args: argparse.Namespace):
     common = {"out_dir": args.out, "overwrite": args.overwrite}
     if args.format == "how2sign":
         return builders.prepare_how2sign(args.csv, args.videos, **common)
+    if args.format == "chicagofswild":
+        return builders.prepare_chicagofswild(args.csv, args.frames, **common)
     raise ValueError(f"unknown format {args.format!r}")
 
 

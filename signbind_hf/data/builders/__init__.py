@@ -1,6 +1,7 @@
 """Builders for real sign-language corpora in their released formats: each reads the user's files, skips and counts
 bad rows, makes the Stage-1 targets and saves a ``datasets.DatasetDict`` (see ``core``; ``signbind prepare``)."""
 
+from .chicagofswild import prepare_chicagofswild
 from .core import (
     REPORT_FILE,
     SOURCE_FILE,
@@ -26,5 +27,6 @@ __all__ = [
     "Streams",
     "build_dataset",
     "example_features",
+    "prepare_chicagofswild",
     "prepare_how2sign",
 ]
