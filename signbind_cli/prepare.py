@@ -8,6 +8,7 @@ Examples:
     signbind prepare how2sign --csv how2sign_realigned_train.csv how2sign_realigned_val.csv \\
         --videos raw_videos/ --out data/how2sign
     signbind prepare chicagofswild --csv ChicagoFSWild.csv --frames ChicagoFSWild-Frames/ --out data/fswild
+    signbind prepare folder --manifest my_clips.csv --language de --out data/dgs
 """
 
 import argparse
@@ -39,6 +40,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     fswild.add_argument("--csv", type=Path, required=True, help="ChicagoFSWild.csv (or ChicagoFSWild+ CSV)")
     fswild.add_argument("--frames", type=Path, required=True, help="root of the frame folders named in `filename`")
+
+    folder = _format_parser(formats, "folder", "your own clips in any sign language: a manifest CSV or JSONL")
+    folder.add_argument(
+        "--manifest",
+        type=Path,
+        required=True,
+        help="CSV or .jsonl with path, text[, start, end][, split][, signer_id]",
+    )
+    folder.add_argument(
+        "--language",
+        default="en",
+        help="language of `text` (ISO 639, default en); phoneme and letter targets are made for English only",
+    )
     return parser
 
 
@@ -58,6 +72,8 @@ def _build(args: argparse.Namespace):
         return builders.prepare_how2sign(args.csv, args.videos, **common)
     if args.format == "chicagofswild":
         return builders.prepare_chicagofswild(args.csv, args.frames, **common)
+    if args.format == "folder":
+        return builders.prepare_folder(args.manifest, language=args.language, **common)
     raise ValueError(f"unknown format {args.format!r}")
 
 

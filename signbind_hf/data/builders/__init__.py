@@ -14,6 +14,7 @@ from .core import (
     build_dataset,
     example_features,
 )
+from .folder import prepare_folder
 from .how2sign import prepare_how2sign
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "build_dataset",
     "example_features",
     "prepare_chicagofswild",
+    "prepare_folder",
     "prepare_how2sign",
 ]

@@ -1,0 +1,114 @@
+"""Your own videos, in any sign language: a manifest (CSV or JSONL) of ``path, text[, start, end][, split]``.
+
+- ``path``: a video file or a folder of frames, absolute or relative to the manifest's folder.
+- ``text``: the spoken-language translation of the clip.
+- ``start``/``end``: seconds (optional; empty = the whole clip). ``split``: train (default), validation (or val,
+  dev) or test. ``signer_id``: optional.
+
+``language`` is the spoken language of ``text`` (an ISO 639-1 code, default ``en``). The targets that depend on
+English are made only for English: the rule pseudo-glosser (it drops English function words), CMUdict phonemes and
+the fingerspelling detector (an English dictionary). For any other language the pseudo-gloss is the text's words
+upper-case, and the phoneme and letter streams are disabled: ``false`` in ``signbind_streams.json`` and empty in every
+row, rather than filled with English guesses.
+"""
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from signbind_hf.errors import SignBindInputError
+
+from .core import ENGLISH, MALFORMED_ROW, Candidate, Skip, Streams, build_dataset, parse_seconds, read_text_table
+
+SOURCE = "folder"
+REQUIRED = ("path", "text")
+SPLIT_ALIASES = {
+    "train": "train",
+    "validation": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+}
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]+)*$")
+# Words in any script: letters and digits, with inner apostrophes ("don't").
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def upper_case_words(text: str) -> str:
+    """The language-neutral pseudo-gloss: the words of ``text`` upper-case, punctuation dropped."""
+    return " ".join(_WORD.findall(text)).upper()
+
+
+def _read_manifest(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise SignBindInputError(f"--manifest {path}: no such file")
+    if path.suffix.lower() != ".jsonl":
+        return read_text_table(path, delimiter=",", required=REQUIRED, argument="--manifest")
+    records = []
+    for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            record = {"_error": f"not JSON ({error.msg})"}
+        records.append({"_line": line_number, **(record if isinstance(record, dict) else {"_error": "not an object"})})
+    return records
+
+
+def read_folder_manifest(manifest: Path) -> Iterator[Candidate | Skip]:
+    for position, record in enumerate(_read_manifest(manifest), 1):
+        where = f"{manifest.name}:{record.get('_line', position + 1)}"
+        if "_error" in record or not isinstance(record.get("path"), str) or not record["path"].strip():
+            yield Skip(MALFORMED_ROW, where, record.get("_error", "no `path`"))
+            continue
+        split = SPLIT_ALIASES.get(str(record.get("split") or "train").strip().lower())
+        try:
+            start, end = _seconds(record.get("start")), _seconds(record.get("end"))
+        except ValueError as error:
+            yield Skip(MALFORMED_ROW, where, f"start/end: {error}")
+            continue
+        if split is None:
+            yield Skip(MALFORMED_ROW, where, f"split {record.get('split')!r} is not one of {sorted(SPLIT_ALIASES)}")
+            continue
+        video = Path(record["path"].strip())
+        signer = record.get("signer_id")
+        yield Candidate(
+            id=f"{manifest.stem}-{position:06d}",
+            video=video if video.is_absolute() else manifest.parent / video,
+            sentence=str(record.get("text") or ""),
+            split=split,
+            start=start,
+            end=end,
+            signer_id=str(signer) if signer not in (None, "") else None,
+        )
+
+
+def _seconds(value) -> float | None:
+    if value is None or isinstance(value, (int, float)):
+        return None if value is None else float(value)
+    return parse_seconds(str(value))
+
+
+def prepare_folder(manifest: str | os.PathLike, out_dir: str | os.PathLike, *, language: str = ENGLISH, **kwargs):
+    """Build a data set from a manifest of your own clips; returns ``(DatasetDict, PrepareReport)``."""
+    if not _LANGUAGE_CODE.match(language):
+        raise SignBindInputError(f"--language {language!r}: expected an ISO 639 code such as en, de, fr, pt-BR")
+    english = language == ENGLISH
+    streams = Streams() if english else Streams(phonemes=False, letters=False)
+    return build_dataset(
+        read_folder_manifest(Path(manifest)),
+        out_dir,
+        source=SOURCE,
+        streams=streams,
+        glosser=None if english else upper_case_words,
+        source_info={
+            "language": language,
+            "license": "other",
+            "glosser": "rule (English)" if english else "upper-case words",
+            "inputs": {"manifest": str(manifest)},
+        },
+        **kwargs,
+    )
