@@ -32,7 +32,13 @@ from signbind_hf.data.synthsign.appearance import sample_clip_appearance, sample
 from signbind_hf.data.synthsign.examples import plan_example, text_targets
 from signbind_hf.data.synthsign.handshapes import LETTER_HANDSHAPE_IDS, REST_HANDSHAPE_ID, SIGN_HANDSHAPE_IDS
 from signbind_hf.data.synthsign.render import draw_hand, draw_head, draw_mouth, render_clip
-from signbind_hf.data.synthsign.sentences import SLOTS, TEMPLATES, template_slots
+from signbind_hf.data.synthsign.sentences import (
+    SLOTS,
+    TEMPLATES,
+    sample_sentence,
+    sentence_split,
+    template_slots,
+)
 from signbind_hf.data.synthsign.timeline import (
     NEUTRAL_VISEME_ID,
     SignUnit,
@@ -40,13 +46,14 @@ from signbind_hf.data.synthsign.timeline import (
     build_timeline,
 )
 from signbind_hf.data.synthsign.visemes import VISEME_SHAPES, viseme_ids
-from signbind_hf.targets import phonemes
+from signbind_hf.targets import phonemes, pseudo_gloss
 from signbind_hf.video import decode_video
 from signbind_hf.video.face import MOUTH_CENTRE_IN_FACE_BOX
 
 SIZES = {"train": 3, "validation": 2, "test": 2}
 SEED = 7
 CONFIG = SynthSignConfig()
+SENTENCE_DRAWS = {"train": 1500, "validation": 100, "test": 100}
 STEADY = TimingStyle(speed=1.0, letter_frames=4, transition_frames=4, rest_range=(3, 3), start_rest=5, end_rest=12)
 
 
@@ -121,6 +128,8 @@ def test_splits_sizes_schema_and_files(generated):
             assert (row["start"], row["end"], row["source"]) == (None, None, "synthsign")
             assert len(row["gloss_spans"]) == len(row["pseudo_gloss"].split())
             assert row["phonemes"] == phonemes(row["pseudo_gloss"])
+    sentences = {split: set(reloaded[split]["sentence"]) for split in SPLITS}
+    assert not sentences["train"] & (sentences["validation"] | sentences["test"])
     # The folder is complete and alone: no staging folder is left beside it.
     assert sorted(path.name for path in out.parent.iterdir()) == ["data"]
     card = (out / "README.md").read_text()
@@ -400,6 +409,18 @@ def _letter_handshape(letter: str):
     from signbind_hf.data.synthsign.handshapes import HANDSHAPES
 
     return HANDSHAPES[LETTER_HANDSHAPE_IDS[letter]]
+
+
+def test_splits_have_disjoint_sentences_and_training_sees_every_gloss():
+    rng = np.random.default_rng(0)
+    drawn = {split: {sample_sentence(rng, split) for _ in range(draws)} for split, draws in SENTENCE_DRAWS.items()}
+    for split, sentences in drawn.items():
+        assert {sentence_split(sentence) for sentence in sentences} == {split}
+    assert not drawn["train"] & (drawn["validation"] | drawn["test"])
+    trained = {word for sentence in drawn["train"] for word in pseudo_gloss(sentence).split()}
+    assert set(GLOSSES) <= trained
+    with pytest.raises(ValueError, match="split must be one of"):
+        sample_sentence(rng, "dev")
 
 
 def test_every_template_glosses_into_the_lexicon_and_names():

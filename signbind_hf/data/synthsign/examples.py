@@ -104,7 +104,7 @@ class ExamplePlan:
 
 def plan_example(seed: int, split: str, index: int, config: SynthSignConfig) -> ExamplePlan:
     rng = example_rng(seed, split, index)
-    targets = text_targets(sample_sentence(rng))
+    targets = text_targets(sample_sentence(rng, split))
     signer_id = int(rng.choice(config.signer_ids(split)))
     look = sample_signer(signer_rng(seed, signer_id), signer_id)
     appearance = sample_clip_appearance(rng, look, width=config.frame_size, height=config.frame_size)
