@@ -9,6 +9,9 @@ Examples:
         --videos raw_videos/ --out data/how2sign
     signbind prepare chicagofswild --csv ChicagoFSWild.csv --frames ChicagoFSWild-Frames/ --out data/fswild
     signbind prepare folder --manifest my_clips.csv --language de --out data/dgs
+    signbind prepare youtube-asl --videos yt/videos --captions yt/captions --out data/youtube_asl
+    signbind prepare bobsl --videos bobsl/videos --subtitles bobsl/subtitles/audio-aligned \\
+        --splits bobsl/splits.json --out data/bobsl
 """
 
 import argparse
@@ -53,6 +56,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default="en",
         help="language of `text` (ISO 639, default en); phoneme and letter targets are made for English only",
     )
+
+    youtube = _format_parser(formats, "youtube-asl", "YouTube-ASL videos + caption tracks (.vtt), one example per cue")
+    youtube.add_argument("--videos", type=Path, required=True, help="folder of ID.mp4 videos")
+    youtube.add_argument("--captions", type=Path, required=True, help="folder of ID.vtt or ID.en.vtt caption tracks")
+    youtube.add_argument(
+        "--splits", type=Path, help='JSON {"train": [ids], "val": [...], "test": [...]} (default: all train)'
+    )
+
+    bobsl = _format_parser(formats, "bobsl", "BOBSL episodes + subtitle files (.vtt) + a split file")
+    bobsl.add_argument("--videos", type=Path, required=True, help="folder of EPISODE_ID.mp4 episodes")
+    bobsl.add_argument("--subtitles", type=Path, required=True, help="folder of EPISODE_ID.vtt subtitle files")
+    bobsl.add_argument(
+        "--splits", type=Path, required=True, help='JSON {"train": [ids], "val": [ids], "public_test": [ids]}'
+    )
     return parser
 
 
@@ -74,6 +91,10 @@ def _build(args: argparse.Namespace):
         return builders.prepare_chicagofswild(args.csv, args.frames, **common)
     if args.format == "folder":
         return builders.prepare_folder(args.manifest, language=args.language, **common)
+    if args.format == "youtube-asl":
+        return builders.prepare_youtube_asl(args.videos, args.captions, splits=args.splits, **common)
+    if args.format == "bobsl":
+        return builders.prepare_bobsl(args.videos, args.subtitles, args.splits, **common)
     raise ValueError(f"unknown format {args.format!r}")
 
 
