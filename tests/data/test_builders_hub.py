@@ -67,7 +67,7 @@ def test_not_a_prepared_folder(tmp_path):
 
 
 def test_no_token_is_one_line(prepared, no_hub_login):
-    with pytest.raises(DatasetPushError, match="^no Hugging Face token: pass --token") as caught:
+    with pytest.raises(DatasetPushError, match=r"^no Hugging Face token: pass --token") as caught:
         push_dataset(prepared, "my-org/data")
     assert "\n" not in str(caught.value)
     with pytest.raises(DatasetPushError, match="--repo-id 'no/such/repo'"):
@@ -79,7 +79,7 @@ def test_no_network_is_one_line(prepared, no_hub_login, monkeypatch, tmp_path, c
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "http://127.0.0.1:9")
     with pytest.raises(
-        DatasetPushError, match="^cannot push my-org/data: the Hugging Face Hub is unreachable"
+        DatasetPushError, match=r"^cannot push my-org/data: the Hugging Face Hub is unreachable"
     ) as caught:
         push_dataset(prepared, "my-org/data", token="hf_not_a_real_token")
     assert "\n" not in str(caught.value)
