@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 # Mirrors signbind_hf.data.synthsign.builder's defaults (not imported: --help must not import signbind_hf); a test
 # checks that the two agree.
-DEFAULT_NUM_TRAIN = 600
+DEFAULT_NUM_TRAIN = 500
 DEFAULT_NUM_VALIDATION = 100
 DEFAULT_NUM_TEST = 100
 

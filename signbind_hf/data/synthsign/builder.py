@@ -25,7 +25,7 @@ from .lexicon import GLOSSES, HOMONYM_GROUPS
 logger = logging.getLogger(__name__)
 
 # Default split sizes: generated in well under a minute on 2 cores (see the README of the data set).
-DEFAULT_NUM_TRAIN = 600
+DEFAULT_NUM_TRAIN = 500
 DEFAULT_NUM_VALIDATION = 100
 DEFAULT_NUM_TEST = 100
 SETTINGS_FILE = "synthsign.json"
