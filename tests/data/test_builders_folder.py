@@ -43,12 +43,24 @@ def test_other_language_disables_english_streams(clips, tmp_path):
     )
     dataset, _report = prepare_folder(manifest, tmp_path / "out", language="de")
 
-    assert read_report(tmp_path / "out") == {
+    saved = read_report(tmp_path / "out")
+    unreadable = saved["examples"].pop("unreadable_video")
+    assert len(unreadable) == 1
+    assert unreadable[0].startswith(f"dgs-000004: {clips / 'clips/bad.mp4'}: cannot be opened as a video")
+    assert saved == {
         "kept": 2,
         "skipped": 5,
         "reasons": {"malformed_row": 2, "missing_video": 1, "past_video_end": 1, "unreadable_video": 1},
         "incomplete": {},
         "splits": {"train": 1, "validation": 1},
+        "examples": {
+            "malformed_row": [
+                "dgs.jsonl:6: split 'holdout' is not one of ['dev', 'test', 'train', 'val', 'validation']",
+                "dgs.jsonl:7: not JSON (Expecting property name enclosed in double quotes)",
+            ],
+            "missing_video": [f"dgs-000005: {clips / 'clips/gone.mp4'}"],
+            "past_video_end": ["dgs-000003: end 9.0 s, video 2.000 s"],
+        },
     }
     streams = json.loads((tmp_path / "out" / STREAMS_FILE).read_text())
     assert streams == {"pseudo_gloss": True, "phonemes": False, "letters": False, "segment_labels": False}
@@ -62,8 +74,13 @@ def test_other_language_disables_english_streams(clips, tmp_path):
 
 def test_english_csv_manifest_gets_all_streams(clips, tmp_path):
     manifest = clips / "asl.csv"
-    manifest.write_text("path,text,start,end,split\nclips/a.mp4,Where did you meet Laurene?,0.0,1.0,test\n")
-    dataset, _ = prepare_folder(manifest, tmp_path / "out")
+    manifest.write_text(
+        "path,text,start,end,split\nclips/a.mp4,Where did you meet Laurene?,0.0,1.0,test\nclips/b.mp4,Привет.,,,\n"
+    )
+    dataset, report = prepare_folder(manifest, tmp_path / "out")
+    # Words with no English pronunciation: the row is kept, its phoneme target left empty and counted.
+    assert report.incomplete == {"no_phonemes": 1}
+    assert dataset["train"][0]["phonemes"] == ""
     row = dataset["test"][0]
     assert row["phonemes"]
     assert row["letters"] == "L A U R E N E"

@@ -6,8 +6,8 @@ A format module (``how2sign``, ``chicagofswild``, ...) only reads its released f
 by reason in a :class:`PrepareReport`, and saves a ``datasets.DatasetDict`` atomically.
 
 The saved folder holds the data set (``datasets.load_from_disk``), ``prepare_report.json``
-(``{"kept": int, "skipped": int, "reasons": {reason: count}}`` plus ``incomplete`` counts of kept rows missing a
-target), ``signbind_streams.json`` (which target streams the data set carries: a stream with no source for the
+(``{"kept": int, "skipped": int, "reasons": {reason: count}}``, plus ``incomplete`` counts of kept rows missing a
+target, ``splits`` sizes and ``examples``: the first skipped rows of each reason, named by file and line or id), ``signbind_streams.json`` (which target streams the data set carries: a stream with no source for the
 language, such as CMUdict phonemes for a non-English corpus, is ``false`` and its column empty, never junk) and
 ``signbind_source.json`` (the format, language and inputs it was made from, read by ``signbind push-dataset``).
 
@@ -47,6 +47,8 @@ NOT_IN_SPLITS = "not_in_split_file"
 # A kept row that lacks one target (counted under "incomplete", not skipped: the other streams still learn from it).
 NO_PHONEMES = "no_phonemes"
 
+# Skipped rows named per reason in the report, so a user can find and fix them without a debug log.
+EXAMPLES_PER_REASON = 5
 # Timestamps may overshoot the container's duration by rounding (frame or millisecond precision): tolerated.
 DURATION_TOLERANCE_S = 0.05
 
@@ -115,6 +117,7 @@ class PrepareReport:
     reasons: Counter = field(default_factory=Counter)
     incomplete: Counter = field(default_factory=Counter)
     split_sizes: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def skipped(self) -> int:
@@ -122,6 +125,9 @@ class PrepareReport:
 
     def skip(self, reason: str, where: str, detail: str = "") -> None:
         self.reasons[reason] += 1
+        named = self.examples.setdefault(reason, [])
+        if len(named) < EXAMPLES_PER_REASON:
+            named.append(f"{where}: {detail}" if detail else where)
         logger.debug("skipped %s: %s%s", where, reason, f" ({detail})" if detail else "")
 
     def keep(self, split: str) -> None:
@@ -135,6 +141,7 @@ class PrepareReport:
             "reasons": dict(sorted(self.reasons.items())),
             "incomplete": dict(sorted(self.incomplete.items())),
             "splits": dict(self.split_sizes),
+            "examples": dict(sorted(self.examples.items())),
         }
 
     def summary(self) -> str:
