@@ -110,3 +110,23 @@ def test_cli_prepare_how2sign(how2sign_inputs, tmp_path, capsys):
     # An existing --out is refused with a one-line error, not a stack trace.
     assert cli_main(["prepare", "how2sign", "--csv", str(csvs[0]), "--videos", str(videos), "--out", str(out)]) == 2
     assert not any(path.name.startswith(f".{out.name}.partial") for path in tmp_path.iterdir())
+
+
+def test_output_is_atomic(how2sign_inputs, tmp_path, monkeypatch):
+    csvs, videos = how2sign_inputs
+    out = tmp_path / "out"
+    prepare_how2sign(csvs[1:], videos, out)  # validation only
+    assert set(datasets.load_from_disk(str(out))) == {"validation"}
+
+    def fail(dataset, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("signbind_hf.data.builders.core._save_quietly", fail)
+    with pytest.raises(OSError, match="disk full"):
+        prepare_how2sign(csvs, videos, out, overwrite=True)
+    # The failed build left nothing behind, and the previous data set is intact.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
+    assert set(datasets.load_from_disk(str(out))) == {"validation"}
+    monkeypatch.undo()
+    prepare_how2sign(csvs, videos, out, overwrite=True)
+    assert set(datasets.load_from_disk(str(out))) == {"train", "validation"}
