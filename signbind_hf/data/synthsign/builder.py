@@ -177,7 +177,10 @@ def generate_synthsign(
             retired = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             out_dir.rename(retired)
             staging.rename(out_dir)
-            shutil.rmtree(retired)
+            if retired.is_dir():
+                shutil.rmtree(retired)
+            else:  # --out named a file
+                retired.unlink()
         else:
             staging.rename(out_dir)
     except BaseException:
