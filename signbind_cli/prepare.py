@@ -102,9 +102,13 @@ def main(args: argparse.Namespace) -> int:
     from signbind_hf.errors import SignBindInputError
 
     try:
-        _, report = _build(args)
+        _build(args)
     except (SignBindInputError, FileExistsError, FileNotFoundError) as error:
         logger.error("%s", error)
         return 2
-    print(f"{args.format} -> {args.out}\n{report.summary()}")  # the command's result, on standard output
+    from signbind_hf.data.builders import PrepareReport
+
+    print(
+        f"{args.format} -> {args.out}\n{PrepareReport.read(args.out).summary()}"
+    )  # the command's result, on standard output
     return 0

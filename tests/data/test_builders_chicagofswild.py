@@ -10,7 +10,7 @@ from PIL import Image
 
 from signbind_cli.main import main as cli_main
 from signbind_hf.constants import SEGMENT_FINGERSPELLING
-from signbind_hf.data.builders import prepare_chicagofswild
+from signbind_hf.data.builders import PrepareReport, prepare_chicagofswild
 
 from .builder_fixtures import read_report
 
@@ -52,7 +52,8 @@ def fswild_inputs(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_fswild_rows_labels_and_report(fswild_inputs, tmp_path):
     csv_path, frames = fswild_inputs
-    _, report = prepare_chicagofswild(csv_path, frames, tmp_path / "out")
+    prepare_chicagofswild(csv_path, frames, tmp_path / "out")
+    report = PrepareReport.read(tmp_path / "out")
 
     assert read_report(tmp_path / "out") == report.to_dict()
     assert report.kept == 2

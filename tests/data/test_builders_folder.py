@@ -7,7 +7,7 @@ import datasets
 import pytest
 
 from signbind_cli.main import main as cli_main
-from signbind_hf.data.builders import STREAMS_FILE, prepare_folder
+from signbind_hf.data.builders import STREAMS_FILE, PrepareReport, prepare_folder
 from signbind_hf.data.builders.folder import upper_case_words
 from signbind_hf.errors import SignBindInputError
 
@@ -41,7 +41,7 @@ def test_other_language_disables_english_streams(clips, tmp_path):
             "{not json",
         ],
     )
-    dataset, _report = prepare_folder(manifest, tmp_path / "out", language="de")
+    dataset = prepare_folder(manifest, tmp_path / "out", language="de")
 
     saved = read_report(tmp_path / "out")
     unreadable = saved["examples"].pop("unreadable_video")
@@ -77,7 +77,8 @@ def test_english_csv_manifest_gets_all_streams(clips, tmp_path):
     manifest.write_text(
         "path,text,start,end,split\nclips/a.mp4,Where did you meet Laurene?,0.0,1.0,test\nclips/b.mp4,Привет.,,,\n"
     )
-    dataset, report = prepare_folder(manifest, tmp_path / "out")
+    dataset = prepare_folder(manifest, tmp_path / "out")
+    report = PrepareReport.read(tmp_path / "out")
     # Words with no English pronunciation: the row is kept, its phoneme target left empty and counted.
     assert report.incomplete == {"no_phonemes": 1}
     assert dataset["train"][0]["phonemes"] == ""

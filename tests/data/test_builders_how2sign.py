@@ -6,7 +6,7 @@ import datasets
 import pytest
 
 from signbind_cli.main import main as cli_main
-from signbind_hf.data.builders import example_features, prepare_how2sign
+from signbind_hf.data.builders import PrepareReport, example_features, prepare_how2sign
 from signbind_hf.data.builders.how2sign import split_of
 from signbind_hf.errors import SignBindInputError
 
@@ -47,7 +47,9 @@ def how2sign_inputs(tmp_path_factory) -> tuple[list[Path], Path]:
 
 def test_how2sign_rows_splits_and_report(how2sign_inputs, tmp_path):
     csvs, videos = how2sign_inputs
-    _, report = prepare_how2sign(csvs, videos, tmp_path / "out")
+    dataset = prepare_how2sign(csvs, videos, tmp_path / "out")
+    assert isinstance(dataset, datasets.DatasetDict)
+    report = PrepareReport.read(tmp_path / "out")
 
     assert read_report(tmp_path / "out") == report.to_dict()
     assert report.to_dict()["kept"] == 3

@@ -24,7 +24,7 @@ def _how2sign(root: Path):
     table.write_text(
         f"{HOW2SIGN_HEADER}\nV\traw-1-rgb_front\tS0\tS0-1-rgb_front\t0.2\t3.8\tI have a few different ones here.\n"
     )
-    return prepare_how2sign([table], root / "videos", root / "out")[0]["test"]
+    return prepare_how2sign([table], root / "videos", root / "out")["test"]
 
 
 def _chicagofswild(root: Path):
@@ -36,13 +36,13 @@ def _chicagofswild(root: Path):
         writer = csv.writer(handle)
         writer.writerow(FSWILD_COLUMNS)
         writer.writerow(["clip_0001", "u", "0:00:00", 30, 32, 24, "jo ann", "Jo Ann", "", "train", "s1"])
-    return prepare_chicagofswild(root / "fswild.csv", root / "frames", root / "out")[0]["train"]
+    return prepare_chicagofswild(root / "fswild.csv", root / "frames", root / "out")["train"]
 
 
 def _folder(root: Path):
     tiny_video(root / "a.mp4", seconds=3.0)
     (root / "m.jsonl").write_text(json.dumps({"path": "a.mp4", "text": "Where is the hospital?", "end": 2.5}) + "\n")
-    return prepare_folder(root / "m.jsonl", root / "out")[0]["train"]
+    return prepare_folder(root / "m.jsonl", root / "out")["train"]
 
 
 @pytest.mark.parametrize("prepare", [_how2sign, _chicagofswild, _folder], ids=["how2sign", "chicagofswild", "folder"])

@@ -7,7 +7,7 @@ import datasets
 import pytest
 
 from signbind_cli.main import main as cli_main
-from signbind_hf.data.builders import prepare_bobsl, prepare_youtube_asl
+from signbind_hf.data.builders import PrepareReport, prepare_bobsl, prepare_youtube_asl
 from signbind_hf.data.builders.webvtt import BadCue, Cue, read_cues
 from signbind_hf.errors import SignBindInputError
 
@@ -71,7 +71,8 @@ def test_read_cues_parses_youtube_captions(tmp_path):
 
 def test_youtube_asl_one_example_per_cue(youtube_inputs, tmp_path):
     videos, captions = youtube_inputs
-    dataset, report = prepare_youtube_asl(videos, captions, tmp_path / "out")
+    dataset = prepare_youtube_asl(videos, captions, tmp_path / "out")
+    report = PrepareReport.read(tmp_path / "out")
     assert read_report(tmp_path / "out")["reasons"] == {
         "empty_sentence": 1,
         "end_not_after_start": 1,
@@ -97,7 +98,8 @@ def test_bobsl_split_file(tmp_path):
         _captions(subtitles, f"{episode}.vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nThe weather is fine.\n")
     splits = tmp_path / "splits.json"
     splits.write_text(json.dumps({"train": ["5085344787448740525"], "public_test": ["6000000000000000001"]}))
-    dataset, report = prepare_bobsl(videos, subtitles, splits, tmp_path / "out")
+    dataset = prepare_bobsl(videos, subtitles, splits, tmp_path / "out")
+    report = PrepareReport.read(tmp_path / "out")
     assert set(dataset) == {"train", "test"}
     assert report.reasons == {"not_in_split_file": 1}
     assert dataset["test"][0]["video"].endswith("6000000000000000001.mp4")

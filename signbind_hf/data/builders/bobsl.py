@@ -30,7 +30,7 @@ def prepare_bobsl(
     out_dir: str | os.PathLike,
     **kwargs,
 ):
-    """Build BOBSL into ``out_dir``; returns ``(DatasetDict, PrepareReport)``. See the module docstring."""
+    """Build BOBSL into ``out_dir``; returns the ``DatasetDict`` (report: ``PrepareReport.read(out_dir)``). See the module docstring."""
     split_of = read_split_file(Path(splits))
     return build_dataset(
         read_subtitled(Path(videos), Path(subtitles), split_of.get),

@@ -58,7 +58,7 @@ def read_chicagofswild(csv_path: Path, frames: Path) -> Iterator[Candidate | Ski
 def prepare_chicagofswild(
     csv_path: str | os.PathLike, frames: str | os.PathLike, out_dir: str | os.PathLike, **kwargs
 ):
-    """Build ChicagoFSWild(+) into ``out_dir``; returns ``(DatasetDict, PrepareReport)``. See the module docstring."""
+    """Build ChicagoFSWild(+) into ``out_dir``; returns the ``DatasetDict`` (report: ``PrepareReport.read(out_dir)``). See the module docstring."""
     return build_dataset(
         read_chicagofswild(Path(csv_path), Path(frames)),
         out_dir,

@@ -151,6 +151,18 @@ class PrepareReport:
         lines += [f"  {split}: {count}" for split, count in self.split_sizes.items()]
         return "\n".join(lines)
 
+    @classmethod
+    def read(cls, folder: str | os.PathLike) -> "PrepareReport":
+        """The report of the data set prepared in ``folder``."""
+        saved = json.loads((Path(folder) / REPORT_FILE).read_text())
+        return cls(
+            kept=saved["kept"],
+            reasons=Counter(saved["reasons"]),
+            incomplete=Counter(saved.get("incomplete", {})),
+            split_sizes=Counter(saved.get("splits", {})),
+            examples=saved.get("examples", {}),
+        )
+
     def write(self, folder: Path) -> Path:
         path = folder / REPORT_FILE
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
@@ -342,7 +354,9 @@ def build_dataset(
     glosser: Callable[[str], str] | None = None,
     overwrite: bool = False,
 ):
-    """Check, target and save ``items`` as a ``DatasetDict`` in ``out_dir``; returns ``(dataset, report)``.
+    """Check, target and save ``items`` as a ``DatasetDict`` in ``out_dir`` and return it (as loaded from disk).
+
+    What was kept and skipped is in ``out_dir/prepare_report.json`` (``PrepareReport.read(out_dir)``).
 
     The folder is built beside ``out_dir`` under a hidden name and renamed into place when complete, so an
     interrupted build never leaves a half-written data set. Bad rows are skipped and counted, never fatal.
@@ -385,7 +399,7 @@ def build_dataset(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     logger.info("%s -> %s: %s", source, out_dir, report.summary().replace("\n", ";"))
-    return datasets.load_from_disk(str(out_dir)), report
+    return datasets.load_from_disk(str(out_dir))
 
 
 def read_text_table(path: Path, *, delimiter: str, required: Iterable[str], argument: str) -> list[dict[str, str]]:

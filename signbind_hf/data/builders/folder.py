@@ -93,7 +93,7 @@ def _seconds(value) -> float | None:
 
 
 def prepare_folder(manifest: str | os.PathLike, out_dir: str | os.PathLike, *, language: str = ENGLISH, **kwargs):
-    """Build a data set from a manifest of your own clips; returns ``(DatasetDict, PrepareReport)``."""
+    """Build a data set from a manifest of your own clips; returns the ``DatasetDict`` (report: ``PrepareReport.read(out_dir)``)."""
     if not _LANGUAGE_CODE.match(language):
         raise SignBindInputError(f"--language {language!r}: expected an ISO 639 code such as en, de, fr, pt-BR")
     english = language == ENGLISH

@@ -75,7 +75,7 @@ def read_how2sign(csv_paths: Sequence[Path], videos: Path) -> Iterator[Candidate
 def prepare_how2sign(
     csv_paths: Sequence[str | os.PathLike], videos: str | os.PathLike, out_dir: str | os.PathLike, **kwargs
 ):
-    """Build How2Sign into ``out_dir``; returns ``(DatasetDict, PrepareReport)``. See the module docstring."""
+    """Build How2Sign into ``out_dir``; returns the ``DatasetDict`` (report: ``PrepareReport.read(out_dir)``). See the module docstring."""
     csv_paths = [Path(path) for path in csv_paths]
     return build_dataset(
         read_how2sign(csv_paths, Path(videos)),

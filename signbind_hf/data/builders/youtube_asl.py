@@ -24,7 +24,7 @@ def prepare_youtube_asl(
     splits: str | os.PathLike | None = None,
     **kwargs,
 ):
-    """Build YouTube-ASL into ``out_dir``; returns ``(DatasetDict, PrepareReport)``. See the module docstring."""
+    """Build YouTube-ASL into ``out_dir``; returns the ``DatasetDict`` (report: ``PrepareReport.read(out_dir)``). See the module docstring."""
     split_of = read_split_file(Path(splits)).get if splits is not None else (lambda video_id: "train")
     return build_dataset(
         read_subtitled(Path(videos), Path(captions), split_of),
