@@ -97,11 +97,13 @@ def test_bobsl_split_file(tmp_path):
         tiny_video(videos / f"{episode}.mp4", seconds=2.0)
         _captions(subtitles, f"{episode}.vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nThe weather is fine.\n")
     splits = tmp_path / "splits.json"
-    splits.write_text(json.dumps({"train": ["5085344787448740525"], "public_test": ["6000000000000000001"]}))
+    listing = {"train": ["5085344787448740525", "9999999999999999999"], "public_test": ["6000000000000000001"]}
+    splits.write_text(json.dumps(listing))
     dataset = prepare_bobsl(videos, subtitles, splits, tmp_path / "out")
     report = PrepareReport.read(tmp_path / "out")
     assert set(dataset) == {"train", "test"}
-    assert report.reasons == {"not_in_split_file": 1}
+    assert report.reasons == {"not_in_split_file": 1, "missing_subtitles": 1}
+    assert report.examples["missing_subtitles"] == [f"9999999999999999999: no 9999999999999999999.vtt in {subtitles}"]
     assert dataset["test"][0]["video"].endswith("6000000000000000001.mp4")
 
     splits.write_text(json.dumps({"train": ["1"], "holdout": ["2"]}))

@@ -6,7 +6,8 @@ Inputs:
   test episodes, manually signing-aligned ones, each in its own folder: point this at the folder you train on).
 - ``--splits``: a JSON object listing the episode ids of each split, ``{"train": [...], "val": [...],
   "public_test": [...]}`` (``val``/``validation``/``dev`` and ``test``/``public_test`` are accepted). Episodes with
-  subtitles that no split lists are skipped, each cue counted as ``not_in_split_file``.
+  subtitles that no split lists are skipped, each cue counted as ``not_in_split_file``; listed episodes with no
+  subtitle file are counted once each as ``missing_subtitles``.
 
 One example per subtitle cue, cut from the episode by the cue's times. The subtitles are English (the BSL is
 translated), so every target stream is made. BOBSL's licence is the BBC's research-only one: do not publish the
@@ -33,7 +34,7 @@ def prepare_bobsl(
     """Build BOBSL into ``out_dir``; returns the ``DatasetDict`` (report: ``PrepareReport.read(out_dir)``). See the module docstring."""
     split_of = read_split_file(Path(splits))
     return build_dataset(
-        read_subtitled(Path(videos), Path(subtitles), split_of.get),
+        read_subtitled(Path(videos), Path(subtitles), split_of.get, listed=split_of),
         out_dir,
         source=SOURCE,
         streams=english_streams(),

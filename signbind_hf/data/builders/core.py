@@ -44,6 +44,7 @@ PAST_VIDEO_END = "past_video_end"
 EMPTY_SENTENCE = "empty_sentence"
 MALFORMED_ROW = "malformed_row"
 NOT_IN_SPLITS = "not_in_split_file"
+MISSING_SUBTITLES = "missing_subtitles"  # counted per video: a split file lists it, the subtitle folder lacks it
 # A kept row that lacks one target (counted under "incomplete", not skipped: the other streams still learn from it).
 NO_PHONEMES = "no_phonemes"
 

@@ -3,12 +3,12 @@ times. A video is matched to its subtitle file by id: ``ID.vtt`` or ``ID.LANG.vt
 ``ID.en.vtt``) beside ``ID.mp4`` (or ``.mkv``, ``.webm``, ``.mov``)."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from signbind_hf.errors import SignBindInputError
 
-from .core import MALFORMED_ROW, MISSING_VIDEO, NOT_IN_SPLITS, SPLITS, Candidate, Skip
+from .core import MALFORMED_ROW, MISSING_SUBTITLES, MISSING_VIDEO, NOT_IN_SPLITS, SPLITS, Candidate, Skip
 from .webvtt import BadCue, read_cues
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov")
@@ -71,11 +71,20 @@ def read_split_file(path: Path) -> dict[str, str]:
     return split_of
 
 
-def read_subtitled(videos: Path, captions: Path, split_of: Callable[[str], str | None]) -> Iterator[Candidate | Skip]:
-    """One candidate per cue of every subtitle file; a video's cues are skipped when ``split_of`` gives None."""
+def read_subtitled(
+    videos: Path, captions: Path, split_of: Callable[[str], str | None], listed: Collection[str] = ()
+) -> Iterator[Candidate | Skip]:
+    """One candidate per cue of every subtitle file; a video's cues are skipped when ``split_of`` gives None.
+
+    ``listed``: the video ids a split file names; each one without a subtitle file is counted (``missing_subtitles``,
+    once per video: it has no cues to count).
+    """
     if not videos.is_dir():
         raise SignBindInputError(f"--videos {videos}: not a folder")
-    for video_id, subtitles in subtitle_files(captions).items():
+    tracks = subtitle_files(captions)
+    for video_id in sorted(set(listed) - set(tracks)):
+        yield Skip(MISSING_SUBTITLES, video_id, f"no {video_id}.vtt in {captions}")
+    for video_id, subtitles in tracks.items():
         video = find_video(videos, video_id)
         split = split_of(video_id)
         for index, cue in enumerate(read_cues(subtitles)):

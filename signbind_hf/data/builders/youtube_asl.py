@@ -25,9 +25,10 @@ def prepare_youtube_asl(
     **kwargs,
 ):
     """Build YouTube-ASL into ``out_dir``; returns the ``DatasetDict`` (report: ``PrepareReport.read(out_dir)``). See the module docstring."""
-    split_of = read_split_file(Path(splits)).get if splits is not None else (lambda video_id: "train")
+    listing = read_split_file(Path(splits)) if splits is not None else {}
+    split_of = listing.get if splits is not None else (lambda video_id: "train")
     return build_dataset(
-        read_subtitled(Path(videos), Path(captions), split_of),
+        read_subtitled(Path(videos), Path(captions), split_of, listed=listing),
         out_dir,
         source=SOURCE,
         streams=english_streams(),
