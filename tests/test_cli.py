@@ -50,7 +50,9 @@ def test_help_is_fast_in_a_subprocess():
 
 
 def test_every_command_module_is_registered():
-    assert {module.__name__.rsplit(".", 1)[1] for module in COMMANDS} == set(_subcommand_names())
+    # A module is named after its command, with "_" where the command has "-" (push_dataset -> push-dataset).
+    module_commands = {module.__name__.rsplit(".", 1)[1].replace("_", "-") for module in COMMANDS}
+    assert module_commands == set(_subcommand_names())
 
 
 @pytest.mark.parametrize("name", _subcommand_names())
