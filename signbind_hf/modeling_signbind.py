@@ -564,6 +564,52 @@ class SignBindModel(SignBindPreTrainedModel):
         losses = self._losses(output, labels, attention_mask, face_attention_mask * attention_mask)
         return dataclasses.replace(output, **losses)
 
+    def fuse_expert_outputs(
+        self,
+        sign_logits: torch.FloatTensor,
+        router_logits: torch.FloatTensor,
+        attention_mask: torch.LongTensor,
+        fingerspelling_logits: torch.FloatTensor | None = None,
+        phoneme_logits: torch.FloatTensor | None = None,
+        face_attention_mask: torch.LongTensor | None = None,
+        gloss_labels: torch.LongTensor | None = None,
+    ) -> SignBindOutput:
+        """The fusion module alone, on expert outputs computed earlier (a feature cache), with frozen-expert routing.
+
+        Gives what `forward` gives in the `"fusion"` stage (experts frozen, so the router is hard) without running the
+        backbone and the lip ViT again: the frozen experts' outputs do not change from one epoch to the next. Takes
+        the tensors a `SignBindOutput` holds (`phoneme_logits` at the lip rate T'); `loss` is the fusion CTC.
+        """
+        if self.fusion is None:
+            raise ValueError("fuse_expert_outputs needs a fusion module, but this model has fusion_type='none'")
+        if self.config.use_fingerspelling and fingerspelling_logits is None:
+            raise ValueError("fingerspelling_logits is required when config.use_fingerspelling=True")
+        if self.config.use_lip and phoneme_logits is None:
+            raise ValueError("phoneme_logits is required when config.use_lip=True")
+        attention_mask = attention_mask.long()
+        face_attention_mask = attention_mask if face_attention_mask is None else face_attention_mask.long()
+        route_weights = F.one_hot(router_logits.argmax(-1), NUM_ROUTES).to(sign_logits.dtype)  # the eval router
+        gloss_logits, gate, lip_shift = self.fusion(
+            sign_logits, fingerspelling_logits, route_weights, attention_mask, phoneme_logits, face_attention_mask
+        )
+        fusion_loss = None
+        if gloss_labels is not None:
+            frame_lengths = attention_mask.sum(-1)
+            check_labels("gloss_labels", gloss_labels, self.config.gloss_vocab_size, frame_lengths, "valid frames")
+            fusion_loss = ctc_loss(gloss_logits, frame_lengths, gloss_labels, self.config)
+        return SignBindOutput(
+            loss=fusion_loss,
+            fusion_loss=fusion_loss,
+            gloss_logits=gloss_logits,
+            sign_logits=sign_logits,
+            fingerspelling_logits=fingerspelling_logits,
+            phoneme_logits=phoneme_logits,
+            router_logits=router_logits,
+            router_probs=router_logits.float().softmax(-1),
+            gate=gate,
+            lip_shift=lip_shift,
+        )
+
     def _losses(self, output: SignBindOutput, labels: dict, attention_mask, face_seen) -> dict:
         """Each stream's loss where its labels were given, and `loss`: the sum the current stage trains on."""
         config = self.config

@@ -392,3 +392,24 @@ def test_bad_input_raises_a_clear_value_error(case):
     corrupt(batch)
     with pytest.raises(ValueError, match=message):
         model(**batch)
+
+
+@pytest.mark.parametrize("variant", ["gated-learned", "no-lip", "no-fingerspelling", "concat"])
+def test_fusion_on_cached_expert_outputs_equals_the_fusion_stage(variant):
+    model = build(**VARIANTS[variant]).set_stage("fusion").eval()
+    batch = make_batch(model.config)
+    with torch.no_grad():
+        full = model(**batch)
+        cached = model.fuse_expert_outputs(
+            sign_logits=full.sign_logits,
+            router_logits=full.router_logits,
+            attention_mask=batch["attention_mask"],
+            fingerspelling_logits=full.fingerspelling_logits,
+            phoneme_logits=full.phoneme_logits,
+            face_attention_mask=batch["face_attention_mask"],
+            gloss_labels=batch["gloss_labels"],
+        )
+    torch.testing.assert_close(cached.gloss_logits, full.gloss_logits)
+    torch.testing.assert_close(cached.loss, full.loss)
+    with pytest.raises(ValueError, match="fusion_type='none'"):
+        build(fusion_type="none").fuse_expert_outputs(full.sign_logits, full.router_logits, batch["attention_mask"])
