@@ -123,7 +123,7 @@ def test_output_is_atomic(how2sign_inputs, tmp_path, monkeypatch):
     def fail(dataset, path):
         raise OSError("disk full")
 
-    monkeypatch.setattr("signbind_hf.data.builders.core._save_quietly", fail)
+    monkeypatch.setattr("signbind_hf.data.builders.core.save_quietly", fail)
     with pytest.raises(OSError, match="disk full"):
         prepare_how2sign(csvs, videos, out, overwrite=True)
     # The failed build left nothing behind, and the previous data set is intact.

@@ -28,6 +28,8 @@ from pathlib import Path
 from signbind_hf.constants import SEGMENT_FINGERSPELLING
 from signbind_hf.errors import SignBindInputError
 
+from ..saving import save_quietly
+
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
@@ -332,19 +334,6 @@ def collect_rows(
     return rows
 
 
-def _save_quietly(dataset, path: Path) -> None:
-    from datasets.utils import logging as datasets_logging
-
-    bars_were_enabled = datasets_logging.is_progress_bar_enabled()
-    datasets_logging.disable_progress_bar()
-    try:
-        # One shard per split: an empty split saved with none cannot be loaded back (datasets 5.2).
-        dataset.save_to_disk(path, num_shards=dict.fromkeys(dataset, 1))
-    finally:
-        if bars_were_enabled:
-            datasets_logging.enable_progress_bar()
-
-
 def build_dataset(
     items: Iterable[Candidate | Skip],
     out_dir: str | os.PathLike,
@@ -385,7 +374,7 @@ def build_dataset(
     staging = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        _save_quietly(dataset, staging)
+        save_quietly(dataset, staging)
         report.write(staging)
         (staging / STREAMS_FILE).write_text(json.dumps(streams.to_dict(), indent=2) + "\n")
         (staging / SOURCE_FILE).write_text(json.dumps({"format": source, **source_info}, indent=2) + "\n")

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
+from ..saving import save_quietly
 from .card import write_card
 from .config import SPLITS, SYNTHSIGN_VERSION, SynthSignConfig
 from .examples import ExamplePlan, plan_example, render_example
@@ -91,20 +92,6 @@ def _render_all(plans: list[ExamplePlan], root: Path, config: SynthSignConfig, n
             pass
 
 
-def _save_quietly(dataset, path: Path) -> None:
-    """``save_to_disk`` without its per-split progress bars (generation logs one summary line instead)."""
-    from datasets.utils import logging as datasets_logging
-
-    bars_were_enabled = datasets_logging.is_progress_bar_enabled()
-    datasets_logging.disable_progress_bar()
-    try:
-        # One shard per split: an empty split saved with none cannot be loaded back (datasets 5.2).
-        dataset.save_to_disk(path, num_shards=dict.fromkeys(dataset, 1))
-    finally:
-        if bars_were_enabled:
-            datasets_logging.enable_progress_bar()
-
-
 def generate_synthsign(
     out_dir: str | os.PathLike,
     *,
@@ -164,7 +151,7 @@ def generate_synthsign(
                 for split in SPLITS
             }
         )
-        _save_quietly(dataset, staging)
+        save_quietly(dataset, staging)
         settings = {
             "version": SYNTHSIGN_VERSION,
             "seed": seed,
