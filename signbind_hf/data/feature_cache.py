@@ -160,6 +160,11 @@ def cache_expert_outputs(
             "cache_expert_outputs: the model has no fusion module (fusion_type='none'): there is nothing to train on "
             "cached expert outputs"
         )
+    if len(processor.tokenizer) != model.config.gloss_vocab_size:
+        raise SignBindInputError(
+            f"the processor's gloss tokenizer has {len(processor.tokenizer)} ids but the model's gloss_vocab_size is "
+            f"{model.config.gloss_vocab_size}: use the processor the model was trained with"
+        )
     if dtype not in (torch.float32, torch.float16):
         raise SignBindInputError(f"dtype must be torch.float32 or torch.float16; got {dtype}")
     for name, value in (("batch_size", batch_size), ("shard_size", shard_size)):
@@ -169,13 +174,13 @@ def cache_expert_outputs(
     try:
         dataset = datasets.load_from_disk(str(data_dir))
     except FileNotFoundError as error:
-        raise SignBindInputError(f"--data {data_dir}: not a prepared data set ({error})") from error
+        raise SignBindInputError(f"data_dir {data_dir}: not a prepared data set ({error})") from error
     if not isinstance(dataset, datasets.DatasetDict):
-        raise SignBindInputError(f"--data {data_dir}: expected a DatasetDict (splits), got a single {type(dataset)}")
+        raise SignBindInputError(f"data_dir {data_dir}: expected a DatasetDict (splits), got a single {type(dataset)}")
     splits = list(dataset) if splits is None else list(splits)
     unknown = [split for split in splits if split not in dataset]
     if unknown:
-        raise SignBindInputError(f"--splits: {unknown} are not splits of {data_dir}; it has {list(dataset)}")
+        raise SignBindInputError(f"splits: {unknown} are not splits of {data_dir}; it has {list(dataset)}")
 
     fingerprint = experts_fingerprint(model)
     out = Path(out) if out is not None else data_dir / FEATURES_DIR / fingerprint[:FINGERPRINT_PREFIX_LENGTH]

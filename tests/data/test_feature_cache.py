@@ -122,19 +122,24 @@ def test_a_model_with_other_expert_weights_is_refused(synthsign, saved_model, ca
         CachedExpertOutputs(cache.parent, "train", model)
 
 
-def test_cli_caches_the_requested_splits(synthsign, saved_model, tmp_path, caplog):
+def test_cli_caches_the_requested_splits(synthsign, saved_model, cache, tmp_path, caplog):
     root, _ = synthsign
     model_dir, model, _ = saved_model
     out = tmp_path / "cache"
     with caplog.at_level(logging.INFO):
         code = cli_main(["features", "--model", str(model_dir), "--data", str(root), "--splits", "train", "test",
-                         "--batch-size", "3", "--out", str(out)])  # fmt: skip
+                         "--batch-size", "3", "--float16", "--out", str(out)])  # fmt: skip
     assert code == 0
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert sorted(manifest["splits"]) == ["test", "train"]
     assert manifest["model"] == str(model_dir)
+    assert manifest["dtype"] == "float16"
     assert "test: cached 0, skipped 1 (unreadable_video: 1)" in caplog.text
-    assert len(CachedExpertOutputs(out, "train", model)) == 3
+    half, full = CachedExpertOutputs(out, "train", model), CachedExpertOutputs(cache, "train", model)
+    assert len(half) == 3
+    assert half[0]["sign_logits"].dtype == torch.float32  # stored as float16, read back as float32
+    torch.testing.assert_close(half[0]["sign_logits"], full[0]["sign_logits"], atol=2e-3, rtol=2e-3)
+    assert not torch.equal(half[0]["sign_logits"], full[0]["sign_logits"])  # it really was stored in half precision
 
 
 def test_cli_errors_name_the_problem(synthsign, saved_model, tmp_path, caplog):
@@ -151,6 +156,6 @@ def test_cli_errors_name_the_problem(synthsign, saved_model, tmp_path, caplog):
     assert "--processor" in caplog.text
     model_dir = saved_model[0]
     assert cli_main(["features", "--model", str(model_dir), "--data", str(root), "--splits", "nope"]) == 2
-    assert "--splits: ['nope'] are not splits of" in caplog.text
+    assert "splits: ['nope'] are not splits of" in caplog.text
     assert cli_main(["features", "--model", str(tmp_path), "--data", str(root)]) == 2
     assert "no config.json" in caplog.text
