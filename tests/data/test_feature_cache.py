@@ -159,3 +159,26 @@ def test_cli_errors_name_the_problem(synthsign, saved_model, tmp_path, caplog):
     assert "splits: ['nope'] are not splits of" in caplog.text
     assert cli_main(["features", "--model", str(tmp_path), "--data", str(root)]) == 2
     assert "no config.json" in caplog.text
+
+
+def test_a_prepared_folder_data_set_with_absolute_paths_and_times(tmp_path):
+    """Real-format builders store absolute paths and start/end: the cache reads the clip's stretch only."""
+    from signbind_hf.data.builders import prepare_folder
+
+    from .builder_fixtures import tiny_video
+
+    tiny_video(tmp_path / "clips/a.mp4", seconds=4.0)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(
+        json.dumps({"path": "clips/a.mp4", "text": "Where is the hospital?", "start": 0.5, "end": 2.5})
+    )
+    rows = prepare_folder(manifest, tmp_path / "data")["train"]
+    processor = SignBindProcessor.from_preset("tiny", glosses=rows["pseudo_gloss"], face_cropper="opencv")
+    torch.manual_seed(0)
+    model = SignBindModel(SignBindConfig.from_preset("tiny", gloss_vocab_size=len(processor.tokenizer)))
+    cache = cache_expert_outputs(model, processor, tmp_path / "data")
+    example = CachedExpertOutputs(cache, "train", model)[0]
+    assert example["sign_logits"].shape[0] == 50  # 2 s at the processor's 25 fps
+    assert example["face_attention_mask"].sum() == 0  # a synthetic clip without a face: the lip stream is off
+    batch = FusionFeatureCollator()([example])
+    assert torch.isfinite(model.fuse_expert_outputs(**batch).loss)
