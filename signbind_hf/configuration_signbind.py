@@ -112,8 +112,10 @@ class SignBindConfig(PreTrainedConfig):
             not grow with the clip length; `None` processes all frames of the batch at once.
         lip_config (`VideoMAEConfig` or `dict`): the lipreading expert's masked ViT over face crops.
         lip_mask_ratio (`float`, defaults to 0.5): share of face-crop patches hidden (tube masking) in training.
-        lip_temporal_kernel_size (`int`, defaults to 7) / lip_temporal_stride (`int`, defaults to 2): the Conv1d that
+        lip_temporal_kernel_size (`int`, defaults to 7) / lip_temporal_stride (`int`, defaults to 1): the Conv1d that
             adapts the ViT's per-tubelet features over time; the lip stream has T' = T / (tubelet_size * stride) steps.
+            Stride 1 keeps 12.5 lip steps per second at 25 fps: CTC needs a step per phoneme, and mouthing runs at
+            about 10 phonemes a second (at stride 2, 6.25 steps/s, a 1.6 s caption of 11 phonemes cannot be emitted).
         manual_temporal_layers (`int`, defaults to 2): transformer layers over frame features (at backbone width)
             before the sign and fingerspelling heads, so that they see movement, not single frames.
         router_window (`int`, defaults to 16): frames of the local average pooling in front of the router.
@@ -156,7 +158,7 @@ class SignBindConfig(PreTrainedConfig):
     lip_config: dict | PreTrainedConfig | None = None
     lip_mask_ratio: float = 0.5
     lip_temporal_kernel_size: int = 7
-    lip_temporal_stride: int = 2
+    lip_temporal_stride: int = 1
     manual_temporal_layers: int = 2
     router_window: int = 16
     router_hidden_size: int = 384

@@ -51,9 +51,9 @@ def test_forward_shapes_and_finite_losses(variant):
         assert output.fingerspelling_logits is None
         assert output.fingerspelling_loss is None
     if config.use_lip:
-        # tubelets of 2 frames, Conv1d stride 2: the lip stream runs at a quarter of the frame rate
-        assert output.phoneme_logits.shape == (B, T // 4, config.phoneme_vocab_size)
-        assert output.phoneme_attention_mask.sum(-1).tolist() == [6, 5]
+        # tubelets of 2 frames, Conv1d stride 1: the lip stream runs at half the frame rate
+        assert output.phoneme_logits.shape == (B, T // 2, config.phoneme_vocab_size)
+        assert output.phoneme_attention_mask.sum(-1).tolist() == [12, 9]
         assert torch.isfinite(output.lip_loss)
     else:
         assert output.phoneme_logits is None
@@ -345,7 +345,7 @@ def bad_input_cases():
         b["gloss_labels"] = torch.randint(1, 60, (2, 30))
 
     def short_lip(b):
-        b["phoneme_labels"] = torch.tensor([[1, 2, 3, 4, 5, 6, 7], [1, -100, -100, -100, -100, -100, -100]])
+        b["phoneme_labels"] = torch.tensor([[*range(1, 14)], [1] + [-100] * 12])
 
     def blank_label(b):
         b["gloss_labels"][0, 0] = 0
@@ -375,7 +375,7 @@ def bad_input_cases():
             short_clip,
             "gloss_labels: clip 0 is too short for its labels: 30 labels need at least .* the clip has 24",
         ),
-        "short_lip": (short_lip, "phoneme_labels: clip 0 is too short .* lip steps, the clip has 6"),
+        "short_lip": (short_lip, "phoneme_labels: clip 0 is too short .* lip steps, the clip has 12"),
         "blank_label": (blank_label, r"gloss_labels must hold ids in \[1, 63\] \(0 is the CTC blank\)"),
         "label_range": (label_range, r"letter_labels must hold ids in \[1, 27\].*\[28\]"),
         "label_batch": (label_batch, r"gloss_labels must have shape \(batch, max_labels\) with batch=2, got \(1, 4\)"),

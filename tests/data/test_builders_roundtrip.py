@@ -10,7 +10,14 @@ import torch
 from PIL import Image
 
 from signbind_hf import SignBindConfig, SignBindModel
-from signbind_hf.data.builders import prepare_chicagofswild, prepare_folder, prepare_how2sign
+from signbind_hf.data.builders import (
+    prepare_bobsl,
+    prepare_chicagofswild,
+    prepare_folder,
+    prepare_how2sign,
+    prepare_youtube_asl,
+)
+from signbind_hf.data.synthsign import generate_synthsign
 from signbind_hf.processing_signbind import SignBindProcessor
 
 from .builder_fixtures import tiny_video
@@ -45,7 +52,35 @@ def _folder(root: Path):
     return prepare_folder(root / "m.jsonl", root / "out")["train"]
 
 
-@pytest.mark.parametrize("prepare", [_how2sign, _chicagofswild, _folder], ids=["how2sign", "chicagofswild", "folder"])
+def _subtitles(folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("WEBVTT\n\n00:00:00.200 --> 00:00:01.800\nThe weather is fine today.\n")
+
+
+def _youtube_asl(root: Path):
+    tiny_video(root / "videos/abc123XYZ_-.mp4", seconds=2.0)
+    _subtitles(root / "captions", "abc123XYZ_-.en.vtt")
+    return prepare_youtube_asl(root / "videos", root / "captions", root / "out")["train"]
+
+
+def _bobsl(root: Path):
+    tiny_video(root / "videos/5085344787448740525.mp4", seconds=2.0)
+    _subtitles(root / "subtitles", "5085344787448740525.vtt")
+    (root / "splits.json").write_text(json.dumps({"train": ["5085344787448740525"]}))
+    return prepare_bobsl(root / "videos", root / "subtitles", root / "splits.json", root / "out")["train"]
+
+
+def _synthsign(root: Path):
+    rows = generate_synthsign(root / "out", seed=3, num_train=1, num_validation=0, num_test=0, num_workers=1)["train"]
+    # SynthSign stores videos relative to its folder, so that the folder can move.
+    return rows.map(lambda row: {"video": str(root / "out" / row["video"])})
+
+
+@pytest.mark.parametrize(
+    "prepare",
+    [_how2sign, _chicagofswild, _folder, _youtube_asl, _bobsl, _synthsign],
+    ids=["how2sign", "chicagofswild", "folder", "youtube-asl", "bobsl", "synthsign"],
+)
 def test_prepared_rows_to_model_forward(prepare, tmp_path):
     rows = prepare(tmp_path)
     assert len(rows) == 1
