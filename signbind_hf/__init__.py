@@ -1,8 +1,8 @@
 """signbind-hf: SignBind-LLM sign-language translation, the Hugging Face way.
 
 Importing the package registers its classes with transformers' Auto classes (`AutoConfig` for model_type "signbind",
-`AutoModel`, `AutoTokenizer`) and marks them for export as remote code, so that a saved checkpoint also loads with
-`trust_remote_code=True` where signbind_hf is not installed.
+`AutoModel`, `AutoTokenizer`, `AutoProcessor`) and marks them for export as remote code, so that a saved model also
+loads with `trust_remote_code=True` where signbind_hf is not installed.
 """
 
 from transformers import AutoConfig, AutoModel, AutoProcessor, AutoTokenizer
