@@ -208,7 +208,8 @@ def train_stage(
     optimizer = torch.optim.AdamW(trainable, lr=learning_rate, betas=(0.9, 0.98), weight_decay=0.01)
     losses = []
     started = time.perf_counter()
-    progress = tqdm(range(steps), desc=f"smoke {stage}", unit="step", leave=False)
+    # disable=None: a bar on a terminal, none when the output goes to a log file (CI, `make demo > log`).
+    progress = tqdm(range(steps), desc=f"smoke {stage}", unit="step", leave=False, disable=None)
     for _ in progress:
         output = model(**batch)
         loss = output.loss
