@@ -14,17 +14,12 @@ import argparse
 import logging
 from pathlib import Path
 
+from signbind_cli.argument_types import int_at_least
+
 logger = logging.getLogger(__name__)
 
 # Mirrors signbind_hf.data.feature_cache.DEFAULT_BATCH_SIZE (not imported: --help must not import torch).
 DEFAULT_BATCH_SIZE = 8
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--splits", nargs="+", default=None, help="splits to cache (default: all)")
     parser.add_argument(
         "--batch-size",
-        type=_positive,
+        type=int_at_least(1),
         default=DEFAULT_BATCH_SIZE,
         help=f"clips per forward (default: {DEFAULT_BATCH_SIZE})",
     )

@@ -13,6 +13,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from signbind_cli.argument_types import int_at_least, positive_float
+
 logger = logging.getLogger(__name__)
 
 # 300 steps per stage decode all four clips exactly (seed 0) in about 35 s on one core. The fusion transformer gets
@@ -23,19 +25,8 @@ DEFAULT_EXPERTS_LEARNING_RATE = 3e-3
 DEFAULT_FUSION_LEARNING_RATE = 1e-3
 
 
-def _step_count(text: str) -> int:
-    value = int(text)
-    # Two steps at least: "the loss fell" compares the first steps' losses with the last ones.
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+# Two steps at least: "the loss fell" compares the first steps' losses with the last ones.
+STEP_COUNT = int_at_least(2)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -47,18 +38,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--out", type=Path, default=Path("runs/smoke"), help="output folder (default: runs/smoke)")
     parser.add_argument(
-        "--steps", type=_step_count, default=DEFAULT_STEPS, help=f"steps per stage (default: {DEFAULT_STEPS})"
+        "--steps", type=STEP_COUNT, default=DEFAULT_STEPS, help=f"steps per stage (default: {DEFAULT_STEPS})"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initialisation (default: 0)")
     parser.add_argument(
         "--experts-learning-rate",
-        type=_positive_float,
+        type=positive_float,
         default=DEFAULT_EXPERTS_LEARNING_RATE,
         help=f"AdamW learning rate of the experts stage (default: {DEFAULT_EXPERTS_LEARNING_RATE})",
     )
     parser.add_argument(
         "--fusion-learning-rate",
-        type=_positive_float,
+        type=positive_float,
         default=DEFAULT_FUSION_LEARNING_RATE,
         help=f"AdamW learning rate of the fusion stage (default: {DEFAULT_FUSION_LEARNING_RATE})",
     )

@@ -14,6 +14,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from signbind_cli.argument_types import int_at_least
+
 logger = logging.getLogger(__name__)
 
 # Mirrors signbind_hf.data.synthsign.builder's defaults (not imported: --help must not import signbind_hf); a test
@@ -21,20 +23,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_NUM_TRAIN = 500
 DEFAULT_NUM_VALIDATION = 100
 DEFAULT_NUM_TEST = 100
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,21 +33,30 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", type=Path, required=True, help="data set folder to create (must not exist)")
-    parser.add_argument("--seed", type=_count, default=0, help="seed of everything generated (default: 0)")
+    parser.add_argument("--seed", type=int_at_least(0), default=0, help="seed of everything generated (default: 0)")
     parser.add_argument(
-        "--num-train", type=_count, default=DEFAULT_NUM_TRAIN, help=f"train examples (default: {DEFAULT_NUM_TRAIN})"
+        "--num-train",
+        type=int_at_least(0),
+        default=DEFAULT_NUM_TRAIN,
+        help=f"train examples (default: {DEFAULT_NUM_TRAIN})",
     )
     parser.add_argument(
         "--num-val",
-        type=_count,
+        type=int_at_least(0),
         default=DEFAULT_NUM_VALIDATION,
         help=f"validation examples (default: {DEFAULT_NUM_VALIDATION})",
     )
     parser.add_argument(
-        "--num-test", type=_count, default=DEFAULT_NUM_TEST, help=f"test examples (default: {DEFAULT_NUM_TEST})"
+        "--num-test",
+        type=int_at_least(0),
+        default=DEFAULT_NUM_TEST,
+        help=f"test examples (default: {DEFAULT_NUM_TEST})",
     )
     parser.add_argument(
-        "--workers", type=_positive, default=None, help="processes rendering clips (default: one per core, at most 2)"
+        "--workers",
+        type=int_at_least(1),
+        default=None,
+        help="processes rendering clips (default: one per core, at most 2)",
     )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace --out if it exists (once the new one is done)"

@@ -21,17 +21,12 @@ import logging
 import sys
 from pathlib import Path
 
+from signbind_cli.argument_types import int_at_least
+
 logger = logging.getLogger(__name__)
 
 GLOSSERS = ("rule", "llm")
 JSONL_SUFFIX = ".jsonl"
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -48,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--model", help="with --glosser llm: folder (or Hub id) of a causal or chat language model")
     parser.add_argument("--gloss-cache", type=Path, help="with --glosser llm: JSON cache of generated glosses")
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=8, help="with --glosser llm: sentences per batch (default: 8)"
+        "--batch-size", type=int_at_least(1), default=8, help="with --glosser llm: sentences per batch (default: 8)"
     )
     parser.set_defaults(handler=main)
     return parser
