@@ -38,7 +38,7 @@ from signbind_hf.constants import IGNORE_INDEX
 from signbind_hf.video import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD
 from signbind_hf.video.face import MOUTH_CENTRE_IN_FACE_BOX
 
-from .video.synthetic import write_video
+from .video.synthetic import write_garbage_h264, write_video
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GLOSS_CORPUS = ["HAVE DIFFERENT HERE", "GAIN BALANCE ON TOE", "YOU HAVE CENTER"]
@@ -370,17 +370,7 @@ def _audio_only(folder: Path) -> Path:
 
 
 def _no_decodable_frames(folder: Path) -> Path:
-    path = folder / "no_frames.mp4"  # an H.264 stream whose packets are random bytes
-    rng = np.random.default_rng(1)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("h264", rate=25)
-        stream.width, stream.height = 64, 48
-        for index in range(10):
-            packet = av.Packet(rng.bytes(300))
-            packet.stream, packet.time_base, packet.pts, packet.dts = stream, Fraction(1, 25), index, index
-            packet.is_keyframe = True
-            container.mux(packet)
-    return path
+    return write_garbage_h264(folder / "no_frames.mp4", num_packets=10)
 
 
 def _video_stream_without_frames(folder: Path) -> Path:

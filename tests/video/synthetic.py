@@ -139,3 +139,17 @@ def ffmpeg_fps_codes(path: Path, fps: float) -> list[int]:
         graph.push(None)
         drain()
     return codes
+
+
+def write_garbage_h264(path: Path, num_packets: int = 20) -> Path:
+    """A valid MP4 container whose H.264 packets are random bytes: opens fine, decodes to nothing."""
+    rng = np.random.default_rng(1)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("h264", rate=25)
+        stream.width, stream.height = 64, 48
+        for index in range(num_packets):
+            packet = av.Packet(rng.bytes(300))
+            packet.stream, packet.time_base, packet.pts, packet.dts = stream, Fraction(1, 25), index, index
+            packet.is_keyframe = True
+            container.mux(packet)
+    return path

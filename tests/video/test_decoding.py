@@ -2,7 +2,6 @@
 
 import logging
 import os
-from fractions import Fraction
 
 import av
 import numpy as np
@@ -12,7 +11,7 @@ from signbind_hf.errors import SignBindInputError
 from signbind_hf.video import containers, decode_video, pad_frames
 from signbind_hf.video.sampling import TimeGridSampler
 
-from .synthetic import WHITE, ffmpeg_fps_codes, read_code, read_codes, write_video
+from .synthetic import WHITE, ffmpeg_fps_codes, read_code, read_codes, write_garbage_h264, write_video
 
 # Every file here is tiny; a decode that takes a minute is a hang (bad input must fail fast).
 pytestmark = pytest.mark.timeout(60)
@@ -324,16 +323,7 @@ def test_video_stream_without_frames_is_rejected(tmp_path):
 
 
 def test_corrupt_video_packets_are_rejected(tmp_path):
-    path = tmp_path / "garbage.mp4"  # a valid container whose H.264 packets are random bytes
-    rng = np.random.default_rng(1)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("h264", rate=25)
-        stream.width, stream.height = 64, 48
-        for index in range(20):
-            packet = av.Packet(rng.bytes(300))
-            packet.stream, packet.time_base, packet.pts, packet.dts = stream, Fraction(1, 25), index, index
-            packet.is_keyframe = True
-            container.mux(packet)
+    path = write_garbage_h264(tmp_path / "garbage.mp4")
     with pytest.raises(SignBindInputError, match=r"garbage\.mp4: cannot decode the video: .*Invalid data"):
         decode_video(path)
 
