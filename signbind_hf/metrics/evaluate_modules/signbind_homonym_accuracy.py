@@ -1,0 +1,22 @@
+"""`signbind_hf.metrics.homonym_accuracy` as an offline `evaluate` module.
+
+Load it with `evaluate.load(signbind_hf.metrics.module_path("homonym_accuracy"))`.
+evaluate copies this file into its module cache and imports it from there: hence the absolute import of the
+package, and one `import` per line (evaluate finds a script's dependencies by reading its import lines).
+"""
+
+import evaluate
+
+import signbind_hf.metrics.evaluate_modules
+
+NAME = "homonym_accuracy"
+
+
+class SignbindHomonymAccuracy(evaluate.Metric):
+    def _info(self):
+        return signbind_hf.metrics.evaluate_modules.metric_info(NAME)
+
+    def _compute(self, predictions, references, homonyms=None):
+        if homonyms is None:
+            raise ValueError("pass `homonyms=` (the manual-homonym glosses, e.g. {'WATER', 'MILK'}) to compute()")
+        return signbind_hf.metrics.evaluate_modules.compute(NAME, predictions, references, homonyms=homonyms)
