@@ -24,6 +24,7 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 PROJECT = PYPROJECT["project"]
 PACKAGES = ("signbind_hf", "signbind_cli")
 ASSETS = REPO / "signbind_hf" / "video" / "assets"
+CARD_TEMPLATES = REPO / "signbind_hf" / "hub_cards"
 
 
 def _requirement_name(requirement: str) -> str:
@@ -93,9 +94,37 @@ def test_wheel_holds_both_packages_the_assets_and_the_licence(tmp_path):
     }
     if ASSETS.is_dir():
         expected |= {path.relative_to(REPO).as_posix() for path in ASSETS.iterdir() if path.is_file()}
+    card_templates = {path.relative_to(REPO).as_posix() for path in CARD_TEMPLATES.glob("*.md")}
+    assert {"signbind_hf/hub_cards/model_card.md", "signbind_hf/hub_cards/dataset_card.md"} <= card_templates
+    expected |= card_templates
     assert expected <= names, f"missing from the wheel: {sorted(expected - names)}"
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     assert "signbind = signbind_cli.main:main" in entry_points
+
+    # Installed from the wheel (a pure-Python wheel unpacked is an install), away from the source tree, the card
+    # templates are found through importlib.resources.
+    installed = tmp_path / "installed"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(installed)
+    result = subprocess.run(
+        [sys.executable, "-c", FIND_CARD_TEMPLATES, *(Path(name).name for name in sorted(card_templates))],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == str(installed / "signbind_hf" / "__init__.py")
+
+
+FIND_CARD_TEMPLATES = """
+import sys
+import signbind_hf
+from signbind_hf.hub_publishing import card_template
+for name in sys.argv[1:]:
+    assert card_template(name).startswith("---"), name
+print(signbind_hf.__file__)
+"""
 
 
 def _make(*arguments: str) -> subprocess.CompletedProcess:

@@ -3,17 +3,18 @@
 ``push_dataset`` uploads the folder ``signbind prepare`` wrote (Arrow files, ``prepare_report.json``,
 ``signbind_streams.json``, ``signbind_source.json``) and its card as ``README.md``. Everything up to the upload is
 local (``dataset_card``, ``files_to_upload``), so it is testable without the Hub; every failure of the upload itself
-(no token, no network, a rejected token) becomes a one-line :class:`DatasetPushError`.
+(no token, no network, a rejected token) becomes a one-line :class:`DatasetPushError`. The checks and messages are
+shared with the model push (``signbind_hf.hub_publishing``).
 """
 
-import importlib
 import json
 import os
 from pathlib import Path
 
+from ..hub_publishing import HubPushError, card_template, check_repo_id, folder_files, resolve_token, upload_error
 from .builders.core import REPORT_FILE, SOURCE_FILE, STREAMS_FILE
 
-CARD_TEMPLATE = Path(__file__).resolve().parents[2] / "hub_cards" / "dataset_card.md"
+CARD_TEMPLATE = "dataset_card.md"  # in signbind_hf/hub_cards/
 CARD_FILE = "README.md"
 DATASET_DICT_FILE = "dataset_dict.json"  # written by DatasetDict.save_to_disk
 
@@ -39,8 +40,8 @@ LICENSE_NOTES = {
 }
 
 
-class DatasetPushError(RuntimeError):
-    """Pushing a data set failed for a reason the user can fix; the message is one line."""
+# The model push raises the same error: one type for "publishing failed for a reason the user can fix".
+DatasetPushError = HubPushError
 
 
 def _read_json(folder: Path, name: str) -> dict:
@@ -59,7 +60,7 @@ def _size_category(total: int) -> str:
     return "1M<n<10M"
 
 
-def dataset_card(folder: str | os.PathLike, template: Path = CARD_TEMPLATE):
+def dataset_card(folder: str | os.PathLike, template: str = CARD_TEMPLATE):
     """The ``huggingface_hub.DatasetCard`` of the prepared data set in ``folder`` (read back and checked)."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
@@ -85,11 +86,9 @@ def dataset_card(folder: str | os.PathLike, template: Path = CARD_TEMPLATE):
             }
         ],
     )
-    if not template.is_file():
-        raise DatasetPushError(f"the data set card template {template} is missing (it ships in hub_cards/)")
     card = DatasetCard.from_template(
         card_data,
-        template_path=str(template),
+        template_str=card_template(template),
         pretty_name=card_data.pretty_name,
         description=DESCRIPTIONS.get(corpus, DESCRIPTIONS["folder"]),
         format=corpus,
@@ -109,34 +108,17 @@ def dataset_card(folder: str | os.PathLike, template: Path = CARD_TEMPLATE):
 
 def files_to_upload(folder: str | os.PathLike) -> list[str]:
     """Paths (relative to ``folder``, sorted) that a push uploads, the card ``README.md`` included."""
-    folder = Path(folder)
-    files = {
-        path.relative_to(folder).as_posix()
-        for path in folder.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    }
-    return sorted(files | {CARD_FILE})
+    return sorted({*folder_files(Path(folder)), CARD_FILE})
 
 
 def push_dataset(folder: str | os.PathLike, repo_id: str, *, private: bool = False, token: str | None = None) -> str:
     """Upload the prepared data set in ``folder`` and its card to the Hub data set ``repo_id``; returns its URL."""
-    from huggingface_hub import HfApi, get_token
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
+    from huggingface_hub import HfApi
 
     folder = Path(folder)
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError as error:
-        raise DatasetPushError(f"--repo-id {repo_id!r}: {str(error).splitlines()[0]}") from error
-    if "/" not in repo_id:
-        raise DatasetPushError(f"--repo-id {repo_id!r}: expected ORG/NAME (or USER/NAME)")
+    check_repo_id(repo_id)
     card = dataset_card(folder)
-    token = token or get_token()
-    if not token:
-        raise DatasetPushError(
-            "no Hugging Face token: pass --token, set HF_TOKEN, or run `hf auth login` (a token with write access)"
-        )
+    token = resolve_token(token)
     card.save(folder / CARD_FILE)
     api = HfApi(token=token)
     try:
@@ -149,31 +131,5 @@ def push_dataset(folder: str | os.PathLike, repo_id: str, *, private: bool = Fal
             commit_message="Upload a data set prepared with signbind prepare",
         )
     except Exception as error:
-        raise _network_error(error, repo_id) from error
+        raise upload_error(error, repo_id) from error
     return f"https://huggingface.co/datasets/{repo_id}"
-
-
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    """The HTTP client errors huggingface_hub may raise: it moved from requests to httpx, and to httpx2 in 2.x."""
-    found: list[type[BaseException]] = [ConnectionError, TimeoutError, OSError]
-    for module_name, error_name in (("httpx2", "HTTPError"), ("httpx", "HTTPError"), ("requests", "RequestException")):
-        try:
-            found.append(getattr(importlib.import_module(module_name), error_name))
-        except (ImportError, AttributeError):
-            continue
-    return tuple(found)
-
-
-def _network_error(error: Exception, repo_id: str) -> Exception:
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-
-    first_line = (str(error).splitlines() or [""])[0]
-    if isinstance(error, OfflineModeIsEnabled):
-        return DatasetPushError(f"cannot push {repo_id}: Hugging Face offline mode is on (unset HF_HUB_OFFLINE)")
-    if isinstance(error, HfHubHTTPError) and error.response is not None and error.response.status_code in (401, 403):
-        return DatasetPushError(f"cannot push {repo_id}: the Hub rejected the token ({first_line})")
-    if isinstance(error, (HfHubHTTPError, *_transport_errors())):
-        return DatasetPushError(
-            f"cannot push {repo_id}: the Hugging Face Hub is unreachable or refused ({first_line})"
-        )
-    return error  # not a network failure: a bug, keep its traceback

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
+from ...hub_publishing import card_template
 from .lexicon import GLOSSES, HOMONYM_GROUPS
 from .sentences import SLOTS, TEMPLATES
 
-# The card templates live at the top of the repository, beside the model card templates.
-CARD_TEMPLATE = Path(__file__).resolve().parents[3] / "hub_cards" / "synthsign_card.md"
+CARD_TEMPLATE = "synthsign_card.md"  # in signbind_hf/hub_cards/, beside the model and data set card templates
 LICENSE = "apache-2.0"
 
 
@@ -17,14 +17,10 @@ def _size_category(total: int) -> str:
     return "100K<n<1M"
 
 
-def render_card(settings: dict, template: Path = CARD_TEMPLATE):
+def render_card(settings: dict, template: str = CARD_TEMPLATE):
     """A ``huggingface_hub.DatasetCard`` describing a SynthSign data set made with ``settings`` (see ``builder``)."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
-    if not template.is_file():
-        raise FileNotFoundError(
-            f"the SynthSign card template {template} is missing: it ships in the repository's hub_cards/ folder"
-        )
     config = settings["config"]
     card_data = DatasetCardData(
         pretty_name="SynthSign",
@@ -36,7 +32,7 @@ def render_card(settings: dict, template: Path = CARD_TEMPLATE):
     )
     return DatasetCard.from_template(
         card_data,
-        template_path=str(template),
+        template_str=card_template(template),
         version=settings["version"],
         seed=settings["seed"],
         sizes=settings["sizes"],
