@@ -10,10 +10,10 @@ import importlib.metadata
 import logging
 from collections.abc import Sequence
 
-from signbind_cli import app, features, params, prepare, push_dataset, smoke, synth, targets
+from signbind_cli import app, features, params, prepare, push_dataset, smoke, synth, targets, translate
 
 # Each module registers its own sub-command; listed here once, in the order `--help` shows them.
-COMMANDS = (app, features, params, prepare, push_dataset, smoke, synth, targets)
+COMMANDS = (app, features, params, prepare, push_dataset, smoke, synth, targets, translate)
 
 DISTRIBUTION = "signbind-hf"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -2,14 +2,18 @@
 
 Importing the package registers its classes with transformers' Auto classes (`AutoConfig` for model_type "signbind",
 `AutoModel`, `AutoTokenizer`, `AutoProcessor`) and marks them for export as remote code, so that a saved model also
-loads with `trust_remote_code=True` where signbind_hf is not installed.
+loads with `trust_remote_code=True` where signbind_hf is not installed. It also registers the
+`sign-language-translation` pipeline task (`transformers.pipeline("sign-language-translation", model=DIR)`).
 """
 
 from transformers import AutoConfig, AutoModel, AutoProcessor, AutoTokenizer
+from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_signbind import SignBindConfig
 from .errors import SignBindInputError
 from .modeling_signbind import SignBindModel, SignBindOutput, SignBindPreTrainedModel
+from .pipeline_signbind import TASK as TRANSLATION_TASK
+from .pipeline_signbind import SignBindTranslationPipeline
 from .processing_signbind import SignBindProcessor
 from .tokenization_signbind import SignBindCTCTokenizer
 from .video_processing_signbind import SignBindVideoProcessor
@@ -26,6 +30,10 @@ SignBindConfig.register_for_auto_class()
 SignBindModel.register_for_auto_class("AutoModel")
 SignBindProcessor.register_for_auto_class("AutoProcessor")
 
+PIPELINE_REGISTRY.register_pipeline(
+    TRANSLATION_TASK, pipeline_class=SignBindTranslationPipeline, pt_model=AutoModel, type="multimodal"
+)
+
 __all__ = [
     "SignBindCTCTokenizer",
     "SignBindConfig",
@@ -34,6 +42,7 @@ __all__ = [
     "SignBindOutput",
     "SignBindPreTrainedModel",
     "SignBindProcessor",
+    "SignBindTranslationPipeline",
     "SignBindVideoProcessor",
     "__version__",
 ]

@@ -1,0 +1,181 @@
+"""`signbind translate`: sign-language videos in, English out (the `sign-language-translation` pipeline).
+
+Prints, for each video, the translation with the pseudo-gloss, fingerspelling, phonemes and the router's segments;
+`--json` prints the pipeline's result as JSON on standard output instead (logs go to standard error): for one video
+the pipeline's dict (a list of dicts for a long video), for several the list of their results in argument order.
+`--output FILE` writes that JSON to FILE (atomically) as well. A long video is read in windows (a progress bar on
+standard error when it is a terminal) and gives one result per sentence.
+
+Examples:
+    signbind translate clip.mp4 --model runs/quickstart/model
+    signbind translate a.mp4 b.webm frames_folder/ --model runs/quickstart/model --json > results.json
+    signbind translate lecture.mp4 --beam-width 8 --output lecture.json
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from signbind_cli.argument_types import int_at_least
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = Path("runs/quickstart/model")
+EXIT_BAD_INPUT = 2
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "translate",
+        help="translate sign-language videos to English with a trained model",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("videos", nargs="+", metavar="VIDEO", help="video files or folders of frames")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help=f"model folder (save_pretrained, with its processor); default: {DEFAULT_MODEL} when it exists",
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON on standard output")
+    parser.add_argument("--output", type=Path, default=None, help="also write the JSON results to this file")
+    parser.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda, cuda:1, mps")
+    parser.add_argument(
+        "--beam-width",
+        type=int_at_least(1),
+        default=None,
+        help="CTC prefix beam search with this many beams (default: greedy decoding)",
+    )
+    parser.set_defaults(handler=main)
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    model_dir = args.model if args.model is not None else DEFAULT_MODEL
+    if args.model is None and not DEFAULT_MODEL.exists():
+        logger.error(
+            "no model: %s does not exist. Train the quickstart model with `make demo`, or pass --model DIR (a folder "
+            "written by save_pretrained with its processor)",
+            DEFAULT_MODEL,
+        )
+        return EXIT_BAD_INPUT
+    missing = [video for video in args.videos if not Path(video).exists()]
+    if missing:
+        logger.error("no such file or folder: %s", ", ".join(missing))
+        return EXIT_BAD_INPUT
+    if args.output is not None and args.output.is_dir():
+        logger.error("--output %s is a folder; expected a file path for the JSON results", args.output)
+        return EXIT_BAD_INPUT
+
+    # Heavy imports only now: `signbind translate --help` stays instant.
+    from signbind_hf.errors import SignBindInputError
+    from signbind_hf.pipeline_signbind import translation_pipeline
+
+    try:
+        translator = translation_pipeline(model_dir, device=args.device)
+    except SignBindInputError as error:
+        logger.error("%s", error)
+        return EXIT_BAD_INPUT
+    except (OSError, ValueError) as error:  # transformers' own loading errors: a broken or incomplete folder
+        logger.error("%s: cannot load the model: %s", model_dir, _one_line(error))
+        return EXIT_BAD_INPUT
+
+    results = []
+    for video in args.videos:
+        try:
+            results.append(_translate(translator, video, beam_width=args.beam_width))
+        except SignBindInputError as error:
+            logger.error("%s", _one_line(error))
+            return EXIT_BAD_INPUT
+        if not args.json:
+            print(_human_readable(video, results[-1]), flush=True)
+    # One video: the pipeline's result itself; several: the list of them in argument order (as pipeline([...])).
+    document = _to_json(results[0] if len(results) == 1 else results)
+    if args.json:
+        print(document, flush=True)
+    if args.output is not None:
+        _write_atomically(args.output, document + "\n")
+        logger.info("wrote %s", args.output)
+    return 0
+
+
+def _translate(translator: Any, video: str, *, beam_width: int | None) -> Any:
+    """The pipeline's result for one video, with a progress bar over its windows when it is long."""
+    from tqdm.auto import tqdm
+
+    duration = _duration(Path(video))
+    window_seconds = translator.processor.video_processor.max_frames / translator.processor.video_processor.target_fps
+    long_video = duration is None or duration > window_seconds
+    with tqdm(
+        total=None if duration is None else round(duration, 2),
+        unit="s",
+        desc=Path(video).name,
+        file=sys.stderr,
+        # Only on a terminal, and only when the video needs more than one window.
+        disable=not (long_video and sys.stderr.isatty()),
+        bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} s [{elapsed}<{remaining}]",
+    ) as bar:
+
+        def advance(seconds_read: float) -> None:
+            bar.update(seconds_read - bar.n)
+
+        return translator(video, beam_width=beam_width, progress=advance)
+
+
+def _duration(path: Path) -> float | None:
+    """Seconds a video file's container reports (None for frame folders, or when it does not say)."""
+    if path.is_dir():
+        return None
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="replace") as container:
+            if container.duration:
+                return container.duration / 1_000_000
+    except av.FFmpegError:
+        return None  # not readable as a video: the pipeline names the file and the reason
+    return None
+
+
+def _human_readable(video: str, result: dict | list[dict]) -> str:
+    parts = result if isinstance(result, list) else [result]
+    lines = [f"{video}:"]
+    for part in parts:
+        prefix = f"  [{part['start']:.2f}-{part['end']:.2f} s] " if len(parts) > 1 else "  "
+        lines.append(f"{prefix}{part['translation'] or '(nothing recognised)'}")
+        if not part["refined"]:
+            lines.append("      (no LLM refiner in the model folder: the translation is the pseudo-gloss)")
+        lines.append(f"      pseudo-gloss:   {part['pseudo_gloss']}")
+        lines.append(f"      fingerspelling: {part['fingerspelling'] or '-'}")
+        lines.append(f"      phonemes:       {part['phonemes'] or '-'}")
+        segments = ", ".join(f"{s['label']} {s['start']:.2f}-{s['end']:.2f}" for s in part["segments"])
+        lines.append(f"      segments:       {segments}")
+    return "\n".join(lines)
+
+
+def _to_json(results: Any) -> str:
+    import json
+
+    return json.dumps(results, indent=2, ensure_ascii=False)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
