@@ -81,19 +81,12 @@ def example_videos() -> list[str]:
     return sorted(str(path) for path in EXAMPLES_DIR.glob("*.mp4"))
 
 
-def build_demo(
-    *, translate_fn: TranslateFn | None = None, model: str | None = None, max_seconds: float | None = None
-) -> gr.Blocks:
-    """The demo's Blocks, queued. ``translate_fn`` is the test seam: by default the real pipeline translates.
+def make_translate_handler(translate_fn: TranslateFn, *, max_seconds: float) -> Callable:
+    """The click handler: checks the upload and the model, translates, and renders the nine outputs.
 
-    Args:
-        translate_fn: ``(video_path, model) -> Translation``; default ``PipelineTranslator()``.
-        model: the model pre-selected in the model field; default :func:`default_model`.
-        max_seconds: longest video accepted; default ``$SIGNBIND_MAX_SECONDS`` or 60.
+    Every failure reaches the visitor as a ``gr.Error`` message (never a stack trace): the upload's and the model
+    field's problems as they are, anything unexpected as one line while its traceback goes to the server log.
     """
-    translate_fn = translate_fn or PipelineTranslator()
-    model = default_model() if model is None else model
-    max_seconds = max_seconds_from_environment() if max_seconds is None else max_seconds
 
     def translate(video: str | None, model_reference: str | None):
         if not video:
@@ -132,6 +125,24 @@ def build_demo(
             translation.face_note,
             details_markdown(translation.results, model=reference, video_seconds=facts.duration_s),
         )
+
+    return translate
+
+
+def build_demo(
+    *, translate_fn: TranslateFn | None = None, model: str | None = None, max_seconds: float | None = None
+) -> gr.Blocks:
+    """The demo's Blocks, queued. ``translate_fn`` is the test seam: by default the real pipeline translates.
+
+    Args:
+        translate_fn: ``(video_path, model) -> Translation``; default ``PipelineTranslator()``.
+        model: the model pre-selected in the model field; default :func:`default_model`.
+        max_seconds: longest video accepted; default ``$SIGNBIND_MAX_SECONDS`` or 60.
+    """
+    translate_fn = translate_fn or PipelineTranslator()
+    model = default_model() if model is None else model
+    max_seconds = max_seconds_from_environment() if max_seconds is None else max_seconds
+    translate = make_translate_handler(translate_fn, max_seconds=max_seconds)
 
     with gr.Blocks(title="SignBind-LLM: sign language to English") as demo:
         gr.Markdown(

@@ -1,8 +1,9 @@
 """The demo's one way to translate: the ``sign-language-translation`` pipeline of a model folder or Hub repo.
 
 ``PipelineTranslator`` loads a model once (a few are kept, least recently used first out), runs the pipeline on a
-video and, for the face-crop preview, asks the model's own processor (``AutoProcessor`` of the same folder) for the
-crops the lipreading expert reads, undoing their normalisation.
+video and, for the face-crop preview, asks the pipeline's processor (the one saved with the model) for the crops the
+lipreading expert reads, undoing their normalisation. The pipeline's result does not carry the crops, so the preview
+reads the video a second time; on the tiny preset that costs about as much as the translation itself.
 
 Example:
 
@@ -26,8 +27,6 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-TASK = "sign-language-translation"
-MODEL_TYPE = "signbind"
 PREVIEW_CROPS = 8  # face crops in the preview strip, evenly spaced over the frames where a face was found
 
 
@@ -47,8 +46,7 @@ class Translation:
 
 @dataclass
 class _LoadedModel:
-    pipeline: Any  # transformers Pipeline
-    processor: Any  # SignBindProcessor
+    pipeline: Any  # SignBindTranslationPipeline; its .processor also gives the face-crop preview
     lock: threading.Lock  # one translation at a time per model: the face detector and torch modules are shared state
 
 
@@ -73,10 +71,12 @@ def check_model_reference(reference: str) -> str:
             model_type = json.loads(config_file.read_text()).get("model_type")
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
             raise ModelReferenceError(f"{reference}: config.json is not a JSON object") from None
-        if model_type != MODEL_TYPE:
+        from signbind_hf import SignBindConfig
+
+        if model_type != SignBindConfig.model_type:
             raise ModelReferenceError(
                 f"{reference}: not a SignBind model (config.json has model_type {model_type!r}, expected "
-                f"{MODEL_TYPE!r})"
+                f"{SignBindConfig.model_type!r})"
             )
         return str(path)
     parts = reference.split("/")
@@ -102,7 +102,7 @@ class PipelineTranslator:
         with loaded.lock:
             output = loaded.pipeline(video)
             results = output if isinstance(output, list) else [output]
-            face_crops, face_note = _face_crop_preview(loaded.processor, video)
+            face_crops, face_note = _face_crop_preview(loaded.pipeline.processor, video)
         return Translation(
             results=results, face_crops=face_crops, face_note=face_note, seconds=time.perf_counter() - started
         )
@@ -112,19 +112,17 @@ class PipelineTranslator:
             if model in self._models:
                 self._models.move_to_end(model)
                 return self._models[model]
-            from transformers import AutoProcessor, pipeline
 
-            import signbind_hf  # noqa: F401 - registers the SignBind Auto classes and the pipeline task
+            from signbind_hf.pipeline_signbind import translation_pipeline
 
             started = time.perf_counter()
             try:
-                loaded = _LoadedModel(
-                    pipeline=pipeline(TASK, model=model, device=self.device),
-                    processor=AutoProcessor.from_pretrained(model),
-                    lock=threading.Lock(),
-                )
+                # The installed package's pipeline class (the task's own), so a folder carrying the pipeline as
+                # remote code needs no trust_remote_code here: the code that runs is this install's.
+                translator = translation_pipeline(model, device=self.device)
             except OSError as error:  # missing files, or a Hub repo that cannot be reached
                 raise ModelReferenceError(f"{model}: could not load the model ({_first_line(error)})") from None
+            loaded = _LoadedModel(pipeline=translator, lock=threading.Lock())
             logger.info("loaded %s in %.1f s", model, time.perf_counter() - started)
             self._models[model] = loaded
             while len(self._models) > self.max_models:

@@ -1,8 +1,8 @@
 """Checks an upload before any model sees it: is it a video at all, and is it short enough for a shared demo?
 
-Everything here reads the container's header and, when the header says nothing about the length (browser webcam
-recordings in WebM often carry no duration), its packets; no frame is decoded, so refusing a 30-minute video or a
-renamed PDF costs milliseconds.
+Everything here reads the container's header, its first two packets and, when the header says nothing about the
+length (browser webcam recordings in WebM often carry none), the packets' timestamps; no frame is decoded, so refusing
+a 30-minute video or a renamed PDF costs milliseconds.
 
 Example:
 
@@ -55,17 +55,21 @@ def check_video(path: str | Path, *, max_seconds: float) -> VideoFacts:
         stream = container.streams.video[0]
         codec = stream.codec_context.name
         duration = _header_duration(container, stream)
-        if duration is None or duration <= max_seconds:
-            # The header may be missing or lie (webcam WebM): the packets' timestamps are the ground truth, and
-            # counting them also tells a still image (one packet) from a video.
-            duration, packets = _packet_span(container, stream, stop_after=max_seconds)
-            if packets < 2:
-                raise VideoCheckError(
-                    f"{name}: a single still image ({codec}), not a video; upload a recording of a signer"
-                )
-        if duration > max_seconds:
+        # Two packets tell a video from a still image. Without a duration in the header (webcam WebM), the packets'
+        # timestamps are read to the end, or until they pass the limit.
+        header_has_duration = duration is not None
+        span, packets = _packet_span(container, stream, stop_after=max_seconds, count_only=header_has_duration)
+        if packets < 2:
             raise VideoCheckError(
-                f"{name}: the video lasts {_minutes_and_seconds(duration)}, longer than this demo's limit of "
+                f"{name}: a single still image ({codec}), not a video; upload a recording of a signer"
+            )
+        if not header_has_duration:
+            duration = span
+        if duration > max_seconds:
+            # Packets are read only up to the limit: their span is then a lower bound, not the video's length.
+            length = _minutes_and_seconds(duration) if header_has_duration else f"at least {duration:.1f} s"
+            raise VideoCheckError(
+                f"{name}: the video lasts {length}, longer than this demo's limit of "
                 f"{_minutes_and_seconds(max_seconds)}; trim it, or translate long videos on your own machine with "
                 "`signbind translate VIDEO`"
             )
@@ -80,23 +84,27 @@ def _header_duration(container, stream) -> float | None:
     return None
 
 
-def _packet_span(container, stream, *, stop_after: float) -> tuple[float, int]:
-    """Seconds from the first to the end of the last packet of ``stream`` (stopping once past ``stop_after``)."""
+def _packet_span(container, stream, *, stop_after: float, count_only: bool) -> tuple[float, int]:
+    """(seconds from the first packet's start to the last one's end, packets read) for ``stream``.
+
+    Reading stops once the span passes ``stop_after``, or after two packets when ``count_only``. A packet's own
+    duration is not trusted (muxers fill it with the gap to the previous frame): the last one lasts one frame period.
+    """
     first = last = None
     packets = 0
     for packet in container.demux(stream):
         if packet.pts is None or packet.size == 0:  # the flush packet at the end, or a packet with no timestamp
             continue
         packets += 1
-        end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
         start = float(packet.pts * packet.time_base)
         first = start if first is None else min(first, start)
-        last = end if last is None else max(last, end)
-        if last - first > stop_after:
+        last = start if last is None else max(last, start)
+        if (count_only and packets >= 2) or last - first > stop_after:
             break
     if first is None:
         return 0.0, 0
-    return last - first, packets
+    frame_period = 1 / float(stream.average_rate) if stream.average_rate else 0.0
+    return last - first + frame_period, packets
 
 
 def _stream_kinds(container) -> str:

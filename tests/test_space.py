@@ -1,0 +1,347 @@
+"""The Gradio Space's parts, in process: upload and model checks, the rendered outputs, the click handler (through its
+``translate_fn`` test seam), the Space's README and requirements, and `signbind app`'s argument handling.
+
+The real pipeline, a server, gradio_client and a browser are in test_space_server.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import gradio as gr
+import numpy as np
+import pytest
+from huggingface_hub import SpaceCard
+from packaging.requirements import Requirement
+
+from signbind_cli.app import SPACE_APP, boolean, load_space_app
+from signbind_cli.main import main as signbind_main
+from signbind_hf import SignBindInputError
+
+SPACE_DIR = SPACE_APP.parent
+EXAMPLE = SPACE_DIR / "examples" / "synthsign-test-000000.mp4"
+
+
+@pytest.fixture(scope="module")
+def space():
+    return load_space_app()
+
+
+@pytest.fixture(scope="module")
+def space_modules(space):
+    # app.py put its folder on sys.path, so its sibling modules import by their plain names (as on a Space).
+    import result_views
+    import translator
+    import video_checks
+
+    return result_views, translator, video_checks
+
+
+def write_sparse_video(path: Path, seconds_between_frames: list[int]) -> Path:
+    """A tiny H.264 file whose few frames are far apart in time: a 30-minute video in about 2 KB."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=1)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = Fraction(1, 1)
+        for index, pts in enumerate(seconds_between_frames):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 40 * index, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = pts, Fraction(1, 1)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def fake_result(**overrides) -> dict:
+    result = {
+        "translation": "Our doctor is Omar Smith.",
+        "refined": True,
+        "pseudo_gloss": "OUR DOCTOR OMAR SMITH",
+        "fingerspelling": "OMAR SMITH",
+        "phonemes": "aw er d aa k t er",
+        "segments": [
+            {"label": "rest", "start": 0.0, "end": 0.4},
+            {"label": "sign", "start": 0.4, "end": 2.0},
+            {"label": "fingerspelling", "start": 2.0, "end": 4.6},
+        ],
+        "gate": [0.2, 0.6, 0.3],
+        "timing": {"video": 0.5, "model": 0.25, "decoding": 0.01, "refiner": 0.0, "total": 0.76},
+    }
+    return {**result, **overrides}
+
+
+# --- upload checks ----------------------------------------------------------------------------------------------
+def test_check_video_reads_the_length_of_an_example(space_modules):
+    _, _, video_checks = space_modules
+    facts = video_checks.check_video(EXAMPLE, max_seconds=60)
+    assert facts.duration_s == pytest.approx(4.6, abs=0.05)  # 115 frames at 25 fps
+    assert (facts.width, facts.height, facts.codec) == (128, 128, "h264")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("notes.mp4", b"these are words, not frames", "not a video file"),
+        ("empty.webm", b"", "the file is empty"),
+    ],
+)
+def test_check_video_refuses_files_that_are_not_videos(space_modules, tmp_path, name, content, expected):
+    _, _, video_checks = space_modules
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(video_checks.VideoCheckError, match=expected) as error:
+        video_checks.check_video(tmp_path / name, max_seconds=60)
+    assert str(error.value).startswith(name)
+
+
+def test_check_video_refuses_a_still_image(space_modules, tmp_path):
+    _, _, video_checks = space_modules
+    from PIL import Image
+
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "photo.png")
+    with pytest.raises(video_checks.VideoCheckError, match=r"photo.png: a single still image \(png\), not a video"):
+        video_checks.check_video(tmp_path / "photo.png", max_seconds=60)
+
+
+def test_check_video_refuses_a_30_minute_video_without_decoding_it(space_modules, tmp_path):
+    _, _, video_checks = space_modules
+    video = write_sparse_video(tmp_path / "lecture.mp4", [0, 900, 1799])
+    with pytest.raises(
+        video_checks.VideoCheckError, match=r"lasts 30 min 0 s, longer than this demo's limit of 1 min"
+    ):
+        video_checks.check_video(video, max_seconds=60)
+    assert video_checks.check_video(video, max_seconds=3600).duration_s == pytest.approx(1800)
+
+
+def test_check_video_measures_a_webcam_recording_without_a_duration_in_its_header(space_modules, tmp_path):
+    # Browsers' MediaRecorder writes WebM as a live stream: no duration, no cues. Written here the same way.
+    _, _, video_checks = space_modules
+    path = tmp_path / "webcam.webm"
+    with av.open(str(path), "w", format="webm", options={"live": "1"}) as container:
+        stream = container.add_stream("libvpx-vp9", rate=25)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        for index in range(50):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), index * 4, np.uint8), format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    with av.open(str(path)) as container:
+        assert container.duration is None  # the case under test
+    assert video_checks.check_video(path, max_seconds=60).duration_s == pytest.approx(2.0)
+    with pytest.raises(
+        video_checks.VideoCheckError, match=r"lasts at least 1\.6 s, longer than this demo's limit of 1\.5 s"
+    ):
+        video_checks.check_video(path, max_seconds=1.5)
+
+
+# --- model field ------------------------------------------------------------------------------------------------
+def test_check_model_reference_names_what_is_wrong(space_modules, tmp_path):
+    _, translator, _ = space_modules
+    check = translator.check_model_reference
+    with pytest.raises(translator.ModelReferenceError, match="no model given"):
+        check("  ")
+    with pytest.raises(translator.ModelReferenceError, match="not a model folder"):
+        check(str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    with pytest.raises(translator.ModelReferenceError, match="model_type 'bert', expected 'signbind'"):
+        check(str(tmp_path))
+    with pytest.raises(translator.ModelReferenceError, match="no such folder, and not a Hub repo id"):
+        check(str(tmp_path / "missing" / "model"))
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "signbind"}))
+    assert check(f" {tmp_path} ") == str(tmp_path)
+    assert check("signbind-hf/signbind-synthsign-tiny") == "signbind-hf/signbind-synthsign-tiny"
+
+
+def test_default_model_prefers_the_environment_then_the_quickstart_folder(space, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(space.MODEL_ENV, raising=False)
+    assert space.default_model() == ""
+    quickstart = tmp_path / "runs" / "quickstart" / "model"
+    quickstart.mkdir(parents=True)
+    (quickstart / "config.json").write_text("{}")
+    assert space.default_model() == "runs/quickstart/model"
+    assert space.local_model_choices(space.default_model()) == ["runs/quickstart/model"]
+    monkeypatch.setenv(space.MODEL_ENV, "org/model")
+    assert space.default_model() == "org/model"
+
+
+def test_max_seconds_setting_is_checked(space, monkeypatch):
+    monkeypatch.setenv(space.MAX_SECONDS_ENV, "12.5")
+    assert space.max_seconds_from_environment() == 12.5
+    monkeypatch.setenv(space.MAX_SECONDS_ENV, "ten")
+    with pytest.raises(ValueError, match="SIGNBIND_MAX_SECONDS must be a positive number of seconds; got 'ten'"):
+        space.max_seconds_from_environment()
+
+
+# --- rendered outputs -------------------------------------------------------------------------------------------
+def test_text_fields_of_one_result_and_of_a_long_video(space_modules):
+    result_views, _, _ = space_modules
+    assert result_views.text_fields([fake_result()]).translation == "Our doctor is Omar Smith."
+    sentences = [
+        fake_result(translation="First.", start=0.0, end=4.6),
+        fake_result(translation="Second.", start=4.6, end=9.0, segments=[]),
+    ]
+    fields = result_views.text_fields(sentences)
+    assert fields.translation == "[0.0–4.6 s] First.\n[4.6–9.0 s] Second."
+    assert fields.pseudo_gloss.count("OUR DOCTOR OMAR SMITH") == 2
+
+
+def test_router_timeline_draws_one_bar_per_segment_in_its_colour(space_modules):
+    result_views, _, _ = space_modules
+    figure = result_views.router_timeline_figure([fake_result()])
+    (axes,) = figure.axes
+    bars = axes.collections
+    assert len(bars) == 3
+    colours = [tuple(np.round(bar.get_facecolor()[0][:3], 3)) for bar in bars]
+    from matplotlib.colors import to_rgb
+
+    assert colours == [
+        tuple(np.round(to_rgb(result_views.LABEL_COLOURS[name]), 3)) for name in ("rest", "sign", "fingerspelling")
+    ]
+    assert axes.get_xlim() == (0.0, 4.6)
+
+
+def test_lip_gate_plots_each_segment_or_says_there_is_no_lip_stream(space_modules):
+    result_views, _, _ = space_modules
+    (axes,) = result_views.lip_gate_figure([fake_result()]).axes
+    levels = [collection.get_segments()[0][0][1] for collection in axes.collections]
+    assert levels == pytest.approx([0.2, 0.6, 0.3])
+    (axes,) = result_views.lip_gate_figure([fake_result(gate=None)]).axes
+    assert not axes.collections
+    assert [text.get_text() for text in axes.texts] == ["this model has no lip stream"]
+
+
+def test_face_strip_puts_crops_side_by_side(space_modules):
+    result_views, _, _ = space_modules
+    crops = np.stack([np.full((8, 6, 3), value, np.uint8) for value in (10, 20, 30)])
+    strip = result_views.face_strip(crops)
+    assert strip.shape == (8, 3 * 6 + 2 * 2, 3)
+    assert [strip[0, 0, 0], strip[0, 6, 0], strip[0, -1, 0]] == [10, 255, 30]
+    assert result_views.face_strip(None) is None
+    with pytest.raises(ValueError, match=r"\(N, h, w, 3\) uint8"):
+        result_views.face_strip(np.zeros((2, 8, 8), np.uint8))
+
+
+# --- the click handler, with the translate_fn seam --------------------------------------------------------------
+def make_handler(space, translate_fn, max_seconds: float = 60):
+    return space.make_translate_handler(translate_fn, max_seconds=max_seconds)
+
+
+def test_handler_renders_every_output(space, space_modules, tmp_path):
+    _, translator, _ = space_modules
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "signbind"}))
+    calls = []
+
+    def translate_fn(video, model):
+        calls.append((video, model))
+        return translator.Translation(
+            results=[fake_result(refined=False)],
+            face_crops=np.zeros((4, 32, 32, 3), np.uint8),
+            face_note="Face found in 115 of 115 frames",
+            seconds=0.1,
+        )
+
+    outputs = make_handler(space, translate_fn)(str(EXAMPLE), str(tmp_path))
+    assert calls == [(str(EXAMPLE), str(tmp_path))]
+    translation, gloss, letters, phonemes, timeline, gate, faces, face_note, details = outputs
+    assert (translation, gloss, letters, phonemes) == (
+        "Our doctor is Omar Smith.",
+        "OUR DOCTOR OMAR SMITH",
+        "OMAR SMITH",
+        "aw er d aa k t er",
+    )
+    assert len(timeline.axes) == len(gate.axes) == 1
+    assert faces.shape == (32, 4 * 32 + 3 * 2, 3)
+    assert face_note.startswith("Face found")
+    for expected in ("video** 4.6 s", "no LLM refiner", "total 0.76"):
+        assert expected in details
+
+
+def _error_message(handler, *arguments) -> str:
+    with pytest.raises(gr.Error) as error:
+        handler(*arguments)
+    return error.value.message
+
+
+def test_handler_turns_every_failure_into_a_message(space, tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text(json.dumps({"model_type": "signbind"}))
+    model = str(tmp_path / "model")
+    (tmp_path / "slides.mp4").write_bytes(b"%PDF-1.7 not a video")
+
+    def no_person(video, model):
+        raise SignBindInputError(f"{video}: no person found: no face was detected in any of the 115 frames read")
+
+    def crashes(video, model):
+        raise RuntimeError("shape mismatch in fusion")
+
+    handler = make_handler(space, crashes)
+    assert _error_message(handler, None, model) == "Upload a video or record one with the webcam first."
+    assert _error_message(handler, str(tmp_path / "slides.mp4"), model).startswith("slides.mp4: not a video file")
+    long_video = write_sparse_video(tmp_path / "long.mp4", [0, 1799])
+    assert "longer than this demo's limit" in _error_message(handler, str(long_video), model)
+    assert "not a model folder" in _error_message(handler, str(EXAMPLE), str(tmp_path))
+    crash = _error_message(handler, str(EXAMPLE), model)
+    assert crash == ("Translation failed (RuntimeError: shape mismatch in fusion). The details are in the server log.")
+    assert "Traceback" not in crash
+    message = _error_message(make_handler(space, no_person), str(EXAMPLE), model)
+    assert "no person found" in message
+
+
+def test_build_demo_wires_the_translate_endpoint(space):
+    demo = space.build_demo(translate_fn=lambda video, model: None, model="org/model", max_seconds=30)
+    (endpoint,) = [fn for fn in demo.fns.values() if fn.api_name == space.API_NAME]
+    assert endpoint.concurrency_limit == space.CONCURRENCY_LIMIT
+    assert [type(block).__name__ for block in endpoint.inputs] == ["Video", "Dropdown"]
+    assert len(endpoint.outputs) == 9
+    (video,) = [block for block in endpoint.inputs if isinstance(block, gr.Video)]
+    assert video.sources == ["upload", "webcam"]
+
+
+# --- the Space's own files --------------------------------------------------------------------------------------
+def test_space_readme_front_matter_matches_the_app():
+    card = SpaceCard.load(SPACE_DIR / "README.md")
+    assert card.data.sdk == "gradio"
+    assert card.data.sdk_version == gr.__version__  # the version the app is written and tested against
+    assert (SPACE_DIR / card.data.app_file).is_file()
+    assert card.data.license == "apache-2.0"
+    assert "sign-language-translation" in card.data.tags
+    assert all(len(repo.split("/")) == 2 for repo in card.data.models)
+
+
+def test_space_requirements_parse_and_examples_stay_small():
+    lines = [line.strip() for line in (SPACE_DIR / "requirements.txt").read_text().splitlines()]
+    requirements = [Requirement(line) for line in lines if line and not line.startswith(("#", "--"))]
+    assert {requirement.name for requirement in requirements} >= {"signbind-hf", "torch", "matplotlib"}
+    examples = sorted((SPACE_DIR / "examples").glob("*.mp4"))
+    assert len(examples) >= 3
+    assert sum(path.stat().st_size for path in examples) < 1_000_000
+
+
+# --- `signbind app` ---------------------------------------------------------------------------------------------
+def test_signbind_app_refuses_a_folder_that_is_not_a_model(tmp_path, caplog):
+    assert signbind_main(["app", "--model", str(tmp_path), "--port", "0"]) == 2
+    assert f"--model {tmp_path}: not a model folder" in caplog.text
+
+
+@pytest.mark.parametrize(("text", "expected"), [("false", False), ("No", False), ("true", True), ("1", True)])
+def test_share_flag_reads_true_and_false(text, expected):
+    assert boolean(text) is expected
+
+
+def test_share_flag_refuses_other_words():
+    with pytest.raises(SystemExit):
+        signbind_main(["app", "--share", "maybe"])
+
+
+def test_space_app_loader_says_when_there_is_no_checkout(tmp_path):
+    with pytest.raises(FileNotFoundError, match="runs the Space from a source checkout"):
+        load_space_app(tmp_path / "app.py")
+
+
+def test_space_folder_is_on_the_path_only_once(space):
+    assert sys.path.count(str(SPACE_DIR)) == 1
