@@ -10,10 +10,10 @@ import importlib.metadata
 import logging
 from collections.abc import Sequence
 
-from signbind_cli import app, features, params, prepare, push_dataset, smoke, synth, targets, translate
+from signbind_cli import app, features, params, prepare, push, push_dataset, smoke, synth, targets, train, translate
 
 # Each module registers its own sub-command; listed here once, in the order `--help` shows them.
-COMMANDS = (app, features, params, prepare, push_dataset, smoke, synth, targets, translate)
+COMMANDS = (app, features, params, prepare, push, push_dataset, smoke, synth, targets, train, translate)
 
 DISTRIBUTION = "signbind-hf"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -531,7 +531,8 @@ class SignBindModel(SignBindPreTrainedModel):
             when `config.use_lip` (pass `face_attention_mask` zeros for frames without a face), ignored otherwise.
         attention_mask (`(B, T)`): 1 for real frames, 0 for padding at the end; defaults to all ones.
         face_attention_mask (`(B, T)`): 1 where a face was found; defaults to `attention_mask`.
-        gloss_labels, letter_labels, phoneme_labels (`(B, L)`): CTC targets padded with -100 (ids start at 1).
+        gloss_labels, letter_labels, phoneme_labels (`(B, L)`): CTC targets padded with -100 (ids start at 1). A
+            clip whose `phoneme_labels` are all -100 has no phoneme target and is left out of the lip loss.
         segment_labels (`(B, T)`): per-frame route (0 sign, 1 fingerspelling, 2 rest), -100 where unknown.
         """
         attention_mask, face_attention_mask = check_inputs(
@@ -626,11 +627,13 @@ class SignBindModel(SignBindPreTrainedModel):
         if labels["phoneme"] is not None and output.phoneme_logits is not None:
             lip_lengths = output.phoneme_attention_mask.sum(-1)
             check_labels("phoneme_labels", labels["phoneme"], config.phoneme_vocab_size, lip_lengths, "lip steps")
-            # A clip in which no face was ever seen teaches the lip expert nothing: it is left out of the lip loss.
-            has_face = face_seen.any(-1)
-            if has_face.any():
+            # A clip in which no face was ever seen teaches the lip expert nothing, and neither does one whose phoneme
+            # labels are all padding (no phoneme target: what the signer mouthed is unknown, not "nothing"; an empty
+            # target would train the lip expert to stay silent on a moving mouth): both are left out of the lip loss.
+            lip_trainable = face_seen.any(-1) & (labels["phoneme"] != IGNORE_INDEX).any(-1)
+            if lip_trainable.any():
                 lip_loss = ctc_loss(
-                    output.phoneme_logits, lip_lengths, labels["phoneme"], config, sample_mask=has_face
+                    output.phoneme_logits, lip_lengths, labels["phoneme"], config, sample_mask=lip_trainable
                 )
         if labels["segment"] is not None:
             router_loss = router_cross_entropy(output.router_logits, labels["segment"], attention_mask)

@@ -1,0 +1,338 @@
+"""Staged training of SignBind-LLM's visual model with ``transformers.Trainer``: experts, then fusion.
+
+- ``experts``: router, sign, fingerspelling and lipreading experts on their own targets (``set_stage("experts")``),
+  from a fresh model (``preset`` + ``model_overrides``) or from ``--init`` (fine-tuning).
+- ``fusion``: loads the experts of ``--init``, freezes them (``set_stage("fusion")``) and trains the fusion module on
+  their outputs cached once (``signbind_hf.data.feature_cache``), or recomputed at each step (``fusion_inputs="live"``,
+  the baseline the cache is measured against).
+
+Either stage on a data set whose gloss vocabulary differs from ``--init``'s resizes the gloss heads, keeping the rows
+of shared words (``gloss_vocabulary.resize_gloss_heads``). The run folder ``--out`` ends up holding the model and
+processor (``AutoModel`` / ``AutoProcessor`` load it), ``trainer_state.json``, ``training_log.jsonl``/``.csv``,
+``training_curves.png``, ``skipped_rows.json`` and ``stage_arguments.json``; Trainer's checkpoints are in
+``checkpoints/`` (``--resume`` continues from the last). Under ``accelerate launch`` the same code runs on every
+process; the main process prepares the caches first and writes the run folder.
+
+Example:
+
+```python
+>>> stage_args, training_args = parse_stage_arguments(
+...     ["--stage", "experts", "--data", "data/synthsign", "--out", "runs/experts", "--config", "configs/experts_tiny.yaml"])
+>>> train_stage(stage_args, training_args)
+PosixPath('runs/experts')
+```
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections import defaultdict
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoConfig, Trainer, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+
+from signbind_hf.configuration_signbind import SignBindConfig
+from signbind_hf.constants import GLOSS_LABELS
+from signbind_hf.data.feature_cache import (
+    FeatureCacheMismatchError,
+    FusionFeatureCollator,
+    cache_dir_for,
+    cache_expert_outputs,
+    check_cache_matches,
+)
+from signbind_hf.errors import SignBindInputError
+from signbind_hf.modeling_signbind import SignBindModel
+from signbind_hf.processing_signbind import SignBindProcessor
+from signbind_hf.tokenization_signbind import SignBindCTCTokenizer
+from signbind_hf.training.arguments import StageArguments, StageTrainingArguments
+from signbind_hf.training.clip_cache import CachingVideoProcessor
+from signbind_hf.training.clip_dataset import ClipCollator, ClipDataset, load_split
+from signbind_hf.training.fusion_inputs import CachedFusionDataset, FusionOnCachedOutputs
+from signbind_hf.training.gloss_vocabulary import resize_gloss_heads
+from signbind_hf.training.skipped_rows import SKIPPED_ROWS_FILE, SkippedRows
+from signbind_hf.training.training_log import CURVES_PNG, plot_training_curves, write_training_log
+from signbind_hf.video_processing_signbind import SignBindVideoProcessor
+
+logger = logging.getLogger(__name__)
+
+CLIP_CACHE_DIR = "processed_clips"
+STAGE_ARGUMENTS_FILE = "stage_arguments.json"
+TRAINER_STATE_FILE = "trainer_state.json"
+STREAM_LOSSES = ("sign_loss", "fingerspelling_loss", "lip_loss", "router_loss", "fusion_loss")
+EXPERT_PREFIXES = ("manual.", "lip.")
+
+
+class StageTrainer(Trainer):
+    """``Trainer`` that also logs the mean of each stream's loss (sign, fingerspelling, lip, router, fusion) since the
+    last log, next to ``loss``: which expert learns and which stalls is the first question about a staged run."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stream_sums: dict[str, torch.Tensor] = {}
+        self._stream_counts: dict[str, int] = defaultdict(int)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if model.training:
+            for name in STREAM_LOSSES:
+                value = outputs.get(name)
+                if value is not None:
+                    value = value.detach().float()
+                    self._stream_sums[name] = self._stream_sums.get(name, 0.0) + value
+                    self._stream_counts[name] += 1
+        return (loss, outputs) if return_outputs else loss
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self._stream_sums:
+            for name, total in self._stream_sums.items():
+                logs[name] = round(float(total) / self._stream_counts[name], 4)
+            self._stream_sums, self._stream_counts = {}, defaultdict(int)
+        super().log(logs, start_time)
+
+
+# --- model and processor --------------------------------------------------------------------------------------------
+
+
+def _video_settings(stage_args: StageArguments, config: SignBindConfig) -> dict[str, Any]:
+    settings: dict[str, Any] = {"min_frames": stage_args.min_frames, "max_frames": stage_args.max_frames}
+    if not config.use_lip:
+        settings["face_cropper"] = None  # no lip expert: no face crops to make
+    return settings
+
+
+def build_fresh(
+    stage_args: StageArguments, tokenizer: SignBindCTCTokenizer
+) -> tuple[SignBindModel, SignBindProcessor]:
+    config = SignBindConfig.from_preset(
+        stage_args.preset, **{**stage_args.model_overrides, "gloss_vocab_size": len(tokenizer)}
+    )
+    processor = SignBindProcessor.from_model_config(
+        config, gloss_tokenizer=tokenizer, **_video_settings(stage_args, config)
+    )
+    return SignBindModel(config), processor
+
+
+def load_initial(
+    stage_args: StageArguments, tokenizer: SignBindCTCTokenizer
+) -> tuple[SignBindModel, SignBindProcessor]:
+    """The ``--init`` model (with ``model_overrides`` applied) and processor, its gloss heads resized to ``tokenizer``."""
+    init = Path(stage_args.init)
+    if not (init / "config.json").is_file() or not (init / "processor_config.json").is_file():
+        raise SignBindInputError(
+            f"--init {init}: expected a trained model folder (config.json, model weights and processor_config.json, "
+            "as signbind train writes)"
+        )
+    config = AutoConfig.from_pretrained(str(init))
+    if not isinstance(config, SignBindConfig):
+        raise SignBindInputError(f"--init {init}: expected a SignBind model, got model_type {config.model_type!r}")
+    config_values = {**config.to_dict(), **stage_args.model_overrides}
+    for name in ("model_type", "transformers_version", "architectures", "auto_map", "dtype"):
+        config_values.pop(name, None)
+    config = SignBindConfig(**config_values)
+    model, loading = SignBindModel.from_pretrained(
+        str(init), config=config, output_loading_info=True, ignore_mismatched_sizes=bool(stage_args.model_overrides)
+    )
+    not_loaded = [*loading["missing_keys"], *(name for name, *_ in loading.get("mismatched_keys", []))]
+    missing_experts = sorted(name for name in not_loaded if name.startswith(EXPERT_PREFIXES))
+    if stage_args.stage == "fusion" and missing_experts:
+        raise SignBindInputError(
+            f"--init {init}: the experts to freeze are not all in the checkpoint ({len(missing_experts)} tensors, "
+            f"first {missing_experts[0]!r}); --model_overrides may change the fusion module, not the experts"
+        )
+    if not_loaded:
+        logger.info("--init %s: %d tensors start fresh (first: %s)", init, len(not_loaded), not_loaded[0])
+    saved = SignBindProcessor.from_pretrained(str(init))
+    if saved.tokenizer.get_vocab() != tokenizer.get_vocab():
+        resize_gloss_heads(model, saved.tokenizer.get_vocab(), tokenizer.get_vocab())
+    video_settings = {**saved.video_processor.to_dict(), **_video_settings(stage_args, config)}
+    video_settings.pop("video_processor_type", None)
+    video_settings.pop("auto_map", None)
+    processor = SignBindProcessor(
+        SignBindVideoProcessor(**video_settings), tokenizer, saved.letter_tokenizer, saved.phoneme_tokenizer
+    )
+    model.config._name_or_path = str(init)
+    return model, processor
+
+
+def with_clip_cache(processor: SignBindProcessor, cache_dir: Path | None) -> SignBindProcessor:
+    """A copy of ``processor`` whose video processor caches processed clips in ``cache_dir`` (None: no cache)."""
+    if cache_dir is None:
+        return processor
+    return SignBindProcessor(
+        CachingVideoProcessor.wrap(processor.video_processor, cache_dir),
+        processor.tokenizer,
+        processor.letter_tokenizer,
+        processor.phoneme_tokenizer,
+    )
+
+
+def clip_cache_dir(stage_args: StageArguments) -> Path | None:
+    if stage_args.clip_cache_dir == "":
+        return None
+    return Path(stage_args.clip_cache_dir) if stage_args.clip_cache_dir else Path(stage_args.data) / CLIP_CACHE_DIR
+
+
+# --- data -----------------------------------------------------------------------------------------------------------
+
+
+def ensure_feature_cache(
+    model: SignBindModel, processor: SignBindProcessor, stage_args: StageArguments, splits: list[str], batch_size: int
+) -> Path:
+    """The feature cache of ``model``'s experts on ``splits``: reused when it exists and matches, made otherwise."""
+    cache_dir = Path(stage_args.feature_cache_dir) if stage_args.feature_cache_dir else None
+    cache_dir = cache_dir or cache_dir_for(stage_args.data, model)
+    try:
+        manifest = check_cache_matches(cache_dir, model)
+        if set(splits) <= set(manifest["splits"]) and manifest["gloss_vocab_size"] == model.config.gloss_vocab_size:
+            logger.info("fusion: reusing the expert outputs cached in %s", cache_dir)
+            return cache_dir
+    except FeatureCacheMismatchError:
+        pass
+    started = time.perf_counter()
+    cache_expert_outputs(model, processor, stage_args.data, out=cache_dir, splits=splits, batch_size=batch_size)
+    logger.info("fusion: cached the experts' outputs in %.1f s -> %s", time.perf_counter() - started, cache_dir)
+    return cache_dir
+
+
+def build_datasets(stage_args, training_args, model, processor, report):
+    """(train, eval or None, collator, the module Trainer trains)."""
+    splits = [stage_args.train_split] + ([stage_args.eval_split] if stage_args.eval_split else [])
+    limits = {
+        stage_args.train_split: stage_args.max_train_examples,
+        stage_args.eval_split: stage_args.max_eval_examples,
+    }
+    if stage_args.stage == "fusion" and stage_args.fusion_inputs == "cached":
+        with training_args.main_process_first(desc="caching expert outputs"):
+            cache = ensure_feature_cache(
+                model, processor, stage_args, splits, training_args.per_device_eval_batch_size
+            )
+        datasets = [
+            CachedFusionDataset.from_cache(cache, split, model, report, processor.tokenizer, limits[split])
+            for split in splits
+        ]
+        # The cached batches hold only the fusion's labels; Trainer reports an eval loss only when all are present.
+        training_args.label_names = [GLOSS_LABELS]
+        return (
+            datasets[0],
+            (datasets[1] if len(datasets) > 1 else None),
+            FusionFeatureCollator(),
+            FusionOnCachedOutputs(model),
+        )
+    with training_args.main_process_first(desc="checking and caching clips"):
+        datasets = [
+            ClipDataset.from_split(
+                stage_args.data,
+                split,
+                processor,
+                model.config,
+                report,
+                limits[split],
+                training_args.dataloader_num_workers,
+            )
+            for split in splits
+        ]
+    return datasets[0], (datasets[1] if len(datasets) > 1 else None), ClipCollator(processor), model
+
+
+# --- the run --------------------------------------------------------------------------------------------------------
+
+
+def resume_checkpoint(stage_args: StageArguments) -> str | None:
+    checkpoints = stage_args.checkpoints_dir
+    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    if stage_args.resume:
+        if last is None:
+            raise SignBindInputError(f"--resume: no checkpoint in {checkpoints} to continue from")
+        logger.info("resuming from %s", last)
+        return last
+    if last is not None:
+        raise SignBindInputError(
+            f"--out {stage_args.out} holds checkpoints of an earlier run ({last}): pass --resume to continue it, or "
+            "use another --out"
+        )
+    return None
+
+
+def train_stage(stage_args: StageArguments, training_args: StageTrainingArguments) -> Path:
+    """Train ``stage_args.stage`` and write the run folder (see the module docstring); returns ``--out``."""
+    out = Path(stage_args.out)
+    training_args.output_dir = str(stage_args.checkpoints_dir)
+    resume_from = resume_checkpoint(stage_args)
+    set_seed(training_args.seed)  # the fresh model's initialisation too
+
+    train_rows = load_split(stage_args.data, stage_args.train_split)
+    tokenizer = SignBindCTCTokenizer.for_glosses(train_rows["pseudo_gloss"])
+    if stage_args.init is None:
+        model, processor = build_fresh(stage_args, tokenizer)
+    else:
+        model, processor = load_initial(stage_args, tokenizer)
+    logger.info("%s stage: %s", stage_args.stage, model.parameter_breakdown())
+
+    report = SkippedRows()
+    training_processor = with_clip_cache(processor, clip_cache_dir(stage_args))
+    model.eval()  # expert outputs for the feature cache are computed in eval mode
+    train_dataset, eval_dataset, collator, trained_module = build_datasets(
+        stage_args, training_args, model, training_processor, report
+    )
+    model.set_stage(stage_args.stage)
+    report.log_summary()
+
+    trainer = StageTrainer(
+        model=trained_module,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        data_collator=collator,
+        processing_class=processor,
+    )
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume_from)
+    logger.info("%s stage trained in %.1f s", stage_args.stage, time.perf_counter() - started)
+    if trainer.is_world_process_zero():
+        save_run(out, model, processor, trainer, report, stage_args, training_args)
+    trainer.accelerator.wait_for_everyone()
+    return out
+
+
+def save_run(
+    out: Path,
+    model: SignBindModel,
+    processor: SignBindProcessor,
+    trainer: Trainer,
+    report: SkippedRows,
+    stage_args: StageArguments,
+    training_args: StageTrainingArguments,
+) -> None:
+    """Write the run folder through a temporary sibling; config.json lands last, so a folder with one is whole."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / f".final-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        model.save_pretrained(staging)
+        processor.save_pretrained(staging)
+        trainer.state.save_to_json(str(staging / TRAINER_STATE_FILE))
+        write_training_log(trainer.state.log_history, staging)
+        plot_training_curves(trainer.state.log_history, staging / CURVES_PNG, title=f"{stage_args.stage} stage")
+        report.write(staging / SKIPPED_ROWS_FILE)
+        arguments = {"stage": asdict(stage_args), "training": json.loads(training_args.to_json_string())}
+        (staging / STAGE_ARGUMENTS_FILE).write_text(json.dumps(arguments, indent=2, default=str) + "\n")
+        entries = sorted(staging.iterdir(), key=lambda path: path.name == "config.json")
+        for entry in entries:
+            target = out / entry.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(entry, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    logger.info("wrote %s (model, processor, training log, curves, skipped rows)", out)
+
+
+__all__ = ["StageTrainer", "build_fresh", "load_initial", "train_stage"]
