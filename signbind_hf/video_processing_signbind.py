@@ -25,6 +25,7 @@ import logging
 import numbers
 import weakref
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, TypedDict
@@ -357,25 +358,32 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                 clip.effective_fps,
             )
         metadata = clip_metadata(clip)
-        pixel_values = self.frame_transform(clip.frames)  # (T, 3, S, S)
-        face_pixel_values = face_mask = None
-        if self.face_cropper is not None:
-            frame_boxes = None
-            if boxes is not None:
-                frame_boxes = boxes_for_clip(boxes, clip, normalized=normalized_boxes, name=name)
+        if self.face_cropper is None:
+            pixel_values = self.frame_transform(clip.frames)  # (T, 3, S, S)
+            return ProcessedClip(pixel_values, None, None, int(pixel_values.shape[0]), metadata)
+        frame_boxes = None
+        if boxes is not None:
+            frame_boxes = boxes_for_clip(boxes, clip, normalized=normalized_boxes, name=name)
+        cropper = self._face_cropper_for(frame_boxes is not None)
+        # The backbone frames and the face crops read the same decoded frames and nothing of each other: make them at
+        # the same time. Both spend their time in native code that releases the GIL (OpenCV's resize and table
+        # look-up; MediaPipe's detector, which waits on its own graph thread; OpenCV's DNN for the lip landmarks), so
+        # a second thread overlaps them on a second core (bench_processing.py).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signbind-frames") as executor:
+            backbone = executor.submit(self.frame_transform, clip.frames)
             try:
-                faces = self._face_cropper_for(frame_boxes is not None).crop(
-                    clip.frames, frame_boxes, normalized_boxes=normalized_boxes
-                )
+                faces = cropper.crop(clip.frames, frame_boxes, normalized_boxes=normalized_boxes)
             except SignBindInputError as error:  # bad boxes: say which video they belong to
+                backbone.cancel()
                 raise SignBindInputError(f"{name}: {error}") from error
-            del clip  # the full-resolution frames (the largest array here) are not needed any more
-            face_pixel_values = normalize_frames(faces.crops, tuple(self.image_mean), tuple(self.image_std))
-            face_mask = faces.face_mask
-            metadata["face_frames"] = int(face_mask.sum())
-            metadata["detector_calls"] = faces.detector_calls
-            # x0, y0, x1, y1 of the square cut for each frame, in pixels of the decoded frames (frame_size); NaN: none.
-            metadata["face_crop_boxes"] = faces.boxes.tolist()
+            pixel_values = backbone.result()  # (T, 3, S, S)
+        del clip  # the full-resolution frames (the largest array here) are not needed any more
+        face_pixel_values = normalize_frames(faces.crops, tuple(self.image_mean), tuple(self.image_std))
+        face_mask = faces.face_mask
+        metadata["face_frames"] = int(face_mask.sum())
+        metadata["detector_calls"] = faces.detector_calls
+        # x0, y0, x1, y1 of the square cut for each frame, in pixels of the decoded frames (frame_size); NaN: none.
+        metadata["face_crop_boxes"] = faces.boxes.tolist()
         return ProcessedClip(pixel_values, face_pixel_values, face_mask, int(pixel_values.shape[0]), metadata)
 
     def _assemble(self, processed: list[ProcessedClip]) -> dict[str, np.ndarray]:

@@ -16,7 +16,7 @@ signer's hands often reach the edges of the frame, and fingerspelling happens th
 """
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -97,10 +97,13 @@ class FrameTransform:
         if frames.shape[0] == 0:
             return np.zeros((0, 3, self.size, self.size), dtype=np.float32)
         if self.resample == "fast":
-            resized = np.empty((frames.shape[0], self.size, self.size, 3), dtype=np.uint8)
+            # Resize and normalise frame by frame straight into the output: each frame is still in cache when it is
+            # normalised, and no (T, size, size, 3) intermediate is allocated.
+            pixel_values = np.empty((frames.shape[0], 3, self.size, self.size), dtype=np.float32)
+            tables = normalization_tables(self.image_mean, self.image_std)
             for index, frame in enumerate(frames):
-                resized[index] = self._fast_resize_crop(frame)
-            return normalize_frames(resized, self.image_mean, self.image_std)
+                _normalize_into(self._fast_resize_crop(frame), tables, pixel_values[index])
+            return pixel_values
         # Channels-last is stated, not guessed: a 3-pixel-high frame would otherwise look channels-first.
         pixel_values = self.image_processor(
             images=list(frames), return_tensors="np", input_data_format="channels_last"
@@ -129,19 +132,44 @@ def normalize_frames(
     frames: np.ndarray,
     image_mean: tuple[float, float, float] = DINOV2_IMAGE_MEAN,
     image_std: tuple[float, float, float] = DINOV2_IMAGE_STD,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(T, S, S, 3) uint8 RGB -> (T, 3, S, S) float32 ``(x / 255 - mean) / std``.
+    """(T, S, S, 3) uint8 RGB -> (T, 3, S, S) float32 ``(x / 255 - mean) / std``, written into ``out`` if given.
 
-    OpenCV's ``blobFromImagesWithParams`` converts, normalises and moves channels first in one pass: 0.27 ms per
-    224×224 frame against 0.5 ms for the same arithmetic in torch and 1.4 ms in numpy (which is as much as decoding).
+    A uint8 channel has only 256 values, so each channel is one table look-up (``cv2.LUT`` with a float32 table)
+    written straight into its channels-first plane: 0.2 ms per 224×224 frame, against 0.41 ms for OpenCV's
+    ``blobFromImages`` (the previous way), 1.4 ms for the same arithmetic in numpy and 1.8 ms in torch. The table
+    holds each value computed in float64 and rounded once, so results are the formula's to float32 precision.
     """
+    num_frames, height, width = frames.shape[:3]
+    if out is None:
+        out = np.empty((num_frames, 3, height, width), dtype=np.float32)
+    elif out.shape != (num_frames, 3, height, width) or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise SignBindInputError(
+            f"out: expected a C-contiguous float32 array of shape {(num_frames, 3, height, width)}; got "
+            f"{out.dtype} {out.shape}"
+        )
+    tables = normalization_tables(tuple(image_mean), tuple(image_std))
+    for index in range(num_frames):
+        _normalize_into(frames[index], tables, out[index])
+    return out
+
+
+@lru_cache(maxsize=8)
+def normalization_tables(
+    image_mean: tuple[float, ...], image_std: tuple[float, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per channel, the 256 normalised values ``(v / 255 - mean) / std`` of a uint8 pixel, as float32 tables."""
+    values = np.arange(256, dtype=np.float64) / 255
+    red, green, blue = (
+        ((values - mean) / std).astype(np.float32) for mean, std in zip(image_mean, image_std, strict=True)
+    )
+    return red, green, blue
+
+
+def _normalize_into(frame: np.ndarray, tables: tuple[np.ndarray, ...], out: np.ndarray) -> None:
+    """One (H, W, 3) uint8 frame -> ``out`` (3, H, W) float32, one table look-up per channel (OpenCV, no GIL)."""
     import cv2
 
-    if frames.shape[0] == 0:
-        return np.zeros((0, 3, *frames.shape[1:3]), dtype=np.float32)
-    params = cv2.dnn.Image2BlobParams()
-    params.scalefactor = (*(1 / (255 * std) for std in image_std), 0.0)
-    params.mean = (*(255 * mean for mean in image_mean), 0.0)
-    params.ddepth = cv2.CV_32F
-    params.swapRB = False
-    return cv2.dnn.blobFromImagesWithParams(list(frames), params)  # (T, 3, S, S)
+    for channel, plane in enumerate(cv2.split(frame)):
+        cv2.LUT(plane, tables[channel], dst=out[channel])
