@@ -4,8 +4,8 @@ All four count the edits of a minimal Levenshtein alignment of each prediction a
 S substitutions, D deletions, I insertions) and sum them over the corpus before dividing by N, the number of
 reference units: a long sentence weighs more than a short one, as in sclite, jiwer and ChicagoFSWild's evaluation.
 The alignments come from jiwer (``process_words`` / ``process_characters``, on top of rapidfuzz's C++ Levenshtein),
-a dependency already; a reference with no unit is handled here (every predicted unit is an insertion), because jiwer
-3.0 rejects empty references.
+a dependency already. A reference with no unit is handled here (every predicted unit is an insertion) rather than
+left to jiwer, whose treatment of empty references has changed between releases.
 """
 
 from collections.abc import Collection, Sequence
