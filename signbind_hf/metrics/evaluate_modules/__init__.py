@@ -14,10 +14,16 @@ so a metric has one definition whichever way it is called. ``evaluate`` copies a
 and imports it from there, so the scripts import ``signbind_hf`` absolutely, never relatively.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..recognition import homonym_accuracy, letter_accuracy, phoneme_error_rate, word_error_rate
 from ..translation import bleu, rouge_l
+
+if TYPE_CHECKING:
+    import evaluate
 
 _FOLDER = Path(__file__).resolve().parent
 
@@ -78,26 +84,41 @@ Args:
     references (`list[str]`): one reference per clip, in the same order.
 """
 
-# name -> (function, result key or None for a dict result, citation, reference URLs, extra input description)
+
+@dataclass(frozen=True)
+class _ModuleSpec:
+    function: Callable
+    citation: str
+    reference_urls: tuple[str, ...] = ()
+    result_key: str | None = None  # the function returns a number, reported under this key; None: it returns a dict
+    extra_inputs: str = ""  # inputs_description lines for keyword arguments beyond predictions and references
+
+
 _SPECS = {
-    "bleu": (bleu, None, _SACREBLEU_CITATION, ["https://github.com/mjpost/sacrebleu"], ""),
-    "rouge_l": (rouge_l, "rouge_l", _ROUGE_CITATION, ["https://github.com/google-research/google-research/tree/master/rouge"], ""),
-    "letter_accuracy": (letter_accuracy, "letter_accuracy", _FINGERSPELLING_CITATION, ["https://ttic.edu/livescu/ChicagoFSWild.htm"], ""),
-    "phoneme_error_rate": (phoneme_error_rate, "phoneme_error_rate", _ERROR_RATE_CITATION, ["https://github.com/jitsi/jiwer"], ""),
-    "word_error_rate": (word_error_rate, "word_error_rate", _ERROR_RATE_CITATION, ["https://github.com/jitsi/jiwer"], ""),
-    "homonym_accuracy": (
+    "bleu": _ModuleSpec(bleu, _SACREBLEU_CITATION, ("https://github.com/mjpost/sacrebleu",)),
+    "rouge_l": _ModuleSpec(
+        rouge_l, _ROUGE_CITATION, ("https://github.com/google-research/google-research/tree/master/rouge",), "rouge_l"
+    ),
+    "letter_accuracy": _ModuleSpec(letter_accuracy, _FINGERSPELLING_CITATION, (), "letter_accuracy"),
+    "phoneme_error_rate": _ModuleSpec(
+        phoneme_error_rate, _ERROR_RATE_CITATION, ("https://github.com/jitsi/jiwer",), "phoneme_error_rate"
+    ),
+    "word_error_rate": _ModuleSpec(
+        word_error_rate, _ERROR_RATE_CITATION, ("https://github.com/jitsi/jiwer",), "word_error_rate"
+    ),
+    "homonym_accuracy": _ModuleSpec(
         homonym_accuracy,
-        "homonym_accuracy",
         _SIGNBIND_CITATION,
-        [],
+        (),
+        "homonym_accuracy",
         "    homonyms (`set[str]`): the gloss words that are manual homonyms, e.g. {'WATER', 'MILK'}.\n",
     ),
-}  # fmt: skip
+}
 
 MODULE_NAMES = tuple(_SPECS)
 
 
-def _spec(name: str) -> tuple:
+def _spec(name: str) -> _ModuleSpec:
     if name not in _SPECS:
         raise ValueError(f"unknown metric {name!r}: the evaluate modules are {', '.join(MODULE_NAMES)}")
     return _SPECS[name]
@@ -109,23 +130,23 @@ def module_path(name: str) -> str:
     return str(_FOLDER / f"signbind_{name}.py")
 
 
-def metric_info(name: str):
+def metric_info(name: str) -> "evaluate.MetricInfo":
     """The ``evaluate.MetricInfo`` of metric ``name``: its description is the plain function's docstring."""
     import datasets
     import evaluate
 
-    function, _, citation, urls, extra_inputs = _spec(name)
+    spec = _spec(name)
     return evaluate.MetricInfo(
-        description=function.__doc__,
-        citation=citation,
-        inputs_description=_INPUTS + extra_inputs,
+        description=spec.function.__doc__,
+        citation=spec.citation,
+        inputs_description=_INPUTS + spec.extra_inputs,
         features=datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
-        reference_urls=urls,
+        reference_urls=list(spec.reference_urls),
     )
 
 
 def compute(name: str, predictions: list[str], references: list[str], **kwargs) -> dict:
-    """Run metric ``name``'s plain function and return the ``results.json`` keys it fills."""
-    function, key, *_ = _spec(name)
-    result = function(predictions, references, **kwargs)
-    return result.to_dict() if key is None else {key: result}
+    """Run metric ``name``'s plain function; return its scores as a dict, as ``evaluate`` modules do."""
+    spec = _spec(name)
+    result = spec.function(predictions, references, **kwargs)
+    return result.to_dict() if spec.result_key is None else {spec.result_key: result}
