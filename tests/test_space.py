@@ -218,9 +218,12 @@ def test_lip_gate_plots_each_segment_or_says_there_is_no_lip_stream(space_module
 def test_face_strip_puts_crops_side_by_side(space_modules):
     result_views, _, _ = space_modules
     crops = np.stack([np.full((8, 6, 3), value, np.uint8) for value in (10, 20, 30)])
+    crops[0, 0, 1] = 200  # one bright pixel: enlarged to a 12 x 12 block (96 / 8 = 12 times)
     strip = result_views.face_strip(crops)
-    assert strip.shape == (8, 3 * 6 + 2 * 2, 3)
-    assert [strip[0, 0, 0], strip[0, 6, 0], strip[0, -1, 0]] == [10, 255, 30]
+    assert strip.shape == (96, 3 * 6 * 12 + 2 * 2, 3)
+    assert [strip[0, 0, 0], strip[0, 6 * 12, 0], strip[0, -1, 0]] == [10, 255, 30]
+    assert (strip[:12, 12:24] == 200).all()
+    assert (strip[12:, 12:24] == 10).all()
     assert result_views.face_strip(None) is None
     with pytest.raises(ValueError, match=r"\(N, h, w, 3\) uint8"):
         result_views.face_strip(np.zeros((2, 8, 8), np.uint8))
@@ -255,7 +258,7 @@ def test_handler_renders_every_output(space, space_modules, tmp_path):
         "aw er d aa k t er",
     )
     assert len(timeline.axes) == len(gate.axes) == 1
-    assert faces.shape == (32, 4 * 32 + 3 * 2, 3)
+    assert faces.shape == (96, 4 * 96 + 3 * 2, 3)
     assert face_note.startswith("Face found")
     for expected in ("video** 4.6 s", "no LLM refiner", "total 0.76"):
         assert expected in details

@@ -26,6 +26,7 @@ from matplotlib.patches import Patch
 # One colour per router decision, the same in both plots (colour-blind-safe Okabe-Ito hues; rest is neutral grey).
 LABEL_COLOURS = {"sign": "#0072B2", "fingerspelling": "#E69F00", "rest": "#BBBBBB"}
 FIGURE_SIZE = (7.0, 1.9)  # inches: wide and low, a timeline under the video
+PREVIEW_HEIGHT = 96  # pixels: face crops are as small as 32 px (tiny preset); shown enlarged, pixel for pixel
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,8 @@ def router_timeline_figure(results: Sequence[Mapping[str, Any]]) -> Figure:
     axes.set_title("Router: which expert reads each moment", fontsize=10)
     axes.legend(
         handles=[Patch(color=colour, label=label) for label, colour in LABEL_COLOURS.items()],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.55),
-        ncol=len(LABEL_COLOURS),
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),  # beside the bar, where constrained layout makes room for it
         frameon=False,
         fontsize=8,
     )
@@ -127,12 +127,15 @@ def lip_gate_figure(results: Sequence[Mapping[str, Any]]) -> Figure:
 
 
 def face_strip(face_crops: np.ndarray | None) -> np.ndarray | None:
-    """(N, h, w, 3) uint8 crops side by side with a 2-pixel white gap: one (h, N·w + gaps, 3) image."""
+    """(N, h, w, 3) uint8 crops side by side with a 2-pixel white gap, each pixel repeated to reach
+    ``PREVIEW_HEIGHT`` rows (nearest neighbour: the crops are shown as the model saw them, not smoothed)."""
     if face_crops is None or len(face_crops) == 0:
         return None
     crops = np.asarray(face_crops)
     if crops.ndim != 4 or crops.shape[-1] != 3 or crops.dtype != np.uint8:
         raise ValueError(f"face crops must be an (N, h, w, 3) uint8 array; got {crops.dtype} {crops.shape}")
+    scale = max(1, -(-PREVIEW_HEIGHT // crops.shape[1]))  # ceiling division
+    crops = crops.repeat(scale, axis=1).repeat(scale, axis=2)
     gap = np.full((crops.shape[1], 2, 3), 255, dtype=np.uint8)
     pieces = [piece for crop in crops for piece in (crop, gap)][:-1]
     return np.concatenate(pieces, axis=1)

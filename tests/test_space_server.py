@@ -1,0 +1,216 @@
+"""The Space served for real: `signbind app` in a subprocess with the real pipeline on a tiny random model, driven by
+gradio_client (8 concurrent requests, bad inputs) and by a headless Chromium (upload an example, read the translation,
+save a screenshot under runs/ci_artifacts/).
+
+The browser is Debian's chromium driven by Playwright through ``executable_path`` (no browser download). Where it is
+missing the browser test is skipped with how to install it, except in CI (``CI=true``, set by .ci/run), where a
+missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import torch
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from signbind_hf import SignBindConfig, SignBindModel, SignBindProcessor
+
+from .test_space import EXAMPLE, SPACE_DIR, write_sparse_video
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPOSITORY / "runs" / "ci_artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = (
+    "install Debian's chromium and the Python driver: `sudo apt-get install -y chromium` and "
+    "`pip install playwright` (or `make venv`); no `playwright install` is needed"
+)
+MAX_SECONDS = 20  # the server's video length limit (SIGNBIND_MAX_SECONDS)
+STARTUP_TIMEOUT_S = 120
+# The glosses of the SynthSign example clips, so that the tiny model's gloss vocabulary covers them.
+EXAMPLE_GLOSSES = ["OUR DOCTOR OMAR SMITH", "TOMORROW YOUR FATHER WANT SOUP", "YESTERDAY MY MOTHER TIRED"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"`signbind app` exited with {server.returncode} before serving:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"`signbind app` did not serve {url} within {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny random SignBindModel and its processor, saved as a model folder: gibberish out, but the real pipeline."""
+    folder = tmp_path_factory.mktemp("space") / "model"
+    processor = SignBindProcessor.from_preset("tiny", glosses=EXAMPLE_GLOSSES)
+    torch.manual_seed(0)
+    model = SignBindModel(SignBindConfig.from_preset("tiny", gloss_vocab_size=len(processor.tokenizer)))
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model, tmp_path_factory):
+    """`signbind app --model TINY --port P` running in a subprocess; yields its URL."""
+    workdir = tmp_path_factory.mktemp("app_cwd")  # no runs/ here: the model field holds exactly --model
+    log = workdir / "server.log"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SIGNBIND_MAX_SECONDS": str(MAX_SECONDS),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "OMP_NUM_THREADS": "1",  # tiny models gain nothing from threads; spinning workers would slow the browser
+        "HF_HUB_OFFLINE": "1",
+    }
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "signbind_cli", "app", "--model", str(tiny_model), "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_serving(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if "Traceback" in log.read_text():
+            # Expected failures are messages; a traceback in the log means something failed unexpectedly.
+            print(log.read_text()[-5000:])
+
+
+@pytest.fixture(scope="module")
+def client(server) -> Client:
+    return Client(server, verbose=False)
+
+
+def _translate(client: Client, video: Path, model: Path | str) -> tuple:
+    return client.predict(handle_file(str(video)), str(model), api_name="/translate")
+
+
+def test_eight_concurrent_requests_are_all_answered(client, tiny_model):
+    examples = sorted((SPACE_DIR / "examples").glob("*.mp4"))
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        jobs = [pool.submit(_translate, client, examples[index % len(examples)], tiny_model) for index in range(8)]
+        outputs = [job.result(timeout=120) for job in jobs]
+    elapsed = time.perf_counter() - started
+    assert len(outputs) == 8
+    for translation, pseudo_gloss, _, phonemes, timeline, gate, faces, face_note, details in outputs:
+        # No refiner in the tiny model: the translation is the (random model's) pseudo-gloss, and it says so.
+        assert translation == pseudo_gloss
+        assert isinstance(phonemes, str)
+        assert timeline["type"] == gate["type"] == "matplotlib"
+        assert Path(faces).is_file()  # the face-crop strip, as an image file
+        assert face_note.startswith("Face found in")
+        assert "no LLM refiner" in details
+    print(f"8 concurrent requests answered in {elapsed:.1f} s")
+
+
+def test_bad_inputs_get_messages_not_tracebacks(client, tiny_model, tmp_path):
+    text_file = tmp_path / "letter.mp4"
+    text_file.write_text("Dear Sir or Madam, this is not a video.")
+    long_video = write_sparse_video(tmp_path / "lecture.mp4", [0, 900, 1799])
+    not_a_model = tmp_path / "photos"
+    not_a_model.mkdir()
+    cases = [
+        (text_file, tiny_model, "letter.mp4: not a video file"),
+        (
+            long_video,
+            tiny_model,
+            f"lecture.mp4: the video lasts 30 min 0 s, longer than this demo's limit of {MAX_SECONDS}",
+        ),
+        (EXAMPLE, not_a_model, f"{not_a_model}: not a model folder"),
+    ]
+    for video, model, expected in cases:
+        with pytest.raises(AppError) as error:
+            _translate(client, video, model)
+        assert expected in str(error.value)
+        assert "Traceback" not in str(error.value)
+
+
+def _chromium() -> str:
+    """The Chromium executable, or skip (fail under CI=true) with how to install it."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    problem = None
+    if executable is None:
+        problem = "no chromium executable on PATH"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright Python package is not installed"
+    if problem is None:
+        return executable
+    message = f"browser test: {problem}; {INSTALL_HINT}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (.ci/run installs both)")
+    pytest.skip(message)
+
+
+def test_browser_uploads_an_example_and_shows_the_translation(server):
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "space_translation.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.goto(server, wait_until="domcontentloaded")
+            page.locator("#video-input input[type=file]").set_input_files(str(EXAMPLE))
+            page.locator("#video-input video").wait_for(timeout=30_000)  # the upload is done and shown
+            page.locator("#translate-button").click()
+            page.wait_for_function(
+                "() => document.querySelector('#translation textarea')?.value.length > 0", timeout=60_000
+            )
+            translation = page.locator("#translation textarea").input_value()
+            pseudo_gloss = page.locator("#pseudo-gloss textarea").input_value()
+            page.locator("#face-crops img").wait_for(timeout=30_000)
+            page.locator("#router-timeline img").wait_for(timeout=30_000)
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert translation.strip()
+    assert translation == pseudo_gloss  # the tiny model has no refiner
+    assert screenshot.stat().st_size > 10_000
