@@ -10,6 +10,7 @@ import json
 import sys
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 
 import av
 import gradio as gr
@@ -154,6 +155,61 @@ def test_check_model_reference_names_what_is_wrong(space_modules, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "signbind"}))
     assert check(f" {tmp_path} ") == str(tmp_path)
     assert check("signbind-hf/signbind-synthsign-tiny") == "signbind-hf/signbind-synthsign-tiny"
+
+
+class _ProcessorReturning:
+    """Stands in for a SignBindProcessor: returns given normalised face crops and masks for any video."""
+
+    def __init__(self, face_pixel_values, face_attention_mask, face_cropper="mediapipe"):
+        self.video_processor = SimpleNamespace(
+            image_mean=[0.5, 0.4, 0.3], image_std=[0.2, 0.25, 0.5], face_cropper=face_cropper
+        )
+        self.outputs = {
+            "face_pixel_values": face_pixel_values,
+            "face_attention_mask": face_attention_mask,
+            "attention_mask": np.ones_like(face_attention_mask),
+        }
+
+    def __call__(self, videos, return_tensors):
+        assert return_tensors == "np"
+        return self.outputs
+
+
+def test_face_crop_preview_undoes_the_normalisation_and_spaces_the_crops(space_modules):
+    _, translator, _ = space_modules
+    num_frames = 20
+    rgb = np.arange(num_frames)[:, None] * [10, 5, 1] + [0, 20, 40]  # (T, 3): each frame its own colour, 0-255
+    mean, std = np.array([0.5, 0.4, 0.3]), np.array([0.2, 0.25, 0.5])
+    normalised = ((rgb / 255 - mean) / std)[:, :, None, None] * np.ones((1, 1, 4, 4))  # (T, 3, 4, 4)
+    found = np.zeros((1, num_frames), dtype=np.int64)
+    found[0, 5:15] = 1  # a face in frames 5-14 only
+    processor = _ProcessorReturning(normalised[None].astype(np.float32), found)
+    crops, note = translator._face_crop_preview(processor, "clip.mp4")
+    assert crops.shape == (translator.PREVIEW_CROPS, 4, 4, 3)
+    assert crops.dtype == np.uint8
+    picked = [round(index) for index in np.linspace(5, 14, translator.PREVIEW_CROPS)]
+    np.testing.assert_array_equal(crops[:, 0, 0], rgb[picked])
+    assert note == "Face found in 10 of 20 frames; 8 crops shown, evenly spaced."
+
+
+def test_face_crop_preview_says_why_there_are_no_crops(space_modules):
+    _, translator, _ = space_modules
+    no_face = _ProcessorReturning(np.zeros((1, 6, 3, 4, 4), np.float32), np.zeros((1, 6), np.int64))
+    assert translator._face_crop_preview(no_face, "clip.mp4") == (
+        None,
+        "No face was found in this video: the lipreading expert saw nothing.",
+    )
+    no_lip_expert = _ProcessorReturning(None, np.zeros((1, 6), np.int64), face_cropper=None)
+    assert translator._face_crop_preview(no_lip_expert, "clip.mp4")[0] is None
+
+
+def test_an_unreachable_hub_model_is_a_model_message(space_modules, monkeypatch):
+    _, translator, _ = space_modules
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # as on our machines: no Hub
+    with pytest.raises(translator.ModelReferenceError, match="someorg/no-such-model: could not load the model"):
+        translator.PipelineTranslator()(str(EXAMPLE), "someorg/no-such-model")
 
 
 def test_default_model_prefers_the_environment_then_the_quickstart_folder(space, tmp_path, monkeypatch):
