@@ -37,6 +37,7 @@ from .hub_publishing import (
     resolve_token,
     upload_error,
 )
+from .pipeline_signbind import TASK, add_pipeline_code
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ REFINER_CONFIG_FILE = "refiner_config.json"  # signbind_hf.refiner.REFINER_CONFI
 WEIGHTS_FILE = "model.safetensors"
 WEIGHTS_INDEX_FILE = "model.safetensors.index.json"
 REQUIRED_AUTO_CLASSES = ("AutoConfig", "AutoModel")
-TASK = "sign-language-translation"  # the transformers pipeline task (custom_pipelines in config.json)
 # The Hub's `pipeline_tag` is one of a fixed list of tasks (huggingface.js PIPELINE_DATA), which has no
 # sign-language translation: a custom value risks the card being rejected, and the nearest listed tasks would make
 # the Hub offer code snippets that cannot run this model (`translation` is text to text, `video-text-to-text` takes
@@ -344,11 +344,6 @@ def _parameter_counts(root: Path, weight_files: list[str]) -> dict[str, str]:
     return {part: f"{count / 1e6:.1f} M" if in_millions else f"{count:,}" for part, count in counts.items()}
 
 
-def _vocabulary_size(root: Path, folder: str = "") -> int | None:
-    path = root / folder / "vocab.json"
-    return len(json.loads(path.read_text())) if path.is_file() else None
-
-
 def _refiner_details(root: Path) -> dict[str, Any] | None:
     """The refiner's base model (``refiner_config.json``) and where it lives: in ``refiner/`` or on the Hub."""
     folder = root / REFINER_DIR
@@ -399,25 +394,19 @@ def _synthsign_vocabulary(root: Path) -> bool:
     return bool(words) and words <= set(GLOSSES)
 
 
-def model_card(
-    model_dir: str | os.PathLike,
+def _render_card(
+    folder: ModelFolder,
     *,
     repo_id: str,
-    results: dict[str, Any] | None = None,
-    datasets: list[str] | None = None,
-    license: str | None = None,
+    results: dict[str, Any] | None,
+    datasets: list[str] | None,
+    license: str | None,
 ):
-    """The ``huggingface_hub.ModelCard`` of the model in ``model_dir`` as it would be published as ``repo_id``.
+    """The model card (``huggingface_hub.ModelCard``), read back and checked as the Hub would parse it.
 
     ``datasets`` are the training data sets (Hub ids or names; the first is the one ``results`` were measured on).
-    Without them, a model whose gloss vocabulary is SynthSign's is described as trained on SynthSign only. The card
-    is read back and checked as the Hub would parse it (YAML metadata, ``model-index`` round trip).
+    Without them, a model whose gloss vocabulary is SynthSign's is described as trained on SynthSign only.
     """
-    folder = inspect_model_folder(model_dir)
-    return _render_card(folder, repo_id=repo_id, results=results, datasets=datasets, license=license)
-
-
-def _render_card(folder: ModelFolder, *, repo_id, results, datasets, license):
     from huggingface_hub import ModelCard, ModelCardData
     from huggingface_hub.repocard_data import model_index_to_eval_results
 
@@ -435,7 +424,8 @@ def _render_card(folder: ModelFolder, *, repo_id, results, datasets, license):
     if results is not None:
         if not datasets:
             raise HubPushError(
-                "--dataset is needed with --results: the model-index names the data set the scores were measured on"
+                "--dataset is needed with results (--results or the model folder's results.json): the model-index "
+                "names the data set the scores were measured on"
             )
         dataset_name = (
             "SynthSign (signbind-hf, procedural)" if SYNTHETIC_DATASET in datasets[0].lower() else datasets[0]
@@ -494,6 +484,34 @@ def _render_card(folder: ModelFolder, *, repo_id, results, datasets, license):
     return parsed
 
 
+@dataclass(frozen=True)
+class _Upload:
+    """Everything checked and rendered before a byte is written: the folder, its results and its card."""
+
+    folder: ModelFolder
+    results: dict[str, Any] | None
+    card: Any  # huggingface_hub.ModelCard
+
+
+def _prepare(
+    model_dir: str | os.PathLike,
+    repo_id: str,
+    results: str | os.PathLike | None,
+    datasets: list[str] | None,
+    license: str | None,
+) -> _Upload:
+    check_repo_id(repo_id)
+    folder = inspect_model_folder(model_dir)
+    results_path = Path(results) if results is not None else folder.root / RESULTS_FILE
+    loaded_results = read_results(results_path) if results is not None or results_path.is_file() else None
+    if loaded_results is None:
+        logger.warning("no results.json (pass --results): the model card has no evaluation results or model-index")
+    card = _render_card(folder, repo_id=repo_id, results=loaded_results, datasets=datasets, license=license)
+    if folder.left_out:
+        logger.warning("not uploaded (not part of a model folder): %s", ", ".join(folder.left_out))
+    return _Upload(folder=folder, results=loaded_results, card=card)
+
+
 def stage_model(
     model_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -505,26 +523,21 @@ def stage_model(
 ) -> list[StagedFile]:
     """Write the folder a push of ``model_dir`` to ``repo_id`` uploads into ``out_dir``; returns its files and sizes.
 
-    ``results`` is a results.json (default: the model folder's own, when it has one). ``out_dir`` must not exist
-    or be empty; it is written in a temporary sibling and renamed at the end, so a failure leaves nothing behind.
+    ``results`` is a results.json (default: the model folder's own, when it has one); ``datasets`` are the training
+    data sets (Hub ids or names; the first is the one the results were measured on; default: SynthSign for a model
+    whose gloss vocabulary is SynthSign's); ``license`` the weights' Hub licence id. ``out_dir`` must not exist or be
+    empty; it is written in a temporary sibling and renamed at the end, so a failure leaves nothing behind.
     """
-    from .pipeline_signbind import add_pipeline_code
+    upload = _prepare(model_dir, repo_id, results, datasets, license)
+    return _write(upload, Path(out_dir))
 
-    check_repo_id(repo_id)
-    folder = inspect_model_folder(model_dir)
-    out_dir = Path(out_dir)
+
+def _write(upload: _Upload, out_dir: Path) -> list[StagedFile]:
+    folder = upload.folder
     if out_dir.resolve() == folder.root.resolve() or folder.root.resolve() in out_dir.resolve().parents:
         raise HubPushError(f"--dry-run {out_dir}: inside the model folder {folder.root}; choose a folder outside it")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise HubPushError(f"--dry-run {out_dir}: already exists and is not empty; remove it or choose a new folder")
-    results_path = Path(results) if results is not None else folder.root / RESULTS_FILE
-    loaded_results = read_results(results_path) if results is not None or results_path.is_file() else None
-    if loaded_results is None:
-        logger.warning("no results.json (pass --results): the model card has no evaluation results or model-index")
-    card = _render_card(folder, repo_id=repo_id, results=loaded_results, datasets=datasets, license=license)
-    if folder.left_out:
-        logger.warning("not uploaded (not part of a model folder): %s", ", ".join(folder.left_out))
-
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
@@ -535,9 +548,9 @@ def stage_model(
         # The sign-language-translation pipeline's code and config.json's custom_pipelines travel with the model, so
         # that `pipeline(..., trust_remote_code=True)` works where signbind_hf is not installed.
         add_pipeline_code(staging)
-        if loaded_results is not None:
-            (staging / RESULTS_FILE).write_text(json.dumps(loaded_results, indent=2) + "\n")
-        card.save(staging / CARD_FILE)
+        if upload.results is not None:
+            (staging / RESULTS_FILE).write_text(json.dumps(upload.results, indent=2) + "\n")
+        upload.card.save(staging / CARD_FILE)
         if out_dir.exists():
             out_dir.rmdir()  # empty: checked above
         staging.rename(out_dir)
@@ -571,21 +584,19 @@ def push_model(
     datasets: list[str] | None = None,
     license: str | None = None,
 ) -> tuple[str, list[StagedFile]]:
-    """Stage ``model_dir`` (see :func:`stage_model`), upload that folder to the Hub model ``repo_id``.
+    """Stage ``model_dir`` as :func:`stage_model` does (same arguments), upload that folder to the Hub model ``repo_id``.
 
-    Returns the repository's URL and the files uploaded.
+    Returns the repository's URL and the files uploaded. The checks and the card come before the token is looked up
+    and before any request, so bad input never reaches the Hub.
     """
     from huggingface_hub import HfApi
 
-    check_repo_id(repo_id)
-    inspect_model_folder(model_dir)  # bad input is reported before the token and the network
+    upload = _prepare(model_dir, repo_id, results, datasets, license)  # bad input is named before token and network
     check_not_offline(repo_id)
     token = resolve_token(token)
     with tempfile.TemporaryDirectory(prefix="signbind-push-") as temporary:
         staged_dir = Path(temporary) / "model"
-        staged = stage_model(
-            model_dir, staged_dir, repo_id=repo_id, results=results, datasets=datasets, license=license
-        )
+        staged = _write(upload, staged_dir)
         api = HfApi(token=token)
         try:
             api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)

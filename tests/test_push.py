@@ -81,6 +81,9 @@ def results_file(tmp_path) -> Path:
 def no_hub_login(monkeypatch, tmp_path):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(
+        "huggingface_hub.constants.HF_HUB_OFFLINE", False
+    )  # read once, when huggingface_hub is imported
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))  # no stored token
     monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "hf_home" / "token"))
 
@@ -359,7 +362,7 @@ def test_bad_model_folders_are_named_and_nothing_is_written(model_dir, tmp_path,
         ("tiny", {}, r"--repo-id 'tiny': expected ORG/NAME"),
         ("my-org/a/b", {}, r"--repo-id 'my-org/a/b'"),
         ("my-org/tiny", {"results": "missing.json"}, r"--results missing.json: no such file"),
-        ("my-org/tiny", {"results": "results.json", "datasets": None}, r"--dataset is needed with --results"),
+        ("my-org/tiny", {"results": "results.json", "datasets": None}, r"--dataset is needed with results"),
     ],
 )
 def test_bad_arguments_are_named_and_nothing_is_written(model_dir, results_file, tmp_path, repo_id, options, message):
@@ -394,3 +397,32 @@ def test_trainer_state_and_checkpoints_are_left_out(model_dir, tmp_path, caplog)
     assert not staged & {"training_args.bin", "checkpoint-10/optimizer.pt", "notes.txt", "refiner/training_args.bin"}
     assert "not uploaded" in caplog.text
     assert "notes.txt" in caplog.text
+
+
+def test_a_refiner_with_its_base_model_inside_travels_with_it(model_dir, tmp_path):
+    model = copy_model(model_dir, tmp_path)
+    base = model / "refiner" / "base_model"
+    base.mkdir()
+    (base / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    save_file({"embed": torch.zeros(4, 2)}, base / "model.safetensors")
+    (model / "refiner" / "refiner_config.json").write_text(json.dumps({"base_model": "base_model"}))
+    staged = {file.path for file in stage_model(model, tmp_path / "hub", repo_id="a/b", datasets=["d/x"])}
+    assert {"refiner/base_model/config.json", "refiner/base_model/model.safetensors"} <= staged
+    text = (tmp_path / "hub" / "README.md").read_text()
+    assert "base_model" not in front_matter(text)  # not a Hub id: the card's metadata must not point at one
+    assert "the base model ships in this repository, `refiner/base_model`" in text
+
+
+def test_sharded_weights_are_staged_with_their_index(tmp_path):
+    torch.manual_seed(0)
+    processor = SignBindProcessor.from_model_config(tiny_config(), glosses=["GOOD MORNING"])
+    model = SignBindModel(tiny_config(gloss_vocab_size=len(processor.tokenizer)))
+    model.save_pretrained(tmp_path / "model", max_shard_size="300KB")
+    processor.save_pretrained(tmp_path / "model")
+    shards = sorted(path.name for path in (tmp_path / "model").glob("model-*.safetensors"))
+    assert len(shards) > 1
+    staged = {file.path for file in stage_model(tmp_path / "model", tmp_path / "hub", repo_id="a/b")}
+    assert {"model.safetensors.index.json", *shards} <= staged
+    (tmp_path / "model" / shards[-1]).unlink()
+    with pytest.raises(HubPushError, match=rf"lists shards that are not in the folder: {shards[-1]}"):
+        stage_model(tmp_path / "model", tmp_path / "hub2", repo_id="a/b")
