@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoConfig, Trainer, set_seed
-from transformers.trainer_utils import get_last_checkpoint
+from transformers import AutoConfig, PreTrainedModel, Trainer, TrainerCallback, set_seed
+from transformers.trainer_utils import IntervalStrategy, get_last_checkpoint
 
 from signbind_hf.configuration_signbind import SignBindConfig
 from signbind_hf.constants import GLOSS_LABELS
@@ -89,6 +89,18 @@ class StageTrainer(Trainer):
                     self._stream_sums[name] = self._stream_sums.get(name, 0.0) + value
                     self._stream_counts[name] += 1
         return (loss, outputs) if return_outputs else loss
+
+    def _load_from_checkpoint(self, resume_from_checkpoint: str, model: torch.nn.Module | None = None) -> None:
+        # save_pretrained writes the DINOv2 and VideoMAE weights under their original checkpoint names (transformers 5
+        # renames them on load: `attention.attention.query` -> `attention.q_proj`), but Trainer's resume reads the
+        # file with a plain non-strict load_state_dict: the backbones' attention would silently keep the values of
+        # the fresh model. Load through from_pretrained, which converts the names, and insist on every tensor.
+        target = self.accelerator.unwrap_model(model if model is not None else self.model)
+        if isinstance(target, PreTrainedModel) and not self.is_fsdp_enabled:
+            saved = type(target).from_pretrained(resume_from_checkpoint, config=target.config)
+            target.load_state_dict(saved.state_dict(), strict=True)
+            return
+        super()._load_from_checkpoint(resume_from_checkpoint, model)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs and self._stream_sums:
@@ -261,8 +273,15 @@ def resume_checkpoint(stage_args: StageArguments) -> str | None:
     return None
 
 
-def train_stage(stage_args: StageArguments, training_args: StageTrainingArguments) -> Path:
-    """Train ``stage_args.stage`` and write the run folder (see the module docstring); returns ``--out``."""
+def train_stage(
+    stage_args: StageArguments,
+    training_args: StageTrainingArguments,
+    callbacks: list[TrainerCallback] | None = None,
+) -> Path:
+    """Train ``stage_args.stage`` and write the run folder (see the module docstring); returns ``--out``.
+
+    ``callbacks`` are added to the Trainer's (early stopping, a tracker of your own, ...).
+    """
     out = Path(stage_args.out)
     training_args.output_dir = str(stage_args.checkpoints_dir)
     resume_from = resume_checkpoint(stage_args)
@@ -284,6 +303,9 @@ def train_stage(stage_args: StageArguments, training_args: StageTrainingArgument
     )
     model.set_stage(stage_args.stage)
     report.log_summary()
+    if eval_dataset is None and training_args.eval_strategy != IntervalStrategy.NO:
+        logger.info("no eval split (--eval_split none): eval_strategy set to 'no'")
+        training_args.eval_strategy = IntervalStrategy.NO
 
     trainer = StageTrainer(
         model=trained_module,
@@ -292,6 +314,7 @@ def train_stage(stage_args: StageArguments, training_args: StageTrainingArgument
         eval_dataset=eval_dataset,
         data_collator=collator,
         processing_class=processor,
+        callbacks=callbacks,
     )
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=resume_from)

@@ -1,0 +1,209 @@
+"""Staged training end to end on a mini SynthSign: experts, then fusion on cached expert outputs; fine-tuning on
+another gloss vocabulary; resume equality; the same command under `accelerate launch` with two CPU processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoConfig, AutoModel, AutoProcessor, TrainerCallback, set_seed
+
+from signbind_cli.main import main as signbind_main
+from signbind_hf import SignBindModel, SignBindProcessor
+from signbind_hf.tokenization_signbind import SignBindCTCTokenizer
+from signbind_hf.training.arguments import parse_stage_arguments
+from signbind_hf.training.gloss_vocabulary import resize_gloss_heads
+from signbind_hf.training.stages import load_initial, train_stage
+
+from ..conftest import tiny_config
+from .conftest import stage_argv
+
+RUN_FILES = (
+    "config.json",
+    "model.safetensors",
+    "processor_config.json",
+    "trainer_state.json",
+    "training_log.jsonl",
+    "training_log.csv",
+    "training_curves.png",
+    "skipped_rows.json",
+    "stage_arguments.json",
+)
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(folder / "model.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def experts_run(mini_synthsign, clip_cache, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("experts") / "run"
+    argv = stage_argv(
+        "experts", mini_synthsign, out, clip_cache, "--max_steps", "3", "--eval_strategy", "steps", "--eval_steps", "3"
+    )
+    assert signbind_main(["train", *argv]) == 0  # through the command line, as a user runs it
+    return out
+
+
+@pytest.fixture(scope="module")
+def fusion_run(mini_synthsign, clip_cache, experts_run, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("fusion") / "run"
+    argv = stage_argv(
+        "fusion",
+        mini_synthsign,
+        out,
+        clip_cache,
+        "--init",
+        str(experts_run),
+        "--feature_cache_dir",
+        str(out.parent / "features"),
+        "--max_steps",
+        "3",
+        "--eval_strategy",
+        "steps",
+        "--eval_steps",
+        "3",
+    )
+    return train_stage(*parse_stage_arguments(argv))
+
+
+def test_experts_run_folder_loads_with_the_auto_classes(experts_run, mini_synthsign):
+    for name in RUN_FILES:
+        assert (experts_run / name).is_file(), name
+    assert not list(experts_run.glob(".final-*"))  # no staging folder left behind
+    model = AutoModel.from_pretrained(str(experts_run))
+    processor = AutoProcessor.from_pretrained(str(experts_run))
+    assert isinstance(model, SignBindModel)
+    assert isinstance(processor, SignBindProcessor)
+    train_glosses = datasets.load_from_disk(str(mini_synthsign))["train"]["pseudo_gloss"]
+    assert processor.tokenizer.get_vocab() == SignBindCTCTokenizer.for_glosses(train_glosses).get_vocab()
+    assert model.config.gloss_vocab_size == len(processor.tokenizer)
+    log = [json.loads(line) for line in (experts_run / "training_log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in log if "loss" in entry] == [1, 2, 3]
+    assert all("sign_loss" in entry and "router_loss" in entry for entry in log if "loss" in entry)
+    assert any("eval_loss" in entry for entry in log)
+    skipped = json.loads((experts_run / "skipped_rows.json").read_text())
+    assert skipped["train"]["kept"] + skipped["train"]["skipped"] == 8
+    assert (experts_run / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_experts_stage_trains_the_experts_only(experts_run):
+    set_seed(0)  # the run's seed: the same initial weights
+    initial = SignBindModel(AutoConfig.from_pretrained(str(experts_run))).state_dict()
+    trained = _weights(experts_run)
+    for name, tensor in trained.items():
+        if name.startswith("fusion."):
+            assert torch.equal(tensor, initial[name]), name
+    for name in ("manual.sign_head.weight", "manual.router.mlp.0.weight", "lip.phoneme_head.weight"):
+        assert not torch.equal(trained[name], initial[name]), name
+
+
+def test_fusion_stage_freezes_the_experts_and_trains_the_fusion(fusion_run, experts_run):
+    experts, fused = _weights(experts_run), _weights(fusion_run)
+    assert experts.keys() == fused.keys()
+    for name in experts:
+        if name.startswith(("manual.", "lip.")):
+            assert torch.equal(experts[name], fused[name]), name
+    changed = [name for name in experts if name.startswith("fusion.") and not torch.equal(experts[name], fused[name])]
+    assert "fusion.gloss_head.weight" in changed
+    assert "fusion.gate.weight" in changed
+    log = [json.loads(line) for line in (fusion_run / "training_log.jsonl").read_text().splitlines()]
+    assert all("fusion_loss" in entry for entry in log if "loss" in entry)
+    assert any("eval_loss" in entry for entry in log)  # the cached batches' label names are set right
+    assert (fusion_run.parent / "features" / "manifest.json").is_file()
+    assert AutoModel.from_pretrained(str(fusion_run)).config.fusion_type == "gated"
+
+
+def test_fine_tuning_on_another_vocabulary_keeps_the_rows_of_shared_words(experts_run, mini_synthsign, tmp_path):
+    old = SignBindProcessor.from_pretrained(str(experts_run)).tokenizer.get_vocab()
+    shared = sorted(word for word in old if word not in ("<blank>", "[UNK]"))[:5]
+    new_tokenizer = SignBindCTCTokenizer.for_glosses([" ".join([*shared, "ZEBRA", "AARDVARK"])])
+    stage_args, _ = parse_stage_arguments(
+        ["--stage", "experts", "--data", str(mini_synthsign), "--out", str(tmp_path), "--init", str(experts_run)]
+    )
+    model, processor = load_initial(stage_args, new_tokenizer)
+    new = new_tokenizer.get_vocab()
+    assert model.config.gloss_vocab_size == len(new) == len(processor.tokenizer)
+    trained = _weights(experts_run)
+    for word in [*shared, "<blank>", "[UNK]"]:
+        torch.testing.assert_close(
+            model.manual.sign_head.weight[new[word]], trained["manual.sign_head.weight"][old[word]]
+        )
+        torch.testing.assert_close(
+            model.fusion.gloss_head.bias[new[word]], trained["fusion.gloss_head.bias"][old[word]]
+        )
+        torch.testing.assert_close(
+            model.fusion.sign_projection.weight[:, new[word]], trained["fusion.sign_projection.weight"][:, old[word]]
+        )
+    assert model.manual.sign_head.bias[new["ZEBRA"]] == 0
+    # The resized model runs and saves like any other.
+    model.save_pretrained(tmp_path / "resized")
+    assert AutoModel.from_pretrained(str(tmp_path / "resized")).config.gloss_vocab_size == len(new)
+
+
+def test_resize_keeps_requires_grad_and_checks_the_old_vocabulary():
+    model = SignBindModel(tiny_config(gloss_vocab_size=4)).set_stage("fusion")
+    old = {"<blank>": 0, "[UNK]": 1, "A": 2, "B": 3}
+    assert resize_gloss_heads(model, old, {"<blank>": 0, "[UNK]": 1, "B": 2, "C": 3, "D": 4}) == 3
+    assert not model.manual.sign_head.weight.requires_grad
+    assert model.fusion.gloss_head.weight.requires_grad
+    with pytest.raises(ValueError, match="gloss_vocab_size"):
+        resize_gloss_heads(model, old, old)
+
+
+class StopAt(TrainerCallback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            control.should_training_stop = True
+
+
+def test_a_stopped_and_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(mini_synthsign, clip_cache, tmp_path):
+    # Gumbel routing, lip masking and dropout draw random numbers at every step: equality needs Trainer to restore
+    # the RNG states and the data order of the checkpoint, not only the weights and the optimizer.
+    extra = ("--max_steps", "4", "--save_strategy", "steps", "--save_steps", "2", "--eval_split", "none")
+    whole = train_stage(
+        *parse_stage_arguments(stage_argv("experts", mini_synthsign, tmp_path / "a", clip_cache, *extra))
+    )
+    interrupted = tmp_path / "b"
+    train_stage(
+        *parse_stage_arguments(stage_argv("experts", mini_synthsign, interrupted, clip_cache, *extra)), [StopAt(2)]
+    )
+    assert [path.name for path in (interrupted / "checkpoints").iterdir()] == ["checkpoint-2"]
+    resumed = train_stage(
+        *parse_stage_arguments(stage_argv("experts", mini_synthsign, interrupted, clip_cache, *extra, "--resume"))
+    )
+    expected, received = _weights(whole), _weights(resumed)
+    for name in expected:
+        # Tolerance 1e-6: the same operations in the same order on one CPU thread (measured: bit-identical).
+        torch.testing.assert_close(received[name], expected[name], rtol=0, atol=1e-6, msg=name)
+    log = json.loads((resumed / "trainer_state.json").read_text())["log_history"]
+    assert [entry["step"] for entry in log if "loss" in entry] == [1, 2, 3, 4]
+
+
+def test_two_cpu_processes_under_accelerate_train_and_save_a_checkpoint(mini_synthsign, clip_cache, tmp_path):
+    out = tmp_path / "ddp"
+    argv = stage_argv(
+        "experts", mini_synthsign, out, clip_cache, "--max_steps", "2", "--save_strategy", "steps", "--save_steps", "2"
+    )
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "signbind_cli.main", "train", *argv,
+        "--eval_split", "none",
+    ]  # fmt: skip
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (out / "checkpoints" / "checkpoint-2" / "model.safetensors").is_file()
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert state["global_step"] == 2
+    assert AutoModel.from_pretrained(str(out)).config.gloss_vocab_size > 2
