@@ -72,10 +72,11 @@ def main(args: argparse.Namespace) -> int:
 
     # Heavy imports only now: `signbind translate --help` stays instant.
     from signbind_hf.errors import SignBindInputError
-    from signbind_hf.pipeline_signbind import translation_pipeline
+    from signbind_hf.pipeline_signbind import check_model_folder, translation_pipeline
 
     try:
-        translator = translation_pipeline(model_dir, device=args.device)
+        # --model is a local folder: check it here so that a typo is not taken for a Hub repository id.
+        translator = translation_pipeline(check_model_folder(model_dir), device=args.device)
     except SignBindInputError as error:
         logger.error("%s", error)
         return EXIT_BAD_INPUT

@@ -1,0 +1,165 @@
+"""`signbind translate`: JSON on stdout, human-readable text, --output, and one-line errors for bad input.
+
+The tiny models here have no lip stream (no face crops), except the one that must find a person.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from signbind_cli.main import main
+
+from .test_pipeline import RESULT_KEYS, save_tiny_model
+from .video.synthetic import write_video
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    return save_tiny_model(tmp_path_factory.mktemp("cli") / "model", use_lip=False)
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("cli_videos")
+    return {
+        "short": write_video(folder / "short.mp4", num_frames=20),
+        "long": write_video(folder / "long.mp4", num_frames=60),  # 2.4 s: three windows of at most 0.96 s
+    }
+
+
+def snapshot(*folders: Path) -> dict[str, float]:
+    """Every file under ``folders`` with its modification time: to prove nothing else was written."""
+    return {str(path): path.stat().st_mtime for folder in folders for path in folder.rglob("*")}
+
+
+def test_json_is_the_pipeline_result(model_dir, videos, capsys):
+    assert main(["translate", str(videos["short"]), "--model", str(model_dir), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == RESULT_KEYS
+    assert (result["num_frames"], result["refined"], result["gate"]) == (20, False, None)
+
+    assert main(["translate", str(videos["long"]), str(videos["short"]), "--model", str(model_dir), "--json"]) == 0
+    long_result, short_result = json.loads(capsys.readouterr().out)
+    assert isinstance(long_result, list)
+    assert len(long_result) >= 2
+    assert long_result[-1]["end"] == pytest.approx(2.4)
+    assert {**short_result, "timing": None} == {**result, "timing": None}
+
+
+def test_human_readable_output(model_dir, videos, capsys):
+    assert main(["translate", str(videos["long"]), "--model", str(model_dir), "--beam-width", "2"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"{videos['long']}:\n  [0.00-")
+    assert "pseudo-gloss:" in text
+    assert "segments:" in text
+    assert "(no LLM refiner in the model folder: the translation is the pseudo-gloss)" in text
+
+
+def test_output_file_is_the_only_thing_written(model_dir, videos, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path, model_dir, videos["short"].parent)
+    output = tmp_path / "results" / "short.json"
+    assert main(["translate", str(videos["short"]), "--model", str(model_dir), "--output", str(output)]) == 0
+    assert set(json.loads(output.read_text())) == RESULT_KEYS
+    assert "pseudo-gloss:" in capsys.readouterr().out  # human-readable on stdout, JSON in the file
+    after = snapshot(tmp_path, model_dir, videos["short"].parent)
+    assert set(after) - set(before) == {str(output.parent), str(output)}
+    assert {path: after[path] for path in before} == before
+
+
+@pytest.fixture
+def bad_inputs(tmp_path, videos) -> dict[str, Path]:
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video")
+    not_a_model = tmp_path / "not_a_model"
+    not_a_model.mkdir()
+    (not_a_model / "weights.txt").write_text("x")
+    return {"text": text, "not_a_model": not_a_model, "missing": tmp_path / "missing.mp4"}
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", r"no such file or folder: .*missing\.mp4$"),
+        ("text", r"notes\.mp4: cannot be opened as a video container"),
+        ("not_a_model", r"not_a_model: not a model folder \(no config\.json\)"),
+        ("missing_model", r"nowhere/model: no such model folder$"),
+        ("no_person", r"short\.mp4: no person found: no face was detected in any of the 20 frames"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_code_2(case, message, bad_inputs, model_dir, videos, tmp_path, caplog):
+    video, model = str(videos["short"]), str(model_dir)
+    if case in ("missing", "text"):
+        video = str(bad_inputs[case])
+    elif case == "not_a_model":
+        model = str(bad_inputs[case])
+    elif case == "missing_model":
+        model = str(tmp_path / "nowhere" / "model")
+    else:
+        model = str(save_tiny_model(tmp_path / "detecting", face_cropper="opencv"))
+    output = tmp_path / "out.json"
+    with caplog.at_level(logging.ERROR):
+        assert main(["translate", video, "--model", model, "--json", "--output", str(output)]) == 2
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "\n" not in errors[0]
+    assert re.search(message, errors[0]), errors[0]
+    assert not output.exists()
+
+
+def test_without_a_model_the_message_says_how_to_get_one(videos, tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)  # no runs/quickstart/model here
+    with caplog.at_level(logging.ERROR):
+        assert main(["translate", str(videos["short"])]) == 2
+    assert "runs/quickstart/model does not exist" in caplog.text
+    assert "`make demo`" in caplog.text
+    assert "--model DIR" in caplog.text
+
+
+def test_default_model_is_the_quickstart_one(model_dir, videos, tmp_path, monkeypatch, capsys):
+    quickstart = tmp_path / "runs" / "quickstart"
+    quickstart.mkdir(parents=True)
+    (quickstart / "model").symlink_to(model_dir, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    assert main(["translate", str(videos["short"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["num_frames"] == 20
+
+
+def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "signbind_cli", *arguments],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_stdout_is_pure_json_and_logs_go_to_stderr(model_dir, videos, tmp_path):
+    completed = run_cli("translate", str(videos["long"]), "--model", str(model_dir), "--json", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    results = json.loads(completed.stdout)  # nothing but the JSON document on stdout
+    assert [part["start"] for part in results] == sorted(part["start"] for part in results)
+    assert "Traceback" not in completed.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_video_fails_fast_without_a_traceback(model_dir, tmp_path):
+    completed = run_cli("translate", str(tmp_path / "gone.mp4"), "--model", str(model_dir), "--json", cwd=tmp_path)
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    assert "Traceback" not in completed.stderr
+    assert f"no such file or folder: {tmp_path / 'gone.mp4'}" in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
