@@ -10,10 +10,40 @@ import importlib.metadata
 import logging
 from collections.abc import Sequence
 
-from signbind_cli import app, features, params, prepare, push, push_dataset, smoke, synth, targets, train, translate
+from signbind_cli import (
+    ablate,
+    app,
+    evaluate,
+    features,
+    params,
+    prepare,
+    push,
+    push_dataset,
+    quickstart,
+    smoke,
+    synth,
+    targets,
+    train,
+    translate,
+)
 
 # Each module registers its own sub-command; listed here once, in the order `--help` shows them.
-COMMANDS = (app, features, params, prepare, push, push_dataset, smoke, synth, targets, train, translate)
+COMMANDS = (
+    ablate,
+    app,
+    evaluate,
+    features,
+    params,
+    prepare,
+    push,
+    push_dataset,
+    quickstart,
+    smoke,
+    synth,
+    targets,
+    train,
+    translate,
+)
 
 DISTRIBUTION = "signbind-hf"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -1,0 +1,153 @@
+"""The paper's ablations, measured: each variant's fusion module retrained on the same frozen experts, then scored.
+
+Variants (names are the ``results.json`` keys of ``"ablations"``):
+
+| variant | what changes | trained? |
+|---|---|---|
+| ``full`` | nothing: gated fusion, learned lip alignment | the full model |
+| ``no_lip`` | ``use_lip=False``: the fusion sees the manual stream only | fusion retrained |
+| ``no_fingerspelling`` | ``use_fingerspelling=False``: no letter stream into the fusion | fusion retrained |
+| ``no_fusion`` | the sign expert's pseudo-gloss goes to the LLM | no (scored from the full model's decoding) |
+| ``no_llm`` | the fused pseudo-gloss is the translation | no (scored from the full model's decoding) |
+| ``fusion_concat`` / ``fusion_cross_attention`` | ``fusion_type`` | fusion retrained |
+| ``lip_shift_none`` / ``lip_shift_5`` / ``lip_shift_10`` | ``lip_shift`` ("none" or a fixed shift in frames) | fusion retrained |
+
+The experts are the full model's, frozen: a variant differs from ``full`` only in its fusion module (the paper's
+ablations of Tables 4/7/8 retrain the affected part the same way). Every variant is scored with the full model's LLM
+refiner, and each row records its training steps and wall time.
+
+Example:
+
+```python
+>>> results = run_ablations("data/synthsign", "runs/ablations", experts_dir="runs/experts",
+...                         full_model_dir="runs/model", variants=["no_lip", "lip_shift_none"])
+>>> print(results["table"])
+```
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from signbind_hf.errors import SignBindInputError
+from signbind_hf.metrics import markdown_table
+from signbind_hf.training.evaluation import evaluate_model
+
+logger = logging.getLogger(__name__)
+
+# Variants whose fusion module is retrained, with the SignBindConfig fields they change.
+FUSION_VARIANTS: dict[str, dict[str, Any]] = {
+    "no_lip": {"use_lip": False},
+    "no_fingerspelling": {"use_fingerspelling": False},
+    "fusion_concat": {"fusion_type": "concat"},
+    "fusion_cross_attention": {"fusion_type": "cross_attention"},
+    "lip_shift_none": {"lip_shift": "none"},
+    "lip_shift_5": {"lip_shift": 5},
+    "lip_shift_10": {"lip_shift": 10},
+}
+# Variants scored from the full model's own evaluation (see signbind_hf.training.evaluation).
+EVALUATION_VARIANTS = ("no_fusion", "no_llm")
+ALL_VARIANTS = ("full", *FUSION_VARIANTS, *EVALUATION_VARIANTS)
+# What the table shows, in this order (every row also keeps its full metrics in results.json).
+TABLE_COLUMNS = (
+    "bleu1", "bleu4", "rouge_l", "gloss_wer", "homonym_accuracy", "name_accuracy", "letter_accuracy",
+    "phoneme_error_rate", "train_steps", "train_seconds",
+)  # fmt: skip
+
+
+def check_variants(variants: Sequence[str]) -> list[str]:
+    unknown = [name for name in variants if name not in ALL_VARIANTS]
+    if unknown:
+        raise SignBindInputError(f"--variants: unknown {unknown}; choose from {list(ALL_VARIANTS)}")
+    return list(dict.fromkeys(variants))
+
+
+def _trained_steps(model_dir: Path) -> int | None:
+    state = model_dir / "trainer_state.json"
+    return json.loads(state.read_text())["global_step"] if state.is_file() else None
+
+
+def train_fusion_variant(
+    data_dir: str | os.PathLike,
+    experts_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    overrides: dict[str, Any],
+    training_overrides: Sequence[str] = (),
+) -> tuple[Path, float]:
+    """Train a fusion module with ``overrides`` on ``experts_dir``'s frozen experts; returns (model folder, seconds)."""
+    from signbind_hf.training.arguments import parse_stage_arguments
+    from signbind_hf.training.stages import train_stage
+
+    argv = [
+        "--stage", "fusion", "--data", str(data_dir), "--init", str(experts_dir), "--out", str(out_dir),
+        "--model_overrides", json.dumps(overrides), "--save_strategy", "no", *training_overrides,
+    ]  # fmt: skip
+    stage_args, training_args = parse_stage_arguments(argv)
+    started = time.perf_counter()
+    model_dir = train_stage(stage_args, training_args)
+    return model_dir, time.perf_counter() - started
+
+
+def run_ablations(
+    data_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    experts_dir: str | os.PathLike,
+    full_model_dir: str | os.PathLike,
+    variants: Sequence[str] = ALL_VARIANTS,
+    split: str = "test",
+    fusion_training_overrides: Sequence[str] = (),
+    full_results: dict[str, Any] | None = None,
+    full_training: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train and score ``variants``; writes ``out_dir/ablations.json`` and ``ablations.md`` and returns
+    ``{"ablations": {variant: metrics + train_steps + train_seconds}, "table": markdown}``.
+
+    Args:
+        experts_dir: the trained experts (``signbind train --stage experts``) the variants' fusion is trained on.
+        full_model_dir: the full model (fusion trained on those experts, with ``refiner/``): the ``full`` row, the
+            evaluation-only variants, and the refiner every variant is scored with.
+        fusion_training_overrides: command-line style overrides of the fusion training (``["--num_train_epochs",
+            "10"]``), the same for every variant so that rows compare.
+        full_results: the full model's ``evaluate_model`` result on ``split`` when already computed (saves a pass).
+        full_training: ``{"train_steps": ..., "train_seconds": ...}`` of the full model's fusion stage.
+    """
+    variants = check_variants(variants)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if full_results is None:
+        full_results = evaluate_model(full_model_dir, data_dir, split, out_dir / "full")
+    full_training = full_training or {"train_steps": _trained_steps(Path(full_model_dir)), "train_seconds": None}
+    rows: dict[str, dict[str, Any]] = {}
+    for variant in variants:
+        if variant == "full":
+            rows[variant] = {**full_results["ablations"]["full"], **full_training}
+        elif variant in EVALUATION_VARIANTS:
+            rows[variant] = {**full_results["ablations"][variant], "train_steps": 0, "train_seconds": 0.0}
+        else:
+            logger.info("ablation %s: training the fusion with %s", variant, FUSION_VARIANTS[variant])
+            model_dir, seconds = train_fusion_variant(
+                data_dir, experts_dir, out_dir / variant, FUSION_VARIANTS[variant], fusion_training_overrides
+            )
+            scored = evaluate_model(model_dir, data_dir, split, model_dir / "evaluation", refiner_from=full_model_dir)
+            rows[variant] = {
+                **scored["ablations"]["full"],
+                "train_steps": _trained_steps(model_dir),
+                "train_seconds": round(seconds, 1),
+            }
+        logger.info(
+            "ablation %s: BLEU-4 %.1f, gloss WER %.1f", variant, rows[variant]["bleu4"], rows[variant]["gloss_wer"]
+        )
+    table = markdown_table(rows, columns=TABLE_COLUMNS, row_header="variant")
+    (out_dir / "ablations.json").write_text(json.dumps({"ablations": rows}, indent=2) + "\n")
+    (out_dir / "ablations.md").write_text(f"# Ablations ({split} split)\n\n{table}\n")
+    return {"ablations": rows, "table": table}
+
+
+__all__ = ["ALL_VARIANTS", "EVALUATION_VARIANTS", "FUSION_VARIANTS", "run_ablations", "train_fusion_variant"]

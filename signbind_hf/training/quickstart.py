@@ -1,0 +1,195 @@
+"""The CPU quickstart (``make demo``): SynthSign → experts → fusion → LLM refiner → evaluation → ablations.
+
+Every stage is the real one a user runs on their own data (``signbind synth``, ``signbind train --stage ...``,
+``signbind evaluate``, ``signbind ablate``), with settings sized for a 2-core machine with no GPU. The run folder:
+
+    OUT/data/            the SynthSign data set (kept between runs: generation is deterministic)
+    OUT/experts/         the experts stage (router, sign, fingerspelling and lip experts)
+    OUT/model/           the full model: experts + fusion, processor, refiner/ and the pipeline's code:
+                         AutoModel / AutoProcessor / pipeline("sign-language-translation") load it
+    OUT/ablations/       one folder per retrained variant
+    OUT/results.json     test-split metrics, per-stream table, ablations, time per stage
+    OUT/results.md       the same as Markdown tables
+
+Example:
+
+```python
+>>> results = run_quickstart("runs/quickstart")
+>>> results["test"]["bleu4"], results["ablations"]["no_lip"]["homonym_accuracy"]
+```
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from signbind_hf.metrics import markdown_table
+from signbind_hf.training.ablations import TABLE_COLUMNS, run_ablations
+from signbind_hf.training.evaluation import RESULTS_FILE, evaluate_model, write_results
+
+logger = logging.getLogger(__name__)
+
+# The ablations the quickstart measures (`signbind ablate` runs all of them).
+QUICKSTART_VARIANTS = ("full", "no_lip", "no_fingerspelling", "no_fusion", "no_llm", "lip_shift_none")
+
+
+@dataclass
+class QuickstartSettings:
+    """What the quickstart trains, and for how long; each value is the reason-annotated choice for a 2-core CPU.
+
+    The architecture is the tiny preset with ``model_overrides`` on top. ``*_training`` are command-line style
+    overrides of ``signbind train`` (``StageTrainingArguments`` fields), ``refiner`` of ``RefinerArguments``.
+    """
+
+    seed: int = 0
+    num_train: int = 500  # SynthSign's default sizes: the targets are defined on its test split, not shrunk
+    num_validation: int = 100
+    num_test: int = 100
+    model_overrides: dict[str, Any] = field(default_factory=dict)
+    experts_training: list[str] = field(
+        default_factory=lambda: [
+            "--learning_rate", "3e-3", "--warmup_steps", "50", "--num_train_epochs", "10",
+            "--per_device_train_batch_size", "8", "--eval_strategy", "no", "--save_strategy", "no",
+            "--logging_steps", "10",
+        ]
+    )  # fmt: skip
+    fusion_training: list[str] = field(
+        default_factory=lambda: [
+            "--learning_rate", "3e-3", "--warmup_steps", "30", "--num_train_epochs", "20",
+            "--per_device_train_batch_size", "8", "--eval_strategy", "no", "--save_strategy", "no",
+            "--logging_steps", "10",
+        ]
+    )  # fmt: skip
+    refiner: dict[str, Any] = field(default_factory=dict)
+    variants: tuple[str, ...] = QUICKSTART_VARIANTS
+
+
+class StageClock:
+    """Wall time per stage, logged as each one ends."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def run(self, name: str, function, *args, **kwargs):
+        started = time.perf_counter()
+        logger.info("quickstart: %s ...", name)
+        result = function(*args, **kwargs)
+        self.seconds[name] = round(time.perf_counter() - started, 1)
+        logger.info("quickstart: %s done in %.1f s", name, self.seconds[name])
+        return result
+
+
+def _ensure_data(data_dir: Path, settings: QuickstartSettings) -> None:
+    from signbind_hf.data.synthsign import generate_synthsign
+
+    if (data_dir / "dataset_dict.json").is_file():
+        logger.info("quickstart: reusing the SynthSign data set in %s", data_dir)
+        return
+    generate_synthsign(
+        data_dir,
+        seed=settings.seed,
+        num_train=settings.num_train,
+        num_validation=settings.num_validation,
+        num_test=settings.num_test,
+        overwrite=data_dir.exists(),
+    )
+
+
+def _train(stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, init: Path | None = None) -> Path:
+    from signbind_hf.training.arguments import parse_stage_arguments
+    from signbind_hf.training.stages import train_stage
+
+    if out.exists():
+        shutil.rmtree(out)  # a quickstart run starts its stages afresh; the data set is what is kept
+    argv = ["--stage", stage, "--data", str(data_dir), "--out", str(out), "--seed", str(settings.seed)]
+    if init is None:
+        argv += ["--preset", "tiny", "--model_overrides", json.dumps(settings.model_overrides)]
+    else:
+        argv += ["--init", str(init)]
+    argv += settings.experts_training if stage == "experts" else settings.fusion_training
+    stage_args, training_args = parse_stage_arguments(argv)
+    return train_stage(stage_args, training_args)
+
+
+def _train_refiner(data_dir: Path, model_dir: Path, settings: QuickstartSettings) -> Path:
+    from signbind_hf.training.refiner import RefinerArguments, train_refiner
+
+    return train_refiner(
+        RefinerArguments(data_dir=str(data_dir), out_dir=str(model_dir), seed=settings.seed, **settings.refiner)
+    )
+
+
+def _add_pipeline(model_dir: Path) -> None:
+    from signbind_hf.pipeline_signbind import add_pipeline_code
+
+    add_pipeline_code(model_dir)
+
+
+def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | None = None) -> dict[str, Any]:
+    """Run every stage into ``out_dir`` (see the module docstring) and return the results written to results.json."""
+    settings = settings or QuickstartSettings()
+    out_dir = Path(out_dir).absolute()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_dir, experts_dir, model_dir = out_dir / "data", out_dir / "experts", out_dir / "model"
+    clock = StageClock()
+    started = time.perf_counter()
+
+    clock.run("data", _ensure_data, data_dir, settings)
+    clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
+    clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
+    clock.run("refiner", _train_refiner, data_dir, model_dir, settings)
+    clock.run("pipeline code", _add_pipeline, model_dir)
+    evaluation = clock.run("evaluation", evaluate_model, model_dir, data_dir, "test")
+    full_training = {"train_steps": _global_step(model_dir), "train_seconds": clock.seconds["fusion"]}
+    ablations = clock.run(
+        "ablations",
+        run_ablations,
+        data_dir,
+        out_dir / "ablations",
+        experts_dir=experts_dir,
+        full_model_dir=model_dir,
+        variants=settings.variants,
+        fusion_training_overrides=settings.fusion_training,
+        full_results=evaluation,
+        full_training=full_training,
+    )
+    results = {
+        "test": evaluation["test"],
+        "streams": evaluation["streams"],
+        "ablations": ablations["ablations"],
+        "refined": evaluation["refined"],
+        "examples": evaluation["examples"],
+        "seconds": {**clock.seconds, "total": round(time.perf_counter() - started, 1)},
+        "settings": asdict(settings),
+    }
+    write_results(results, out_dir, title="SignBind-LLM quickstart on SynthSign (test split)")
+    logger.info("quickstart: wrote %s and %s", out_dir / RESULTS_FILE, model_dir)
+    return results
+
+
+def _global_step(model_dir: Path) -> int | None:
+    state = model_dir / "trainer_state.json"
+    return json.loads(state.read_text())["global_step"] if state.is_file() else None
+
+
+def summary(results: dict[str, Any]) -> str:
+    """The tables the quickstart prints: streams, ablations, and time per stage."""
+    timing = {stage: {"seconds": seconds} for stage, seconds in results["seconds"].items()}
+    return "\n\n".join(
+        [
+            "## Streams (test split)\n\n" + markdown_table(results["streams"], row_header="stream"),
+            "## Ablations (test split)\n\n"
+            + markdown_table(results["ablations"], columns=TABLE_COLUMNS, row_header="variant"),
+            "## Time per stage\n\n" + markdown_table(timing, row_header="stage"),
+        ]
+    )
+
+
+__all__ = ["QUICKSTART_VARIANTS", "QuickstartSettings", "run_quickstart", "summary"]
