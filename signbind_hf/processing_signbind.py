@@ -16,26 +16,34 @@ Example:
 ['HAVE HERE', 'GAIN BALANCE']
 ```
 
-Kept flat with relative imports so that it is exported as remote code beside the model; its video processor needs
-the ``signbind-hf`` package for the video stack (see ``video_processing_signbind``).
+Kept flat with relative imports so that it is exported as remote code beside the model, with the whole video stack
+(see ``video_processing_signbind``); ``save_pretrained`` also writes the face model files to ``face_models/``, so
+``AutoProcessor.from_pretrained(folder, trust_remote_code=True)`` works where signbind-hf is not installed.
 """
 
 import logging
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from huggingface_hub import create_repo
 from transformers import BatchFeature, ProcessorMixin
+from transformers.utils import cached_file
 
 from .configuration_signbind import SignBindConfig
 from .constants import BLANK_ID, BLANK_TOKEN, GLOSS_LABELS, LETTER_LABELS, PHONEME_LABELS, UNK_TOKEN
 from .ctc_decoding import decode_streams
 from .errors import SignBindInputError
+from .face_models_signbind import FACE_MODELS_DIR, SAVED_DETECTOR_FILE, SAVED_LANDMARK_FILE
 from .tokenization_signbind import GLOSS_STREAM, LETTER_STREAM, PHONEME_STREAM, SignBindCTCTokenizer
 from .video_processing_signbind import SignBindVideoProcessor
 
 logger = logging.getLogger(__name__)
 
 TEXT = "text"
+# What from_pretrained passes on to fetching files (Hub cache and revision); the face models are fetched the same way.
+DOWNLOAD_ARGUMENTS = ("cache_dir", "force_download", "local_files_only", "proxies", "revision", "token")
 
 
 class SignBindProcessor(ProcessorMixin):
@@ -141,14 +149,40 @@ class SignBindProcessor(ProcessorMixin):
                 "folder written by SignBindProcessor.save_pretrained"
             )
         subfolder = kwargs.pop("subfolder", "")
-        return [
-            SignBindVideoProcessor(**settings)
-            if name == "video_processor"
-            else cls._load_tokenizer_from_pretrained(
-                name, pretrained_model_name_or_path, subfolder=subfolder, **kwargs
+        if settings.get("face_cropper", "mediapipe") == "mediapipe":
+            settings = {**settings, **_saved_face_models(pretrained_model_name_or_path, subfolder, kwargs)}
+        # The tokenizers are loaded as this module's own SignBindCTCTokenizer, not through AutoTokenizer: a remote-code
+        # copy of this file then uses the copy of tokenization_signbind.py beside it, with no signbind-hf installed.
+        arguments = []
+        for name in cls.get_attributes():
+            if name == "video_processor":
+                arguments.append(SignBindVideoProcessor(**settings))
+                continue
+            folder = subfolder if name == "tokenizer" else (f"{subfolder}/{name}" if subfolder else name)
+            arguments.append(
+                SignBindCTCTokenizer.from_pretrained(pretrained_model_name_or_path, subfolder=folder, **kwargs)
             )
-            for name in cls.get_attributes()
-        ]
+        return arguments
+
+    def save_pretrained(
+        self, save_directory: str | os.PathLike, push_to_hub: bool = False, **kwargs: Any
+    ) -> list[str]:
+        """``ProcessorMixin.save_pretrained`` plus the face model files (``face_models/``, see
+        ``SignBindVideoProcessor.save_face_models``), so that the folder's remote code needs no signbind-hf."""
+        if push_to_hub:
+            # ProcessorMixin uploads before returning, which would leave the face models behind: push afterwards.
+            commit_message = kwargs.pop("commit_message", None)
+            repo_id = kwargs.pop("repo_id", Path(save_directory).name)
+            token = kwargs.get("token")
+            repo_id = create_repo(repo_id, exist_ok=True, token=token, private=kwargs.get("private")).repo_id
+            timestamps = self._get_files_timestamps(save_directory) if Path(save_directory).is_dir() else {}
+        files = list(super().save_pretrained(save_directory))
+        files += self.video_processor.save_face_models(save_directory)
+        if push_to_hub:
+            self._upload_modified_files(
+                save_directory, repo_id, timestamps, commit_message=commit_message, token=token
+            )
+        return files
 
     @property
     def gloss_tokenizer(self) -> SignBindCTCTokenizer:
@@ -253,6 +287,32 @@ class SignBindProcessor(ProcessorMixin):
             stream: tokenizers[stream].batch_decode(ids, ctc=False, skip_special_tokens=skip_special_tokens)
             for stream, ids in decoded.items()
         }
+
+
+def _saved_face_models(folder: str | os.PathLike, subfolder: str, kwargs: dict[str, Any]) -> dict[str, str]:
+    """The face model files saved in a processor folder (local or on the Hub), as video processor arguments.
+
+    Folders saved before the models travelled with them have none: the cropper then uses the environment variables
+    or the files packaged with signbind-hf (and says so, naming the file, when neither exists).
+    """
+    download = {name: kwargs[name] for name in DOWNLOAD_ARGUMENTS if name in kwargs}
+    models_folder = f"{subfolder}/{FACE_MODELS_DIR}" if subfolder else FACE_MODELS_DIR
+    found = {}
+    for argument, name in (
+        ("face_detector_model_path", SAVED_DETECTOR_FILE),
+        ("face_landmark_model_path", SAVED_LANDMARK_FILE),
+    ):
+        path = cached_file(
+            folder,
+            name,
+            subfolder=models_folder,
+            _raise_exceptions_for_missing_entries=False,
+            _raise_exceptions_for_connection_errors=False,
+            **download,
+        )
+        if path is not None:
+            found[argument] = path
+    return found
 
 
 def _one_string_per_clip(argument: str, value: str | Sequence[str], batch_size: int | None) -> list[str]:

@@ -14,15 +14,17 @@ Example:
 >>> batch["pixel_values"].shape, batch["face_pixel_values"].shape  # (2, T, 3, 32, 32), (2, T, 3, 32, 32)
 ```
 
-Why the video stack is imported absolutely (``signbind_hf.video``) and not relatively like the other flat modules:
-transformers exports remote code by copying a module and the *flat* sibling modules it imports relatively; it cannot
-copy a sub-package, nor the MediaPipe model files the face cropper needs. A relative ``from .video import ...`` would
-make ``save_pretrained`` fail on a registered processor. So a checkpoint's copy of this file needs ``signbind-hf``
-installed for its video stack (transformers names the missing package when it is not).
+Remote code: this file and the video stack it imports (``video_*_signbind.py``, ``face_*_signbind.py``) are flat
+modules with relative imports, so ``save_pretrained`` on a registered processor copies them all beside the settings and
+``AutoProcessor.from_pretrained(folder, trust_remote_code=True)`` works where signbind-hf is not installed (PyAV,
+OpenCV and MediaPipe must be). The face model files travel too: ``SignBindProcessor.save_pretrained`` writes them to
+``face_models/`` (:meth:`SignBindVideoProcessor.save_face_models`) and ``from_pretrained`` points the cropper at them.
 """
 
 import logging
 import numbers
+import os
+import shutil
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,31 +36,39 @@ import numpy as np
 from transformers.feature_extraction_utils import BatchFeature
 from transformers.video_processing_utils import VideoProcessorMixin
 
-try:
-    from signbind_hf.video import (
-        DEFAULT_FRAME_SIZE,
-        DEFAULT_MAX_FRAMES,
-        DEFAULT_MAX_SHORTEST_EDGE,
-        DEFAULT_MIN_FRAMES,
-        DEFAULT_TARGET_FPS,
-        DINOV2_IMAGE_MEAN,
-        DINOV2_IMAGE_STD,
-        DecodedClip,
-        FrameTransform,
-        SamplingOptions,
-        decode_video,
-    )
-    from signbind_hf.video.face import BoxFaceCropper, FaceCropConfig, FaceCropper
-    from signbind_hf.video.transforms import RESAMPLE_MODES, normalize_frames
-except ImportError as error:  # this file was loaded as remote code where signbind-hf is not installed
-    raise ImportError(
-        "SignBindVideoProcessor reads video with the signbind-hf package's video stack (decoding, face cropping, "
-        "MediaPipe models), which is not importable here: pip install 'signbind-hf[video]'"
-    ) from error
-
 from .configuration_signbind import SignBindConfig
 from .constants import ATTENTION_MASK, FACE_ATTENTION_MASK, FACE_PIXEL_VALUES, PIXEL_VALUES
 from .errors import SignBindInputError
+from .face_cropping_signbind import BoxFaceCropper, FaceCropConfig, FaceCropper
+from .face_models_signbind import (
+    ASSETS_DIR,
+    DETECTOR_MODEL_ENV,
+    FACE_LANDMARK_PATH,
+    FACE_MODELS_DIR,
+    FULL_RANGE_DETECTOR_PATH,
+    LANDMARK_MODEL_ENV,
+    LICENCE_FILES,
+    SAVED_DETECTOR_FILE,
+    SAVED_LANDMARK_FILE,
+    resolve_model_path,
+)
+from .video_clip_signbind import DecodedClip
+from .video_decoding_signbind import decode_video
+from .video_sampling_signbind import (
+    DEFAULT_MAX_FRAMES,
+    DEFAULT_MAX_SHORTEST_EDGE,
+    DEFAULT_MIN_FRAMES,
+    DEFAULT_TARGET_FPS,
+    SamplingOptions,
+)
+from .video_transforms_signbind import (
+    DEFAULT_FRAME_SIZE,
+    DINOV2_IMAGE_MEAN,
+    DINOV2_IMAGE_STD,
+    RESAMPLE_MODES,
+    FrameTransform,
+    normalize_frames,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +128,11 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             then has no ``face_pixel_values`` / ``face_attention_mask``). Given ``face_boxes`` always win.
         face_crop (`dict`): ``FaceCropConfig`` fields (crop size, mouth/face region, gap filling, smoothing, detection
             spacing); its ``size`` is the lipreading expert's input side.
+        face_detector_model_path, face_landmark_model_path (`str`, *optional*): the MediaPipe model files (a BlazeFace
+            detector and FaceMesh ``face_landmark.tflite``). Default: the environment variables
+            ``SIGNBIND_FACE_DETECTOR_MODEL`` / ``SIGNBIND_FACE_LANDMARK_MODEL``, else the files packaged with
+            signbind-hf. Not settings (a path belongs to one machine): ``SignBindProcessor.save_pretrained`` copies
+            the files into the folder and ``from_pretrained`` passes the copies here.
     """
 
     model_input_names: ClassVar[list[str]] = [PIXEL_VALUES, FACE_PIXEL_VALUES, ATTENTION_MASK, FACE_ATTENTION_MASK]
@@ -136,6 +151,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         max_shortest_edge: int | None = DEFAULT_MAX_SHORTEST_EDGE,
         face_cropper: str | None = "mediapipe",
         face_crop: dict[str, Any] | None = None,
+        face_detector_model_path: str | os.PathLike | None = None,
+        face_landmark_model_path: str | os.PathLike | None = None,
         **kwargs: Any,
     ) -> None:
         # What save_pretrained writes beside the settings; anything else is a typo worth hearing about.
@@ -172,6 +189,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         self.face_crop = asdict(_face_crop_config(face_crop or {}))
         self.frame_transform  # noqa: B018 - builds (and so validates) frame_size, shortest_edge, mean and std now
         SamplingOptions(target_fps=target_fps, max_frames=max_frames, max_shortest_edge=max_shortest_edge)  # checks
+        self.face_detector_model_path = None if face_detector_model_path is None else str(face_detector_model_path)
+        self.face_landmark_model_path = None if face_landmark_model_path is None else str(face_landmark_model_path)
         self._cropper: FaceCropper | None = None  # the detector, built on first use; never serialised
 
     # --- construction ---------------------------------------------------------------------------------------------
@@ -230,14 +249,67 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             self._cropper.close()
         self._cropper = None
 
+    def face_model_files(self) -> dict[str, Path]:
+        """The model files the MediaPipe cropper reads, by the name a saved folder gives them (none for other
+        croppers). Paths are resolved (argument, environment variable, packaged file) and checked to be TFLite models.
+        """
+        if self.face_cropper != "mediapipe":
+            return {}
+        files = {
+            SAVED_DETECTOR_FILE: resolve_model_path(
+                self.face_detector_model_path,
+                argument="face_detector_model_path",
+                env_var=DETECTOR_MODEL_ENV,
+                default=FULL_RANGE_DETECTOR_PATH,
+            )
+        }
+        if _face_crop_config(self.face_crop).region == "mouth":  # only mouth crops use the lip landmarks
+            files[SAVED_LANDMARK_FILE] = resolve_model_path(
+                self.face_landmark_model_path,
+                argument="face_landmark_model_path",
+                env_var=LANDMARK_MODEL_ENV,
+                default=FACE_LANDMARK_PATH,
+            )
+        return files
+
+    def save_face_models(self, save_directory: str | os.PathLike) -> list[str]:
+        """Copy the face model files into ``save_directory/face_models/`` so the folder works without signbind-hf.
+
+        The packaged MediaPipe files go with their Apache-2.0 licence and notice. Each file is written beside its
+        destination and renamed into place, so an interrupted save never leaves a truncated model. Returns the
+        paths written.
+        """
+        files = self.face_model_files()
+        if not files:
+            return []
+        folder = Path(save_directory) / FACE_MODELS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        sources = dict(files)
+        if any(path.parent == ASSETS_DIR for path in files.values()):
+            sources.update({name: ASSETS_DIR / name for name in LICENCE_FILES})
+        written = []
+        for name, source in sources.items():
+            destination = folder / name
+            partial = destination.with_name(f".{name}.partial")
+            shutil.copyfile(source, partial)
+            os.replace(partial, destination)
+            written.append(str(destination))
+        return written
+
     def _face_cropper_for(self, has_boxes: bool) -> FaceCropper:
         if has_boxes:  # given boxes need no detector: do not load one for them
             return BoxFaceCropper(_face_crop_config(self.face_crop))
         if self._cropper is None:
-            from signbind_hf.video.face import MediaPipeFaceCropper, OpenCVFaceCropper
+            from .face_cropping_signbind import MediaPipeFaceCropper, OpenCVFaceCropper
 
-            cropper_class = MediaPipeFaceCropper if self.face_cropper == "mediapipe" else OpenCVFaceCropper
-            self._cropper = cropper_class(_face_crop_config(self.face_crop))
+            if self.face_cropper == "mediapipe":
+                self._cropper = MediaPipeFaceCropper(
+                    _face_crop_config(self.face_crop),
+                    detector_model_path=self.face_detector_model_path,
+                    landmark_model_path=self.face_landmark_model_path,
+                )
+            else:
+                self._cropper = OpenCVFaceCropper(_face_crop_config(self.face_crop))
             # Close the detector with its processor, and before interpreter exit: MediaPipe's own finaliser prints a
             # traceback when it runs after its thread pool is gone.
             weakref.finalize(self, self._cropper.close)

@@ -1,15 +1,35 @@
-"""Reading sign-language video: decoding any source, sampling frames on a time grid, backbone transforms.
+"""Reading sign-language video: decoding any source, sampling frames on a time grid, backbone transforms, face crops.
 
 ``decode_video`` reads a file, bytes, a frame folder, an image list or an array into a :class:`DecodedClip`;
 ``pad_frames`` pads a clip for batching; ``FrameTransform`` makes backbone pixel values. Face cropping lives in
 ``signbind_hf.video.face`` (MediaPipe, imported on use).
+
+The code itself lives in flat modules of ``signbind_hf`` (``video_*_signbind.py``, ``face_*_signbind.py``), because a
+processor saved with ``save_pretrained`` carries its code as Hub remote code and transformers copies only flat sibling
+modules, never a sub-package. This package is the import path for users: it re-exports the public names, and its
+sub-module names (``signbind_hf.video.face``, ``.sampling``, ...) are the flat modules themselves (one module object
+under two names, so no code is duplicated and patching either name patches both). The MediaPipe model files stay here,
+in ``assets/`` (package data).
 """
 
-from .clip import DecodedClip
-from .decoding import VideoSource, decode_video
-from .image_sequences import natural_sort_key
-from .pixels import to_rgb_uint8
-from .sampling import (
+import sys
+
+from .. import (
+    face_cropping_signbind,
+    face_models_signbind,
+    video_clip_signbind,
+    video_containers_signbind,
+    video_decoding_signbind,
+    video_image_sequences_signbind,
+    video_pixels_signbind,
+    video_sampling_signbind,
+    video_transforms_signbind,
+)
+from ..video_clip_signbind import DecodedClip
+from ..video_decoding_signbind import VideoSource, decode_video
+from ..video_image_sequences_signbind import natural_sort_key
+from ..video_pixels_signbind import to_rgb_uint8
+from ..video_sampling_signbind import (
     DEFAULT_MAX_FRAMES,
     DEFAULT_MAX_SHORTEST_EDGE,
     DEFAULT_MIN_FRAMES,
@@ -18,7 +38,23 @@ from .sampling import (
     pad_frames,
     uniform_indices,
 )
-from .transforms import DEFAULT_FRAME_SIZE, DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD, FrameTransform
+from ..video_transforms_signbind import DEFAULT_FRAME_SIZE, DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD, FrameTransform
+
+# signbind_hf.video.<name> -> the flat module that holds the code.
+SUBMODULES = {
+    "clip": video_clip_signbind,
+    "containers": video_containers_signbind,
+    "decoding": video_decoding_signbind,
+    "face": face_cropping_signbind,
+    "face_models": face_models_signbind,
+    "image_sequences": video_image_sequences_signbind,
+    "pixels": video_pixels_signbind,
+    "sampling": video_sampling_signbind,
+    "transforms": video_transforms_signbind,
+}
+for _name, _module in SUBMODULES.items():
+    sys.modules[f"{__name__}.{_name}"] = _module
+    globals()[_name] = _module
 
 __all__ = [
     "DEFAULT_FRAME_SIZE",

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import SignBindInputError
-from .clip import DecodedClip
-from .pixels import FrameSizer
-from .sampling import SamplingOptions, TimeGridSampler
+from .errors import SignBindInputError
+from .video_clip_signbind import DecodedClip
+from .video_pixels_signbind import FrameSizer
+from .video_sampling_signbind import SamplingOptions, TimeGridSampler
 
 # JPEG and PNG are what data sets ship (ChicagoFSWild: one JPEG per frame); the others cost nothing to accept.
 FRAME_FILE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})

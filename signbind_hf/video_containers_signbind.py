@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import SignBindInputError
-from .clip import DecodedClip
-from .pixels import shrunk_size
-from .sampling import SamplingOptions, TimeGridSampler, grid_step
+from .errors import SignBindInputError
+from .video_clip_signbind import DecodedClip
+from .video_pixels_signbind import shrunk_size
+from .video_sampling_signbind import SamplingOptions, TimeGridSampler, grid_step
 
 if TYPE_CHECKING:
     import av

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sampling import SampledFrames, SamplingOptions
+from .video_sampling_signbind import SampledFrames, SamplingOptions
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 import numpy as np
 from PIL import Image
 
-from ..errors import SignBindInputError
+from .errors import SignBindInputError
 
 logger = logging.getLogger(__name__)
 

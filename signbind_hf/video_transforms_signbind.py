@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import SignBindInputError
+from .errors import SignBindInputError
 
 # ImageNet statistics, which DINOv2 was trained with (transformers' IMAGENET_DEFAULT_MEAN / IMAGENET_DEFAULT_STD;
 # written out so that importing this module does not import transformers and torch).

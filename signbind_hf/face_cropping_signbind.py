@@ -28,8 +28,8 @@ from typing import Literal
 
 import numpy as np
 
-from signbind_hf.errors import SignBindInputError
-from signbind_hf.video.face_models import (
+from .errors import SignBindInputError
+from .face_models_signbind import (
     DETECTOR_MODEL_ENV,
     FACE_LANDMARK_PATH,
     FULL_RANGE_DETECTOR_PATH,

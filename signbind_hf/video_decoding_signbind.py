@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, TypeAlias
 import numpy as np
 from PIL import Image
 
-from ..errors import SignBindInputError
-from .clip import DecodedClip
-from .containers import decode_container
-from .image_sequences import decode_frame_array, decode_frame_folder, decode_image_list, is_torch_tensor
-from .sampling import DEFAULT_MAX_FRAMES, DEFAULT_MAX_SHORTEST_EDGE, DEFAULT_TARGET_FPS, SamplingOptions
+from .errors import SignBindInputError
+from .video_clip_signbind import DecodedClip
+from .video_containers_signbind import decode_container
+from .video_image_sequences_signbind import decode_frame_array, decode_frame_folder, decode_image_list, is_torch_tensor
+from .video_sampling_signbind import DEFAULT_MAX_FRAMES, DEFAULT_MAX_SHORTEST_EDGE, DEFAULT_TARGET_FPS, SamplingOptions
 
 if TYPE_CHECKING:
     import torch

@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from ..errors import SignBindInputError
+from .errors import SignBindInputError
 
 logger = logging.getLogger(__name__)
 
