@@ -348,7 +348,7 @@ def test_handler_turns_every_failure_into_a_message(space, tmp_path):
     assert crash == ("Translation failed (RuntimeError: shape mismatch in fusion). The details are in the server log.")
     assert "Traceback" not in crash
     message = _error_message(make_handler(space, no_person), str(EXAMPLE), model)
-    assert "no person found" in message
+    assert message == "synthsign-test-000000.mp4: no person found: no face was detected in any of the 115 frames read"
 
 
 def test_build_demo_wires_the_translate_endpoint(space):

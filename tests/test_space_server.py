@@ -27,6 +27,7 @@ from gradio_client.exceptions import AppError
 from signbind_hf import SignBindConfig, SignBindModel, SignBindProcessor
 
 from .test_space import EXAMPLE, SPACE_DIR, write_sparse_video
+from .video.synthetic import write_video
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPOSITORY / "runs" / "ci_artifacts"
@@ -150,9 +151,11 @@ def test_bad_inputs_get_messages_not_tracebacks(client, tiny_model, tmp_path):
     text_file = tmp_path / "letter.mp4"
     text_file.write_text("Dear Sir or Madam, this is not a video.")
     long_video = write_sparse_video(tmp_path / "lecture.mp4", [0, 900, 1799])
+    no_person = write_video(tmp_path / "blocks.mp4", width=96, height=96, num_frames=25)  # coloured blocks, no face
     not_a_model = tmp_path / "photos"
     not_a_model.mkdir()
     cases = [
+        (no_person, tiny_model, "blocks.mp4: no person found"),
         (text_file, tiny_model, "letter.mp4: not a video file"),
         (
             long_video,
@@ -166,6 +169,16 @@ def test_bad_inputs_get_messages_not_tracebacks(client, tiny_model, tmp_path):
             _translate(client, video, model)
         assert expected in str(error.value)
         assert "Traceback" not in str(error.value)
+        assert "/gradio/" not in str(error.value)  # the server's upload folder stays private
+
+
+def test_uploads_over_the_size_limit_are_refused(client, tiny_model, tmp_path):
+    huge = tmp_path / "huge.mp4"
+    with huge.open("wb") as file:
+        file.truncate(51 * 1024 * 1024)  # sparse: 51 MB on paper, nothing written
+    # gradio_client reads the limit from the server's config and refuses before uploading, as the browser does.
+    with pytest.raises(ValueError, match="exceeds the maximum file size of 52428800 bytes"):
+        _translate(client, huge, tiny_model)
 
 
 def _chromium() -> str:

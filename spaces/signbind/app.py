@@ -103,7 +103,10 @@ def make_translate_handler(translate_fn: TranslateFn, *, max_seconds: float) -> 
             raise gr.Error(str(error), title="Model", print_exception=False) from None
         except ValueError as error:  # SignBindInputError and friends: bad input the pipeline names precisely
             logger.warning("translation refused: %s", error)
-            raise gr.Error(str(error), title="Cannot translate this video", print_exception=False) from None
+            # The pipeline names the file by its path, which is the server's upload folder: the visitor knows it by
+            # its name.
+            message = str(error).replace(video, Path(video).name)
+            raise gr.Error(message, title="Cannot translate this video", print_exception=False) from None
         except Exception as error:
             # The full traceback goes to the server log; the visitor gets one line, never a stack trace.
             logger.exception("translation failed for %s with model %s", video, model_reference)
