@@ -227,7 +227,7 @@ class SignBindTranslationPipeline(Pipeline):
                 progress(part["end"])
             if reached_end:
                 break
-            start = part["end"]
+            start += cut / target_fps  # not part["end"], which is rounded for display
         if face_frames == 0:
             raise SignBindInputError(
                 f"{_describe(inputs)}: no person found: no face was detected in any of the "
