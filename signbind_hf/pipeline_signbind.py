@@ -215,7 +215,7 @@ class SignBindTranslationPipeline(Pipeline):
             timing["model"] = time.perf_counter() - tick
             num_frames = int(metadata["num_frames"])
             reached_end = num_frames < window_frames or (stop is not None and window_end >= stop)
-            cut = num_frames if reached_end or num_frames <= search_start else self._cut(outputs, search_start)
+            cut = num_frames if reached_end else self._cut(outputs, search_start)
             tick = time.perf_counter()
             part = self._decode_part(outputs, cut, start=start, fps=target_fps, **postprocess_params)
             timing["decoding"] = time.perf_counter() - tick
@@ -247,7 +247,12 @@ class SignBindTranslationPipeline(Pipeline):
         dtype = self.model.dtype
         inputs = {name: value.to(dtype) if value.is_floating_point() else value for name, value in inputs.items()}
         output = self.model(**inputs)
-        kept = {name: getattr(output, name) for name in _OUTPUT_FIELDS if getattr(output, name) is not None}
+        # Float32 for decoding whatever the model's dtype (beam search reads the scores as numpy, which has no bf16).
+        kept = {
+            name: value.float() if value.is_floating_point() else value
+            for name in _OUTPUT_FIELDS
+            if (value := getattr(output, name)) is not None
+        }
         kept[ATTENTION_MASK] = inputs[ATTENTION_MASK]
         if FACE_ATTENTION_MASK in inputs:
             kept[FACE_ATTENTION_MASK] = inputs[FACE_ATTENTION_MASK]
