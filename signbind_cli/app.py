@@ -99,10 +99,20 @@ def main(args: argparse.Namespace) -> int:
         except space.ModelReferenceError as error:
             logger.error("--model %s", error)
             return 2
+    elif not space.default_model():
+        logger.warning(
+            "no model given and no runs/quickstart/model here: the app starts with an empty model field (type a model "
+            "folder or Hub repo id there); `make demo` trains one, or pass --model DIR"
+        )
     port = None if args.port == 0 else args.port  # None: Gradio finds a free port
     logger.info("serving the demo on http://%s:%s (Ctrl+C stops it)", args.host, args.port or "<free port>")
     try:
-        space.launch(space.build_demo(model=model), host=args.host, port=port, share=args.share)
+        demo = space.build_demo(model=model)
+    except ValueError as error:  # a setting of the environment (SIGNBIND_MAX_SECONDS) is wrong
+        logger.error("%s", error)
+        return 2
+    try:
+        space.launch(demo, host=args.host, port=port, share=args.share)
     except OSError as error:  # the port is taken, or the host is not an interface of this machine
         logger.error("cannot serve on %s:%s: %s", args.host, args.port, error)
         return 2

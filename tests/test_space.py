@@ -387,6 +387,12 @@ def test_signbind_app_refuses_a_folder_that_is_not_a_model(tmp_path, caplog):
     assert f"--model {tmp_path}: not a model folder" in caplog.text
 
 
+def test_signbind_app_refuses_a_bad_length_limit(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("SIGNBIND_MAX_SECONDS", "-5")
+    assert signbind_main(["app", "--model", "org/model", "--port", "0"]) == 2
+    assert "SIGNBIND_MAX_SECONDS must be a positive number of seconds; got '-5'" in caplog.text
+
+
 @pytest.mark.parametrize(("text", "expected"), [("false", False), ("No", False), ("true", True), ("1", True)])
 def test_share_flag_reads_true_and_false(text, expected):
     assert boolean(text) is expected

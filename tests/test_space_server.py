@@ -200,6 +200,17 @@ def _chromium() -> str:
     pytest.skip(message)
 
 
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), (None, pytest.skip.Exception)])
+def test_a_missing_browser_skips_here_but_fails_in_ci(monkeypatch, ci, outcome):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match=r"no chromium executable on PATH; install Debian's chromium .*apt-get install"):
+        _chromium()
+
+
 def test_browser_uploads_an_example_and_shows_the_translation(server):
     executable = _chromium()
     from playwright.sync_api import sync_playwright
