@@ -15,8 +15,13 @@ Examples:
         --out runs/fusion
     signbind train --stage experts --data data/new_language --init runs/fusion --out runs/finetune_experts
     signbind train --stage experts --config configs/experts_tiny.yaml --data data/synthsign --out runs/experts --resume
-    accelerate launch --cpu --num_processes 2 -m signbind_cli.main train --stage experts \\
+    accelerate launch --multi_gpu --num_processes 2 -m signbind_cli.main train --stage experts \\
         --config configs/experts_tiny.yaml --data data/synthsign --out runs/experts_ddp
+    accelerate launch --config_file configs/accelerate/fsdp.yaml -m signbind_cli.main train --stage experts ...
+
+Under accelerate, `--multi_gpu` starts one process per device; with no GPU visible (CUDA_VISIBLE_DEVICES="") the
+processes train on the CPU over gloo. (`accelerate launch --cpu` starts a single process: its multi-CPU launcher is
+MPI's.) Each process checks the data set after the main one has filled the clip cache; the main process writes --out.
 """
 
 import argparse

@@ -191,19 +191,25 @@ def test_a_stopped_and_resumed_run_ends_with_the_weights_of_an_uninterrupted_one
 
 
 def test_two_cpu_processes_under_accelerate_train_and_save_a_checkpoint(mini_synthsign, clip_cache, tmp_path):
+    # `accelerate launch --cpu` starts ONE process (its multi-CPU launcher is MPI's); `--multi_gpu` starts torchrun
+    # processes, which with no GPU visible train on the CPU over gloo (accelerate's MULTI_CPU).
     out = tmp_path / "ddp"
     argv = stage_argv(
         "experts", mini_synthsign, out, clip_cache, "--max_steps", "2", "--save_strategy", "steps", "--save_steps", "2"
     )
     command = [
-        sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "signbind_cli.main", "train", *argv,
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines",
+        "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "signbind_cli.main", "train", *argv,
         "--eval_split", "none",
     ]  # fmt: skip
-    environment = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (out / "checkpoints" / "checkpoint-2" / "model.safetensors").is_file()
     state = json.loads((out / "trainer_state.json").read_text())
     assert state["global_step"] == 2
+    # 5 usable clips, 2 per process: 4 clips a step over two processes, so one step is 4/5 of an epoch (one process
+    # would take 2 clips a step, 2/5 of an epoch).
+    kept = json.loads((out / "skipped_rows.json").read_text())["train"]["kept"]
+    assert state["log_history"][0]["epoch"] == pytest.approx(1 / -(-kept // 4))
     assert AutoModel.from_pretrained(str(out)).config.gloss_vocab_size > 2
