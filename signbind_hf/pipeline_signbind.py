@@ -32,12 +32,16 @@ there, at the frame the router finds most like a pause). Frames before the cut a
 masked at the cut), and the next window starts at the cut, so the frames past it are read twice: they give the fusion
 transformer the context after the cut, then start the next window. No extra pass over the video is needed and memory
 stays that of one window. Each window's part becomes one result with its ``start`` / ``end`` times, and a video read
-in more than one window returns the list of them; a video that fits one window returns one dict.
+in more than one window returns the list of them; a video that fits one window returns one dict. Parts end in pauses,
+so each holds whole sentences (one or a few); the ``segments`` show the pauses inside a part.
 
-The module is flat and imports only the standard library, numpy, torch, transformers and flat sibling modules, so it
-ships as remote code inside a model folder: :func:`add_pipeline_code` makes a folder carry it, after which
-``pipeline("sign-language-translation", model=DIR, trust_remote_code=True)`` works where signbind-hf is not
-installed (transformers asks for ``trust_remote_code`` for any folder that names its own pipeline code, even when
+A video in which no face is found on any frame (for a model that crops faces) is refused with a
+``SignBindInputError`` ("no person found"), as are files that are not video (the processor names them).
+
+The module is flat and imports only the standard library, transformers (and huggingface_hub, its dependency) and
+flat sibling modules, so it ships as remote code inside a model folder: :func:`add_pipeline_code` makes a folder carry
+it, after which ``pipeline("sign-language-translation", model=DIR, trust_remote_code=True)`` works where signbind-hf
+is not installed (transformers asks for ``trust_remote_code`` for any folder that names its own pipeline code, even when
 this package is imported; :func:`translation_pipeline` passes the class itself and needs no such flag).
 """
 
