@@ -41,8 +41,8 @@ A video in which no face is found on any frame (for a model that crops faces) is
 The module is flat and imports only the standard library, transformers (and huggingface_hub, its dependency) and
 flat sibling modules, so it ships as remote code inside a model folder: :func:`add_pipeline_code` makes a folder carry
 it, after which ``pipeline("sign-language-translation", model=DIR, trust_remote_code=True)`` works where signbind-hf
-is not installed (transformers asks for ``trust_remote_code`` for any folder that names its own pipeline code, even when
-this package is imported; :func:`translation_pipeline` passes the class itself and needs no such flag).
+is not installed (transformers asks for ``trust_remote_code`` for any folder that names its own pipeline code, even
+when this package is imported; :func:`translation_pipeline` passes the class itself and needs no such flag).
 """
 
 import json
