@@ -426,6 +426,10 @@ def add_pipeline_code(model_dir: str | os.PathLike) -> list[Path]:
     ``custom_pipelines`` to ``config.json`` (what ``Pipeline.save_pretrained`` writes for a registered pipeline), so
     that ``pipeline("sign-language-translation", model=DIR, trust_remote_code=True)`` finds the class without
     signbind-hf installed. ``config.json`` is replaced atomically.
+
+    Meant for a folder to publish (``signbind push``): once config.json names pipeline code, transformers refuses
+    ``pipeline("sign-language-translation", model=DIR)`` without ``trust_remote_code=True`` even where this package is
+    imported and the task registered; :func:`translation_pipeline` still loads it with the installed class.
     """
     model_dir = Path(model_dir)
     config_file = model_dir / "config.json"
