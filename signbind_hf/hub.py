@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .face_models_signbind import FACE_MODELS_DIR
 from .hub_publishing import (
     HubPushError,
     card_template,
@@ -75,7 +76,7 @@ PROCESSOR_FILES = (
     "chat_template.json",
 )
 # Folders the processor writes beside its files: the MediaPipe face models its remote code crops faces with.
-PROCESSOR_FOLDERS = ("face_models",)  # face_models_signbind.FACE_MODELS_DIR
+PROCESSOR_FOLDERS = (FACE_MODELS_DIR,)
 OPTIONAL_MODEL_FILES = ("generation_config.json",)
 # Pickle files: loading one can run arbitrary code, so a push carries safetensors weights only.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")

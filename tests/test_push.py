@@ -137,6 +137,9 @@ EXPECTED_FILES = {
     "letter_tokenizer/vocab.json",
     "phoneme_tokenizer/tokenizer_config.json",
     "phoneme_tokenizer/vocab.json",
+    # the face models the processor's remote code crops faces with
+    "face_models/face_detector.tflite",
+    "face_models/face_landmark.tflite",
     # the refiner, without its Trainer state
     "refiner/refiner_config.json",
     "refiner/adapter_config.json",

@@ -1,42 +1,66 @@
-"""The folder `signbind push --dry-run` writes loads where signbind_hf cannot be imported, as on a Hub user's machine."""
+"""The folder `signbind push --dry-run` writes runs where signbind_hf cannot be imported, as on a Hub user's machine."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import torch
 
 from signbind_hf.hub import stage_model
+from signbind_hf.pipeline_signbind import translation_pipeline
 
 from .conftest import make_batch
 from .test_push import save_model_folder
 
-REMOTE_LOAD = textwrap.dedent(
+FACE_BOX = [16.0, 8.0, 48.0, 40.0]  # a face box on every frame of the 64x48 test video, so no detector runs
+
+# One interpreter for every check (starting one costs seconds): the model's logits, the processor's and the
+# pipeline's classes, and a translation.
+REMOTE_RUN = textwrap.dedent(
     """
+    import json
     import sys
     sys.modules["signbind_hf"] = None  # make `import signbind_hf` fail, as on a machine without the package
+    import numpy as np
     import torch
-    from transformers import AutoModel
-    model = AutoModel.from_pretrained(sys.argv[1], trust_remote_code=True).eval()
-    assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
-    batch = torch.load(sys.argv[2])
+    from transformers import AutoModel, AutoProcessor, pipeline
+
+    folder, face_box, batch_file, frames_file, logits_file, report_file = sys.argv[1:]
+    model = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
     with torch.no_grad():
-        torch.save(model(**batch).gloss_logits, sys.argv[3])
+        torch.save(model(**torch.load(batch_file)).gloss_logits, logits_file)
+    processor = AutoProcessor.from_pretrained(folder, trust_remote_code=True)
+    translator = pipeline("sign-language-translation", model=folder, trust_remote_code=True)
+    frames = np.load(frames_file)
+    result = translator(frames, face_boxes=np.tile([json.loads(face_box)], (len(frames), 1)))
+    report = {
+        "modules": [type(model).__module__, type(processor).__module__, type(translator).__module__],
+        "result": result,
+    }
+    with open(report_file, "w") as file:
+        json.dump(report, file)
     """
 )
 
 
-def test_dry_run_folder_loads_with_remote_code_and_gives_the_same_logits(tmp_path):
+def test_dry_run_folder_runs_with_remote_code_only(tmp_path):
     model = save_model_folder(tmp_path / "model", ["NOW IVAN SCHOOL", "GOOD MORNING"])
+    shutil.rmtree(tmp_path / "model" / "refiner")  # its base model is a Hub id, which cannot be downloaded here
     staged = tmp_path / "hub"
     stage_model(tmp_path / "model", staged, repo_id="my-org/signbind-tiny", datasets=["my-org/data"])
     batch = make_batch(model.config, labels=False)
     torch.save(batch, tmp_path / "batch.pt")  # our own file, written a line above: safe to load
+    frames = np.random.default_rng(0).integers(0, 255, (20, 48, 64, 3), dtype=np.uint8)
+    np.save(tmp_path / "frames.npy", frames)
+    files = [tmp_path / name for name in ("batch.pt", "frames.npy", "logits.pt", "report.json")]
     result = subprocess.run(
-        [sys.executable, "-c", REMOTE_LOAD, str(staged), str(tmp_path / "batch.pt"), str(tmp_path / "out.pt")],
+        [sys.executable, "-c", REMOTE_RUN, str(staged), json.dumps(FACE_BOX), *map(str, files)],
         cwd=tmp_path,  # not the repository root, so signbind_hf is not on sys.path either
         env={**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"},
         capture_output=True,
@@ -44,6 +68,12 @@ def test_dry_run_folder_loads_with_remote_code_and_gives_the_same_logits(tmp_pat
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
     with torch.no_grad():
         expected = model(**batch).gloss_logits
-    torch.testing.assert_close(torch.load(tmp_path / "out.pt"), expected, rtol=0, atol=0)
+    torch.testing.assert_close(torch.load(tmp_path / "logits.pt"), expected, rtol=0, atol=0)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert all(module.startswith("transformers_modules.") for module in report["modules"]), report["modules"]
+    local = translation_pipeline(staged)(frames, face_boxes=np.tile([FACE_BOX], (len(frames), 1)))
+    assert {**report["result"], "timing": None} == {**local, "timing": None}
+    assert report["result"]["refined"] is False  # no refiner/ in this folder: the pseudo-gloss, and it says so
