@@ -316,7 +316,7 @@ def test_handler_renders_every_output(space, space_modules, tmp_path):
     assert len(timeline.axes) == len(gate.axes) == 1
     assert faces.shape == (96, 4 * 96 + 3 * 2, 3)
     assert face_note.startswith("Face found")
-    for expected in ("video** 4.6 s", "no LLM refiner", "total 0.76"):
+    for expected in ("video** 4.6 s", "translated in** 0.1 s", "no LLM refiner", "total 0.76"):
         assert expected in details
 
 

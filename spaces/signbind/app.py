@@ -126,7 +126,12 @@ def make_translate_handler(translate_fn: TranslateFn, *, max_seconds: float) -> 
             lip_gate_figure(translation.results),
             face_strip(translation.face_crops),
             translation.face_note,
-            details_markdown(translation.results, model=reference, video_seconds=facts.duration_s),
+            details_markdown(
+                translation.results,
+                model=reference,
+                video_seconds=facts.duration_s,
+                wall_seconds=translation.seconds,
+            ),
         )
 
     return translate

@@ -54,9 +54,15 @@ def text_fields(results: Sequence[Mapping[str, Any]]) -> TextFields:
     )
 
 
-def details_markdown(results: Sequence[Mapping[str, Any]], *, model: str, video_seconds: float) -> str:
-    """A short account of the run: model, length, sentences, refiner or not, seconds per stage."""
-    lines = [f"**Model** `{model}` · **video** {video_seconds:.1f} s · **sentences** {len(results)}"]
+def details_markdown(
+    results: Sequence[Mapping[str, Any]], *, model: str, video_seconds: float, wall_seconds: float
+) -> str:
+    """A short account of the run: model, length, sentences, refiner or not, seconds per stage and in all (the
+    pipeline's stages plus the face-crop preview)."""
+    lines = [
+        f"**Model** `{model}` · **video** {video_seconds:.1f} s · **sentences** {len(results)} · "
+        f"**translated in** {wall_seconds:.1f} s"
+    ]
     if any(result.get("refined") is False for result in results):
         lines.append(
             "This model folder has no LLM refiner (`refiner/`): the translation shown is the fused pseudo-gloss."
