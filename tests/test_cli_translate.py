@@ -56,6 +56,20 @@ def test_json_is_the_pipeline_result(model_dir, videos, capsys):
     assert {**short_result, "timing": None} == {**result, "timing": None}
 
 
+def test_a_folder_of_frames_is_a_video(model_dir, tmp_path, capsys):
+    from PIL import Image
+
+    from .video.synthetic import coded_frame
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for index in range(10):
+        Image.fromarray(coded_frame(index, 64, 48)).save(folder / f"{index}.png")
+    assert main(["translate", str(folder), "--model", str(model_dir), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["num_frames"], result["end"]) == (10, 0.4)  # read at the processor's 25 fps
+
+
 def test_human_readable_output(model_dir, videos, capsys):
     assert main(["translate", str(videos["long"]), "--model", str(model_dir), "--beam-width", "2"]) == 0
     text = capsys.readouterr().out
