@@ -352,20 +352,25 @@ def _refiner_details(root: Path) -> dict[str, Any] | None:
         return None
     config_path = folder / REFINER_CONFIG_FILE
     try:
-        base = json.loads(config_path.read_text())["base_model"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        settings = json.loads(config_path.read_text())
+        base, merged = settings["base_model"], bool(settings.get("merged", False))
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
         raise HubPushError(
             f"{config_path}: cannot read the refiner's base model from it ({error!r}); expected the refiner/ folder "
             "written by `signbind train --stage llm`"
         ) from error
     base_in_repo = not Path(base).is_absolute() and (folder / base / CONFIG_FILE).is_file()
-    if not base_in_repo and _hub_model_id(base) is None:
+    if merged:
+        # The merged weights are the whole language model: the base model is provenance only.
+        if not (folder / CONFIG_FILE).is_file():
+            raise HubPushError(f"{config_path}: says merged, but {folder} has no {CONFIG_FILE} of the merged model")
+    elif not base_in_repo and _hub_model_id(base) is None:
         raise HubPushError(
             f"{config_path}: the base model {base!r} is neither a model folder inside {folder} nor a Hub model id "
             "(ORG/NAME), so a Hub copy could not load it; retrain the refiner so that it copies its base model into "
             "refiner/"
         )
-    return {"base": base, "base_in_repo": base_in_repo, "base_path": base}
+    return {"base": base, "merged": merged, "base_in_repo": base_in_repo, "base_path": base}
 
 
 def _hub_model_id(reference: str | None) -> str | None:

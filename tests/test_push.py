@@ -416,6 +416,19 @@ def test_a_refiner_with_its_base_model_inside_travels_with_it(model_dir, tmp_pat
     assert "the base model ships in this repository, `refiner/base_model`" in text
 
 
+def test_a_merged_refiner_needs_no_base_model(model_dir, tmp_path):
+    model = copy_model(model_dir, tmp_path)
+    refiner = model / "refiner"
+    (refiner / "refiner_config.json").write_text(json.dumps({"base_model": "base_model", "merged": True}))
+    with pytest.raises(HubPushError, match=r"says merged, but .*refiner has no config.json"):
+        stage_model(model, tmp_path / "hub", repo_id="a/b", datasets=["d/x"])
+    (refiner / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    stage_model(model, tmp_path / "hub", repo_id="a/b", datasets=["d/x"])
+    text = (tmp_path / "hub" / "README.md").read_text()
+    assert "`base_model` fine-tuned with LoRA, merged into full weights" in text
+    assert "base_model" not in front_matter(text)
+
+
 def test_sharded_weights_are_staged_with_their_index(tmp_path):
     torch.manual_seed(0)
     processor = SignBindProcessor.from_model_config(tiny_config(), glosses=["GOOD MORNING"])
