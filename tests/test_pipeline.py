@@ -158,6 +158,29 @@ def test_long_video_is_split_into_results_with_increasing_times(translator, vide
     assert read == pytest.approx([part["end"] for part in results])  # progress: seconds read after each window
 
 
+@pytest.mark.parametrize(
+    ("route_bias", "part_frames"),
+    [
+        # All rest: the lookahead (frames 18-23) is one pause, cut in its middle (frame 21); the last part is the rest.
+        ([0.0, 0.0, 10.0], [21, 21, 21, 17]),
+        # No rest anywhere and equal rest probabilities: the cut is the first frame of the lookahead.
+        ([10.0, 0.0, 0.0], [18, 18, 18, 18, 8]),
+    ],
+)
+def test_windows_are_cut_where_the_router_sees_a_pause(model_dir, videos, route_bias, part_frames):
+    translator = translation_pipeline(model_dir)
+    last_layer = translator.model.manual.router.mlp[-1]
+    with torch.no_grad():  # a router that says the same thing on every frame, whatever it sees
+        last_layer.weight.zero_()
+        last_layer.bias.copy_(torch.tensor(route_bias))
+    results = translator(str(videos["long"]), face_boxes=boxes(80))
+    assert [part["num_frames"] for part in results] == part_frames
+    assert [part["segments"] for part in results] == [
+        [{"label": "rest" if route_bias[2] else "sign", "start": part["start"], "end": part["end"]}]
+        for part in results
+    ]
+
+
 def test_start_and_end_limit_the_seconds_translated(translator, videos):
     result = translator(str(videos["long"]), face_boxes=boxes(80), start=1.0, end=1.6)
     assert isinstance(result, dict)
