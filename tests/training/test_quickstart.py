@@ -1,0 +1,157 @@
+"""The quickstart end to end on a mini SynthSign, and the evaluation and ablation reports it is made of."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from signbind_hf.training.evaluation import DecodedSplit, glosses_as_text, score_split, stream_table
+from tests.training.conftest import TEST_MAX_FRAMES
+
+RESULT_KEYS = {
+    "bleu1", "bleu4", "rouge_l", "gloss_wer", "homonym_accuracy", "letter_accuracy", "phoneme_error_rate",
+    "sacrebleu_signature",
+}  # fmt: skip
+QUICKSTART_ABLATIONS = {"full", "no_lip", "no_fingerspelling", "no_fusion", "no_llm", "lip_shift_none"}
+
+
+def few_steps(*extra: str) -> list[str]:
+    return [
+        "--num_train_epochs", "1", "--per_device_train_batch_size", "4", "--eval_strategy", "no",
+        "--save_strategy", "no", "--logging_steps", "1", "--warmup_steps", "0", "--max_frames", str(TEST_MAX_FRAMES),
+        "--dataloader_num_workers", "0", *extra,
+    ]  # fmt: skip
+
+
+TINY_REFINER = {
+    "epochs": 1,
+    "small_llm_hidden_size": 32,
+    "small_llm_num_layers": 1,
+    "small_llm_num_heads": 2,
+    "small_llm_intermediate_size": 64,
+    "small_llm_pretrain_epochs": 1,
+    "small_llm_vocab_size": 300,
+}
+
+
+@pytest.fixture(scope="module")
+def quickstart_run(mini_synthsign, tmp_path_factory) -> tuple[Path, dict]:
+    from signbind_hf.training.quickstart import QuickstartSettings, run_quickstart
+
+    out = tmp_path_factory.mktemp("quickstart")
+    shutil.copytree(mini_synthsign, out / "data")  # the quickstart caches clips and features inside its data folder
+    settings = QuickstartSettings(
+        num_train=8, num_validation=4, num_test=4, experts_training=few_steps(), fusion_training=few_steps(),
+        refiner=TINY_REFINER,
+    )  # fmt: skip
+    return out, run_quickstart(out, settings)
+
+
+def test_quickstart_writes_results_with_the_public_keys(quickstart_run):
+    out, results = quickstart_run
+    written = json.loads((out / "results.json").read_text())
+    assert set(written["test"]) >= RESULT_KEYS
+    assert set(written["ablations"]) == QUICKSTART_ABLATIONS
+    for name, row in written["ablations"].items():
+        assert set(row) >= RESULT_KEYS, name
+        assert {"train_steps", "train_seconds"} <= set(row), name
+    assert written["test"]["sacrebleu_signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:")
+    assert written["test"] == results["test"]
+    assert "## Ablations" in (out / "results.md").read_text()
+
+
+def test_quickstart_ablations_are_what_they_say(quickstart_run):
+    _, results = quickstart_run
+    rows = results["ablations"]
+    # Without the LLM or the fusion, the system translates from another stream of the same decoding pass.
+    assert rows["no_fusion"]["gloss_wer"] == pytest.approx(rows["full"]["sign_wer"])
+    assert rows["no_llm"]["gloss_wer"] == pytest.approx(rows["full"]["gloss_wer"])
+    assert rows["no_fusion"]["train_steps"] == rows["no_llm"]["train_steps"] == 0
+    # The retrained variants lack the stream they ablate.
+    assert rows["no_lip"]["phoneme_error_rate"] is None
+    assert rows["no_fingerspelling"]["letter_accuracy"] is None
+    assert rows["lip_shift_none"]["train_steps"] > 0
+
+
+def test_quickstart_model_folder_loads_with_the_auto_classes(quickstart_run):
+    from transformers import AutoModel, AutoProcessor
+
+    from signbind_hf import SignBindModel, SignBindProcessor
+    from signbind_hf.refiner import has_refiner
+
+    out, _ = quickstart_run
+    model_dir = out / "model"
+    assert isinstance(AutoModel.from_pretrained(model_dir), SignBindModel)
+    assert isinstance(AutoProcessor.from_pretrained(model_dir), SignBindProcessor)
+    assert has_refiner(model_dir)
+    assert "custom_pipelines" in json.loads((model_dir / "config.json").read_text())
+
+
+def test_evaluate_command_writes_results_json(quickstart_run, tmp_path):
+    from signbind_cli.main import main
+
+    out, results = quickstart_run
+    assert main(["evaluate", "--model", str(out / "model"), "--data", str(out / "data"), "--out", str(tmp_path)]) == 0
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["test"]["gloss_wer"] == pytest.approx(results["test"]["gloss_wer"])
+
+
+def test_evaluate_command_names_a_folder_that_is_not_a_model(mini_synthsign, tmp_path, caplog):
+    from signbind_cli.main import main
+
+    assert (
+        main(["evaluate", "--model", str(tmp_path), "--data", str(mini_synthsign), "--out", str(tmp_path / "o")]) == 2
+    )
+    assert "not a model folder" in caplog.text
+    assert not (tmp_path / "o").exists()
+
+
+def decoded_split() -> DecodedSplit:
+    """Two clips: the first with a homonym (WATER/MILK) and a fingerspelled name, the second with neither."""
+    decoded = DecodedSplit(
+        ids=["a", "b"],
+        sentences=["Ivan drinks water.", "I am happy."],
+        pseudo_glosses=["IVAN DRINK WATER", "ME HAPPY"],
+        letters=["I V A N", ""],
+        phonemes=["ay v ah n", "m iy"],
+        names={"IVAN"},
+    )
+    decoded.decoded = {
+        "sign": ["IVAN DRINK MILK", "ME HAPPY"],  # the manual sign alone confuses the homonyms
+        "gloss": ["IVAN DRINK WATER", "ME SAD"],
+        "fingerspelling": ["IVAM", ""],
+        "phoneme": ["ay v ah n", "m iy"],
+    }
+    return decoded
+
+
+def test_score_split_against_hand_computed_values():
+    scores = score_split(decoded_split(), ["Ivan drinks water.", "I am sad."], homonyms={"WATER", "MILK"})
+    # Fused: 1 substitution (HAPPY -> SAD) over 5 reference words; sign: 1 (WATER -> MILK) over 5.
+    assert scores["gloss_wer"] == pytest.approx(20.0)
+    assert scores["sign_wer"] == pytest.approx(20.0)
+    assert scores["homonym_accuracy"] == pytest.approx(100.0)  # WATER read right by the fusion
+    assert scores["name_accuracy"] == pytest.approx(100.0)
+    # Letters only on the clip that has them: IVAM vs IVAN, 1 substitution over 4 characters.
+    assert scores["letter_accuracy"] == pytest.approx(75.0)
+    assert scores["phoneme_error_rate"] == pytest.approx(0.0)
+    assert scores["num_clips"] == 2
+
+
+def test_score_split_of_the_sign_stream_sees_the_homonym_error():
+    scores = score_split(decoded_split(), ["Ivan drinks milk.", "I am happy."], {"WATER", "MILK"}, gloss_stream="sign")
+    assert scores["homonym_accuracy"] == pytest.approx(0.0)
+    assert scores["gloss_wer"] == pytest.approx(20.0)
+
+
+def test_stream_table_has_one_row_per_stream():
+    table = stream_table(decoded_split(), ["Ivan drinks water.", "I am sad."], homonyms=None)
+    assert list(table) == ["sign expert", "fingerspelling expert", "lip expert", "fused pseudo-gloss", "final English"]
+    assert table["fingerspelling expert"]["letter_accuracy"] == pytest.approx(75.0)
+
+
+def test_glosses_as_text_lower_cases():
+    assert glosses_as_text(["IVAN DRINK WATER", ""]) == ["ivan drink water", ""]
