@@ -16,9 +16,12 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signbind_cli.argument_types import int_at_least
+
+if TYPE_CHECKING:  # torch is imported inside the handler only: `--help` stays instant
+    import torch
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         # --model is a local folder: check it here so that a typo is not taken for a Hub repository id.
-        translator = translation_pipeline(check_model_folder(model_dir), device=args.device)
+        translator = translation_pipeline(check_model_folder(model_dir), device=_available_device(args.device))
     except SignBindInputError as error:
         logger.error("%s", error)
         return EXIT_BAD_INPUT
@@ -101,6 +104,26 @@ def main(args: argparse.Namespace) -> int:
         _write_atomically(args.output, document + "\n")
         logger.info("wrote %s", args.output)
     return 0
+
+
+def _available_device(name: str) -> "torch.device":
+    """``--device`` as a torch device, refused with a one-line message when it is malformed or absent here."""
+    import torch
+
+    from signbind_hf.errors import SignBindInputError
+
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise SignBindInputError(
+            f"--device {name!r}: not a device name ({error}); expected cpu, cuda, cuda:1, mps"
+        ) from None
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(device.type, True):
+        raise SignBindInputError(f"--device {name}: no {device.type.upper()} device on this machine; use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise SignBindInputError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return device
 
 
 def _translate(translator: Any, video: str, *, beam_width: int | None) -> Any:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from signbind_cli.main import main
 
@@ -129,6 +130,15 @@ def test_bad_input_gives_one_line_and_exit_code_2(case, message, bad_inputs, mod
     assert "\n" not in errors[0]
     assert re.search(message, errors[0]), errors[0]
     assert not output.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_an_absent_device_is_refused(model_dir, videos, caplog):
+    with caplog.at_level(logging.ERROR):
+        assert main(["translate", str(videos["short"]), "--model", str(model_dir), "--device", "cuda"]) == 2
+        assert main(["translate", str(videos["short"]), "--model", str(model_dir), "--device", "gpu0"]) == 2
+    assert "--device cuda: no CUDA device on this machine; use --device cpu" in caplog.text
+    assert "--device 'gpu0': not a device name" in caplog.text
 
 
 def test_without_a_model_the_message_says_how_to_get_one(videos, tmp_path, monkeypatch, caplog):
