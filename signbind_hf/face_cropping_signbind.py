@@ -76,6 +76,13 @@ class FaceCropConfig:
             crop centre 0.5 px on average (2.4 px at most, on a 56 px crop) from detecting every frame, with 37
             detector calls for 250 frames; 0.85 needed 69 calls for 0.35 px.
         min_confidence: detector score below which a detection is dropped.
+        landmark_tracking: with lip landmarks (``MediaPipeFaceCropper``), how many detections in a row may be
+            replaced by following the face with the FaceMesh landmarks alone, from the last face's position, as
+            MediaPipe's own face-mesh graph tracks (the face box moves and scales with the landmarks). One landmark
+            pass costs ~2.8 ms of CPU against ~8 ms for detector + landmarks, and the detector was most of the
+            processor's work (benchmarks/bench_processing.py). The detector still runs on the first frame, after
+            every ``landmark_tracking`` tracked frames, and wherever the landmarks lose the face or it jumps. 0 runs
+            the detector every time.
     """
 
     size: int = 224
@@ -88,6 +95,7 @@ class FaceCropConfig:
     detect_every: int = 8
     stable_iou: float = 0.75
     min_confidence: float = 0.5
+    landmark_tracking: int = 3
 
     def __post_init__(self) -> None:
         def fail(name: str, expected: str) -> None:
@@ -112,6 +120,8 @@ class FaceCropConfig:
             fail("detect_every", "an int >= 1 (frames)")
         if not 0.0 < self.stable_iou <= 1.0:
             fail("stable_iou", "in (0, 1]")
+        if not isinstance(self.landmark_tracking, int) or self.landmark_tracking < 0:
+            fail("landmark_tracking", "an int >= 0 (detections)")
         if not 0.0 <= self.min_confidence <= 1.0:
             fail("min_confidence", "in [0, 1]")
 
@@ -123,6 +133,8 @@ class FaceObservation:
     face_box: np.ndarray  # (4,) x0, y0, x1, y1
     mouth_centre: np.ndarray | None = None  # (2,) x, y; None when the source gives no mouth point
     score: float = 1.0
+    landmarks: np.ndarray | None = None  # (468, 2) FaceMesh points, when the landmarker ran: what tracking follows
+    tracked_steps: int = 0  # 0: the detector found this face; n: followed by landmarks alone n times since
 
 
 @dataclass
@@ -133,7 +145,8 @@ class FaceCrops:
     face_mask: np.ndarray  # (T,) bool: True where a face was found, held or interpolated; the model ignores False
     boxes: np.ndarray  # (T, 4) float32 x0, y0, x1, y1 pixels of the square cropped (after smoothing); NaN if none
     found: np.ndarray  # (T,) bool: True where the detector (or a given box) had a face, before gap filling
-    detector_calls: int = 0  # frames the detector actually ran on (the others were interpolated)
+    detector_calls: int = 0  # frames the detector actually ran on (the others were tracked or interpolated)
+    tracked_frames: int = 0  # frames located by following the landmarks alone (``landmark_tracking``), no detector
     landmark_failures: int = 0  # detections whose mouth came from a fallback because the landmarker found none
 
 
@@ -168,9 +181,9 @@ class FaceCropper(ABC):
                 None if np.isnan(box[0]) else FaceObservation(face_box=box)
                 for box in _check_boxes(boxes, frames.shape, normalized_boxes)
             ]
-            detector_calls, landmark_failures = 0, 0
+            detector_calls, tracked_frames, landmark_failures = 0, 0, 0
         else:
-            observations, detector_calls, landmark_failures = self._detect_clip(frames)
+            observations, detector_calls, tracked_frames, landmark_failures = self._detect_clip(frames)
 
         squares = np.array([self._square(obs) for obs in observations], dtype=np.float64)  # (T, 3) cx, cy, side
         found = ~np.isnan(squares[:, 0])
@@ -190,6 +203,7 @@ class FaceCropper(ABC):
             boxes=xyxy,
             found=found,
             detector_calls=detector_calls,
+            tracked_frames=tracked_frames,
             landmark_failures=landmark_failures,
         )
 
@@ -213,9 +227,9 @@ class FaceCropper(ABC):
         the face (or None) and whether a landmarker failed on it.
         """
 
-    def _detect_clip(self, frames: np.ndarray) -> tuple[list[FaceObservation | None], int, int]:
-        """Find the face on few frames and interpolate the rest; returns per-frame faces, detector calls, landmark
-        failures.
+    def _detect_clip(self, frames: np.ndarray) -> tuple[list[FaceObservation | None], int, int, int]:
+        """Find the face on few frames and interpolate the rest; returns per-frame faces, detector calls, frames
+        tracked by landmarks alone (see ``FaceCropConfig.landmark_tracking``), landmark failures.
 
         The detector runs on keyframes ``detect_every`` frames apart (and on the last frame). Between two keyframes
         that both found a face overlapping by at least ``stable_iou``, the face is interpolated linearly (box and
@@ -233,16 +247,19 @@ class FaceCropper(ABC):
         scale = (width / small_size[0], height / small_size[1]) if small_size else (1.0, 1.0)
 
         observations: list[FaceObservation | None] = [None] * num_frames
-        calls = landmark_failures = 0
+        calls = tracked = landmark_failures = 0
 
         def detect(index: int, previous: FaceObservation | None) -> FaceObservation | None:
-            nonlocal calls, landmark_failures
+            nonlocal calls, tracked, landmark_failures
             frame = frames[index]
             # Bilinear, like MediaPipe's own resize to the model input: INTER_AREA costs more (3 ms on a 1080p frame)
             # than the downscale saves the detector.
             small = cv2.resize(frame, small_size, interpolation=cv2.INTER_LINEAR) if small_size else frame
             observation, landmarks_failed = self._observe(frame, small, scale, previous)
-            calls += 1
+            if observation is not None and observation.tracked_steps > 0:
+                tracked += 1
+            else:
+                calls += 1
             landmark_failures += int(landmarks_failed)
             observations[index] = observation
             return observation
@@ -268,7 +285,7 @@ class FaceCropper(ABC):
             middle = (left + right) // 2
             detect(middle, before or after)
             intervals += [(left, middle), (middle, right)]
-        return observations, calls, landmark_failures
+        return observations, calls, tracked, landmark_failures
 
     def _square(self, observation: FaceObservation | None) -> tuple[float, float, float]:
         """The square to crop (centre x, centre y, side) for one face; NaNs when there is none."""
@@ -383,6 +400,15 @@ class MediaPipeFaceCropper(FaceCropper):
 
         if self._detector is None:
             self._load_models()
+        if (
+            self._landmarker is not None
+            and previous is not None
+            and previous.landmarks is not None
+            and previous.tracked_steps < self.config.landmark_tracking
+        ):
+            tracked = self._track(frame, previous)
+            if tracked is not None:
+                return tracked, False
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(small_frame))
         detections = self._detector.detect(image).detections
         if not detections:
@@ -408,17 +434,49 @@ class MediaPipeFaceCropper(FaceCropper):
         )
         if len(keypoints) < 4:  # a user's detector without BlazeFace keypoints: the face box places the mouth
             return FaceObservation(face_box=boxes[chosen], score=float(detection.categories[0].score)), False
-        mouth_centre = keypoints[3]
+        mouth_centre, points = keypoints[3], None
         landmarks_failed = False
         if self._landmarker is not None:
-            lips = self._landmarker.mouth_centre(frame, boxes[chosen], right_eye=keypoints[0], left_eye=keypoints[1])
-            landmarks_failed = lips is None
-            if lips is not None:
-                mouth_centre = lips
+            points = self._landmarker.landmarks(frame, boxes[chosen], right_eye=keypoints[0], left_eye=keypoints[1])
+            landmarks_failed = points is None
+            if points is not None:
+                mouth_centre = self._landmarker.mouth_of(points)
         observation = FaceObservation(
-            face_box=boxes[chosen], mouth_centre=mouth_centre, score=float(detection.categories[0].score)
+            face_box=boxes[chosen],
+            mouth_centre=mouth_centre,
+            score=float(detection.categories[0].score),
+            landmarks=points,
         )
         return observation, landmarks_failed
+
+    def _track(self, frame: np.ndarray, previous: FaceObservation) -> FaceObservation | None:
+        """Follow ``previous`` into ``frame`` with the landmarks alone; None when they lose the face or it jumps.
+
+        The landmarker reads the region of the previous face box (rotated by the previous eye line). The new box is
+        the previous one moved by the shift of the landmarks' centroid and scaled by the change of their spread, so
+        it keeps the detector's framing (the mouth crop's size is a multiple of it).
+        """
+        landmarker = self._landmarker
+        before = previous.landmarks
+        points = landmarker.landmarks(frame, previous.face_box, *landmarker.eyes_of(before))
+        if points is None:
+            return None
+        shift = points.mean(axis=0) - before.mean(axis=0)
+        growth = _spread(points) / max(_spread(before), 1e-6)
+        box = previous.face_box
+        side = max(box[2] - box[0], box[3] - box[1])
+        # Beyond these the region read was not where the face is: the landmarks are a guess, detect instead.
+        if not 0.8 <= growth <= 1.25 or float(np.hypot(*shift)) > 0.25 * side:
+            return None
+        centre = (box[:2] + box[2:]) / 2 + shift
+        half = (box[2:] - box[:2]) / 2 * growth
+        return FaceObservation(
+            face_box=np.concatenate([centre - half, centre + half]),
+            mouth_centre=landmarker.mouth_of(points),
+            score=previous.score,
+            landmarks=points,
+            tracked_steps=previous.tracked_steps + 1,
+        )
 
     def close(self) -> None:
         # Close explicitly (or use ``with``): a detector left open until interpreter exit makes MediaPipe 1.2's
@@ -470,6 +528,9 @@ class FaceMeshLandmarker:
     ROI_SCALE = 1.5
     # Outer-lip points: right corner, left corner, top of the upper lip, bottom of the lower lip.
     MOUTH_LANDMARKS = (61, 291, 0, 17)
+    # Eye corners (outer, inner) of the subject's right eye (image left) and left eye.
+    RIGHT_EYE_LANDMARKS = (33, 133)
+    LEFT_EYE_LANDMARKS = (263, 362)
     NUM_LANDMARKS = 468
 
     def __init__(self, model_path: str | os.PathLike) -> None:
@@ -527,7 +588,15 @@ class FaceMeshLandmarker:
     ) -> np.ndarray | None:
         """Mean of the outer-lip landmarks ``(2,)`` in frame pixels, or None when the model sees no face."""
         points = self.landmarks(frame, face_box, right_eye, left_eye)
-        return None if points is None else points[list(self.MOUTH_LANDMARKS)].mean(axis=0)
+        return None if points is None else self.mouth_of(points)
+
+    def mouth_of(self, points: np.ndarray) -> np.ndarray:
+        """The mouth centre ``(2,)``: the mean of the outer-lip points of ``points`` (468, 2)."""
+        return points[list(self.MOUTH_LANDMARKS)].mean(axis=0)
+
+    def eyes_of(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(subject's right eye, left eye) centres from ``points`` (468, 2): what the next region is rotated by."""
+        return points[list(self.RIGHT_EYE_LANDMARKS)].mean(axis=0), points[list(self.LEFT_EYE_LANDMARKS)].mean(axis=0)
 
 
 class OpenCVFaceCropper(FaceCropper):
@@ -576,6 +645,11 @@ class OpenCVFaceCropper(FaceCropper):
 
 
 # --- geometry on (T, ...) arrays ----------------------------------------------------------------------------------
+
+
+def _spread(points: np.ndarray) -> float:
+    """Root-mean-square distance of ``points`` (N, 2) from their centroid: their size, whatever their rotation."""
+    return float(np.sqrt(((points - points.mean(axis=0)) ** 2).sum(axis=1).mean()))
 
 
 def box_iou(box_a: np.ndarray, box_b: np.ndarray) -> float:

@@ -454,6 +454,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         face_mask = faces.face_mask
         metadata["face_frames"] = int(face_mask.sum())
         metadata["detector_calls"] = faces.detector_calls
+        metadata["tracked_frames"] = faces.tracked_frames
         # x0, y0, x1, y1 of the square cut for each frame, in pixels of the decoded frames (frame_size); NaN: none.
         metadata["face_crop_boxes"] = faces.boxes.tolist()
         return ProcessedClip(pixel_values, face_pixel_values, face_mask, int(pixel_values.shape[0]), metadata)

@@ -156,7 +156,7 @@ def test_static_clip_runs_the_detector_only_every_kth_frame(photo, make_cropper)
     clip = np.repeat(place(photo, 150, 40)[None], 12, axis=0)
     results = {}
     for every in (1, 4):
-        cropper = make_cropper(size=32, detect_every=every)
+        cropper = make_cropper(size=32, detect_every=every, landmark_tracking=0)
         calls = []
         real_detect = cropper._detector.detect
         cropper._detector.detect = lambda image, real_detect=real_detect, calls=calls: (
@@ -170,6 +170,43 @@ def test_static_clip_runs_the_detector_only_every_kth_frame(photo, make_cropper)
     assert results[4].detector_calls == 4
     assert results[4].face_mask.all()
     np.testing.assert_allclose(results[4].boxes, results[1].boxes, atol=1.0)
+
+
+def count_detector_calls(cropper: MediaPipeFaceCropper) -> list[int]:
+    calls = []
+    real_detect = cropper._detector.detect
+    cropper._detector.detect = lambda image: calls.append(1) or real_detect(image)
+    return calls
+
+
+def test_landmarks_follow_the_face_between_detections(photo, make_cropper):
+    clip = np.stack([place(photo, 120 + 3 * t, 40) for t in range(12)])  # drifting 3 px a frame
+    detected = make_cropper(size=32, detect_every=1, smoothing_window=1, landmark_tracking=0).crop(clip)
+    cropper = make_cropper(size=32, detect_every=1, smoothing_window=1, landmark_tracking=3)
+    calls = count_detector_calls(cropper)
+
+    tracked = cropper.crop(clip)
+
+    assert tracked.detector_calls == len(calls) == 3  # frames 0, 4, 8; the landmarks alone follow the face between
+    assert tracked.tracked_frames == 9
+    assert tracked.face_mask.all()
+    # The squares agree with detecting every frame (a 32 px crop of a ~55 px mouth square, in 640x480 pixels).
+    assert np.abs(centres(tracked.boxes) - centres(detected.boxes)).max() < 2.0
+    sides = tracked.boxes[:, 2] - tracked.boxes[:, 0]
+    np.testing.assert_allclose(sides, detected.boxes[:, 2] - detected.boxes[:, 0], rtol=0.05)
+
+
+def test_a_face_that_jumps_is_detected_again_not_tracked(photo, make_cropper):
+    clip = np.stack([place(photo, 60, 40)] * 3 + [place(photo, 300, 40)] * 3)
+    cropper = make_cropper(size=32, detect_every=1, smoothing_window=1, landmark_tracking=5)
+    calls = count_detector_calls(cropper)
+
+    result = cropper.crop(clip)
+
+    assert result.detector_calls == len(calls) == 2  # frame 0, and frame 3 where the landmarks lost the face
+    assert result.tracked_frames == 4
+    xs = centres(result.boxes)[:, 0]
+    assert xs[3:] - xs[:3].mean() == pytest.approx(np.full(3, 240.0), abs=3)
 
 
 def test_detection_runs_downscaled_but_crops_come_from_full_resolution(photo, make_cropper):

@@ -73,7 +73,8 @@ def test_unknown_resample_is_rejected():
 
 @pytest.fixture
 def cropper():
-    cropper = MediaPipeFaceCropper(FaceCropConfig(size=32, detect_every=8, smoothing_window=1))
+    # Detection alone (no landmark tracking): these tests count the keyframe and halving logic's detector calls.
+    cropper = MediaPipeFaceCropper(FaceCropConfig(size=32, detect_every=8, smoothing_window=1, landmark_tracking=0))
     yield cropper
     cropper.close()
 
