@@ -203,6 +203,31 @@ def test_face_crop_preview_says_why_there_are_no_crops(space_modules):
     assert translator._face_crop_preview(no_lip_expert, "clip.mp4")[0] is None
 
 
+def test_pipeline_translator_on_a_model_without_lip_expert(space_modules, tmp_path):
+    # The real pipeline in process (the lip-reading model is served in test_space_server.py): no face crops, no gate.
+    _, translator, _ = space_modules
+    import torch
+
+    from signbind_hf import SignBindConfig, SignBindModel, SignBindProcessor
+
+    config = SignBindConfig.from_preset("tiny", use_lip=False)
+    processor = SignBindProcessor.from_model_config(config, glosses=["OUR DOCTOR OMAR SMITH"])
+    config.gloss_vocab_size = len(processor.tokenizer)
+    torch.manual_seed(0)
+    SignBindModel(config).save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+    translate = translator.PipelineTranslator()
+    translation = translate(str(EXAMPLE), str(tmp_path))
+    (result,) = translation.results
+    assert result["translation"] == result["pseudo_gloss"]
+    assert result["gate"] is None
+    assert translation.face_crops is None
+    assert translation.face_note == "This model has no lipreading expert: no face crops."
+    (again,) = translate(str(EXAMPLE), str(tmp_path)).results
+    assert {**again, "timing": None} == {**result, "timing": None}  # loaded once; the same answer
+    assert len(translate._models) == 1
+
+
 def test_an_unreachable_hub_model_is_a_model_message(space_modules, monkeypatch):
     _, translator, _ = space_modules
     import huggingface_hub.constants
