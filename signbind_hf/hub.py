@@ -39,6 +39,7 @@ from .hub_publishing import (
     upload_error,
 )
 from .pipeline_signbind import TASK, add_pipeline_code
+from .refiner import REFINER_CONFIG_NAME, REFINER_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ CARD_TEMPLATE = "model_card.md"  # in signbind_hf/hub_cards/
 CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.json"
 PROCESSOR_FILE = "processor_config.json"
-REFINER_DIR = "refiner"  # signbind_hf.refiner.REFINER_DIR: the refiner's runtime reads it from there
-REFINER_CONFIG_FILE = "refiner_config.json"  # signbind_hf.refiner.REFINER_CONFIG_NAME
 WEIGHTS_FILE = "model.safetensors"
 WEIGHTS_INDEX_FILE = "model.safetensors.index.json"
 REQUIRED_AUTO_CLASSES = ("AutoConfig", "AutoModel")
@@ -350,7 +349,7 @@ def _refiner_details(root: Path) -> dict[str, Any] | None:
     folder = root / REFINER_DIR
     if not folder.is_dir():
         return None
-    config_path = folder / REFINER_CONFIG_FILE
+    config_path = folder / REFINER_CONFIG_NAME
     try:
         settings = json.loads(config_path.read_text())
         base, merged = settings["base_model"], bool(settings.get("merged", False))

@@ -8,12 +8,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from signbind_hf.hub import stage_model
 from signbind_hf.pipeline_signbind import translation_pipeline
+from signbind_hf.refiner import BASE_MODEL_DIR, RefinerConfig
 
 from .conftest import make_batch
 from .test_push import save_model_folder
@@ -49,9 +51,37 @@ REMOTE_RUN = textwrap.dedent(
 )
 
 
+def save_tiny_refiner(refiner_dir: Path) -> None:
+    """A real refiner in the layout `signbind train --stage llm` writes: a 1-layer Llama in ``base_model/``, a LoRA
+    adapter on it, the tokenizer and ``refiner_config.json``. Untrained: only the layout and the loading are tested."""
+    from peft import LoraConfig, get_peft_model
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    words = ["<pad>", "<s>", "</s>", "<unk>", "now", "ivan", "school", "good", "morning", "is", "at", "the", "?", "."]
+    backend = Tokenizer(models.WordLevel({word: index for index, word in enumerate(words)}, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(words), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+        pad_token_id=0, bos_token_id=1, eos_token_id=2,
+    )  # fmt: skip
+    LlamaForCausalLM(config).save_pretrained(refiner_dir / BASE_MODEL_DIR)
+    lora = get_peft_model(
+        LlamaForCausalLM.from_pretrained(refiner_dir / BASE_MODEL_DIR), LoraConfig(r=2, lora_alpha=4)
+    )
+    lora.save_pretrained(refiner_dir)
+    tokenizer.save_pretrained(refiner_dir)
+    RefinerConfig(base_model=BASE_MODEL_DIR, max_new_tokens=4).save(refiner_dir)
+
+
 def test_dry_run_folder_runs_with_remote_code_only(tmp_path):
     model = save_model_folder(tmp_path / "model", ["NOW IVAN SCHOOL", "GOOD MORNING"])
-    shutil.rmtree(tmp_path / "model" / "refiner")  # its base model is a Hub id, which cannot be downloaded here
+    shutil.rmtree(tmp_path / "model" / "refiner")  # a refiner on a Hub base model, which cannot be downloaded here
+    save_tiny_refiner(tmp_path / "model" / "refiner")  # ... so one that carries its base model
     staged = tmp_path / "hub"
     stage_model(tmp_path / "model", staged, repo_id="my-org/signbind-tiny", datasets=["my-org/data"])
     batch = make_batch(model.config, labels=False)
@@ -76,4 +106,4 @@ def test_dry_run_folder_runs_with_remote_code_only(tmp_path):
     assert all(module.startswith("transformers_modules.") for module in report["modules"]), report["modules"]
     local = translation_pipeline(staged)(frames, face_boxes=np.tile([FACE_BOX], (len(frames), 1)))
     assert {**report["result"], "timing": None} == {**local, "timing": None}
-    assert report["result"]["refined"] is False  # no refiner/ in this folder: the pseudo-gloss, and it says so
+    assert report["result"]["refined"] is True  # the refiner (adapter + base model in refiner/) ran from the folder
