@@ -11,9 +11,10 @@ Speed, on one generated 640×480 H.264 clip at 30 fps, side by side in one run:
 Each is reported as source frames per second and as time relative to bare decode.
 
 Memory, on a short and a long generated 160×120 clip (25 fps, both longer than max_frames at 25 fps): how far the
-resident memory of a fresh process rises during one call (polled from /proc/self/statm), for decode_video and for the
-naive reader that decodes every frame to RGB into a list and then subsamples. (tracemalloc cannot see these frames:
-PyAV allocates them with FFmpeg's allocator.) decode_video should stay flat while the naive reader grows with length.
+resident memory of a fresh process rises during one call (sampled from /proc/self/statm by
+``bench_model.PeakResidentMemory``), for decode_video and for the naive reader that decodes every frame to RGB into a
+list and then subsamples. (tracemalloc cannot see these frames: PyAV allocates them with FFmpeg's allocator.)
+decode_video should stay flat while the naive reader grows with length.
 """
 
 import argparse
@@ -22,7 +23,6 @@ import multiprocessing
 import os
 import platform
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +30,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from benchmarks.bench_model import PeakResidentMemory
 from signbind_hf.video import FrameTransform, decode_video, uniform_indices
 
 logger = logging.getLogger("bench_decoding")
@@ -86,32 +87,15 @@ def best_time(function: Callable[[], object], repeats: int) -> float:
     return best
 
 
-def _resident_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def _peak_memory_child(job: str, path: str, max_frames: int, queue: multiprocessing.Queue) -> None:
     # ru_maxrss would be the peak of the whole process, imports included (torch and transformers come in with the
-    # package and weigh far more than a clip): poll the resident size during the job instead.
-    before = peak = _resident_bytes()
-    done = threading.Event()
-
-    def poll() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _resident_bytes())
-            time.sleep(0.001)
-
-    poller = threading.Thread(target=poll)
-    poller.start()
-    if job == "decode_video":
-        frames = decode_video(path, max_frames=max_frames).frames
-    else:
-        frames = naive_decode_then_subsample(Path(path), max_frames)
-    done.set()
-    poller.join()
-    queue.put((max(peak, _resident_bytes()) - before, frames.nbytes, len(frames)))
+    # package and weigh far more than a clip): sample the resident size during the job instead.
+    with PeakResidentMemory() as memory:
+        if job == "decode_video":
+            frames = decode_video(path, max_frames=max_frames).frames
+        else:
+            frames = naive_decode_then_subsample(Path(path), max_frames)
+    queue.put((memory.growth_mib * 2**20, frames.nbytes, len(frames)))
 
 
 def peak_memory(job: str, path: Path, max_frames: int) -> tuple[int, int, int]:
