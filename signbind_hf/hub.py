@@ -205,12 +205,17 @@ def _weight_files(root: Path) -> list[str]:
 
 
 def _tree_files(folder: Path) -> list[str]:
-    """Files under ``folder`` (relative), without Trainer checkpoints, logs, caches and Trainer state."""
+    """Files under ``folder`` (relative), without Trainer checkpoints, logs, caches, Trainer state and model cards.
+
+    A sub-folder's README.md is left out: PEFT writes a placeholder card (with the local paths it was trained in)
+    beside every adapter, and the repository's one card is the top-level README.md.
+    """
     return [
         name
         for name in folder_files(folder)
         if not any(LEFT_OUT_FOLDERS.match(part) for part in Path(name).parts[:-1])
         and not TRAINER_STATE_FILES.match(Path(name).name)
+        and Path(name).name != CARD_FILE
     ]
 
 
@@ -369,7 +374,14 @@ def _refiner_details(root: Path) -> dict[str, Any] | None:
             "(ORG/NAME), so a Hub copy could not load it; retrain the refiner so that it copies its base model into "
             "refiner/"
         )
-    return {"base": base, "merged": merged, "base_in_repo": base_in_repo, "base_path": base}
+    architecture = None
+    if base_in_repo:  # a locally built base model: say what it is, its folder name says nothing
+        base_config = json.loads((folder / base / CONFIG_FILE).read_text())
+        architecture = (
+            f"{base_config.get('model_type', 'causal LM')} model with {base_config.get('num_hidden_layers', '?')} "
+            f"layers of width {base_config.get('hidden_size', '?')}"
+        )
+    return {"base": base, "merged": merged, "base_in_repo": base_in_repo, "architecture": architecture}
 
 
 def _hub_model_id(reference: str | None) -> str | None:

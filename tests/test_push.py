@@ -51,6 +51,7 @@ def save_model_folder(path: Path, glosses: list[str]) -> SignBindModel:
     (refiner / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": REFINER_BASE}))
     save_file({"lora_A": torch.zeros(2, 4)}, refiner / "adapter_model.safetensors")
     (refiner / "training_args.bin").write_bytes(b"Trainer settings: a pickle, but not weights")
+    (refiner / "README.md").write_text("---\nbase_model: /home/me/runs/.tmp/base_model\n---\nPEFT's placeholder card")
     return model
 
 
@@ -397,7 +398,14 @@ def test_trainer_state_and_checkpoints_are_left_out(model_dir, tmp_path, caplog)
     (model / "checkpoint-10" / "optimizer.pt").write_bytes(b"pickle")
     (model / "notes.txt").write_text("mine")
     staged = {file.path for file in stage_model(model, tmp_path / "hub", repo_id="a/b", datasets=["d/x"])}
-    assert not staged & {"training_args.bin", "checkpoint-10/optimizer.pt", "notes.txt", "refiner/training_args.bin"}
+    left_out = {
+        "training_args.bin",
+        "checkpoint-10/optimizer.pt",
+        "notes.txt",
+        "refiner/training_args.bin",
+        "refiner/README.md",
+    }
+    assert not staged & left_out
     assert "not uploaded" in caplog.text
     assert "notes.txt" in caplog.text
 
@@ -406,14 +414,17 @@ def test_a_refiner_with_its_base_model_inside_travels_with_it(model_dir, tmp_pat
     model = copy_model(model_dir, tmp_path)
     base = model / "refiner" / "base_model"
     base.mkdir()
-    (base / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (base / "config.json").write_text(json.dumps({"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64}))
     save_file({"embed": torch.zeros(4, 2)}, base / "model.safetensors")
     (model / "refiner" / "refiner_config.json").write_text(json.dumps({"base_model": "base_model"}))
     staged = {file.path for file in stage_model(model, tmp_path / "hub", repo_id="a/b", datasets=["d/x"])}
     assert {"refiner/base_model/config.json", "refiner/base_model/model.safetensors"} <= staged
     text = (tmp_path / "hub" / "README.md").read_text()
     assert "base_model" not in front_matter(text)  # not a Hub id: the card's metadata must not point at one
-    assert "the base model ships in this repository, `refiner/base_model`" in text
+    assert "a LoRA adapter on a llama model with 2 layers of width 64, built for this checkpoint" in " ".join(
+        text.split()
+    )
+    assert "ships in this repository (`refiner/base_model`)" in " ".join(text.split())
 
 
 def test_a_merged_refiner_needs_no_base_model(model_dir, tmp_path):
