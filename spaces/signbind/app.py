@@ -40,10 +40,10 @@ EXAMPLES_DIR = APP_DIR / "examples"
 MODEL_ENV = "SIGNBIND_MODEL"
 MAX_SECONDS_ENV = "SIGNBIND_MAX_SECONDS"
 QUICKSTART_MODEL = Path("runs/quickstart/model")  # what `make demo` trains; relative to where the app is started
-DEFAULT_MAX_SECONDS = (
-    60.0  # a shared CPU Space translates a minute of video in tens of seconds; longer waits help none
-)
-MAX_UPLOAD_SIZE = "50mb"  # a minute of phone video at 720p is ~10-40 MB
+# A visitor waits for the whole video, and everyone queued behind waits too: a minute keeps both waits bounded on a
+# shared CPU Space. Longer videos are what `signbind translate` on one's own machine is for.
+DEFAULT_MAX_SECONDS = 60.0
+MAX_UPLOAD_SIZE = "50mb"  # room for a minute of phone video at 720p
 CONCURRENCY_LIMIT = 2  # translations running at once; the rest wait in the queue, seeing their place in it
 QUEUE_MAX_SIZE = 32  # beyond this, a visitor is told the queue is full instead of waiting for minutes
 API_NAME = "translate"
