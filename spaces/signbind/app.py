@@ -43,7 +43,7 @@ QUICKSTART_MODEL = Path("runs/quickstart/model")  # what `make demo` trains; rel
 # A visitor waits for the whole video, and everyone queued behind waits too: a minute keeps both waits bounded on a
 # shared CPU Space. Longer videos are what `signbind translate` on one's own machine is for.
 DEFAULT_MAX_SECONDS = 60.0
-MAX_UPLOAD_SIZE = "50mb"  # room for a minute of phone video at 720p
+MAX_UPLOAD_SIZE = "50mb"  # a minute of video at up to 6.7 Mbit/s (typical 720p phone recordings: 4-8 Mbit/s)
 CONCURRENCY_LIMIT = 2  # translations running at once; the rest wait in the queue, seeing their place in it
 QUEUE_MAX_SIZE = 32  # beyond this, a visitor is told the queue is full instead of waiting for minutes
 API_NAME = "translate"
