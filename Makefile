@@ -28,8 +28,9 @@ test: venv
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \
 	exit $$status
 
+# The CPU quickstart: SynthSign -> experts -> fusion -> LLM refiner -> evaluation -> ablations (runs/quickstart).
 demo: venv
-	$(BIN)/signbind smoke --out runs/smoke
+	$(BIN)/signbind quickstart --out runs/quickstart
 
 bench: venv
 	@set -e; found=0; for script in benchmarks/bench_*.py; do \

@@ -91,6 +91,13 @@ def transformer_encoder(width: int, heads: int, ffn: int, layers: int, dropout: 
     return nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(width), enable_nested_tensor=False)
 
 
+def ctc_head(width: int, vocab_size: int) -> nn.Linear:
+    """A linear CTC output layer, tagged so that `_init_weights` can start its blank logit at `ctc_blank_logit_init`."""
+    head = nn.Linear(width, vocab_size)
+    head.is_ctc_head = True
+    return head
+
+
 def run_in_chunks(encode, inputs: torch.Tensor, chunk_size: int | None) -> torch.Tensor:
     """Apply `encode` to `inputs` in slices of `chunk_size` along dim 0, so peak memory does not grow with T."""
     if chunk_size is None or inputs.shape[0] <= chunk_size:
@@ -178,8 +185,8 @@ class ManualExpert(nn.Module):
             if config.manual_temporal_layers
             else None
         )
-        self.sign_head = nn.Linear(width, config.gloss_vocab_size)
-        self.fingerspelling_head = nn.Linear(width, config.letter_vocab_size) if config.use_fingerspelling else None
+        self.sign_head = ctc_head(width, config.gloss_vocab_size)
+        self.fingerspelling_head = ctc_head(width, config.letter_vocab_size) if config.use_fingerspelling else None
 
     def encode_frames(self, pixel_values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Per-frame DINOv2 [CLS] embeddings (B, T, D); padded frames are skipped and left at zero."""
@@ -230,7 +237,7 @@ class LipreadingExpert(nn.Module):
         self.norm = nn.LayerNorm(width)
         self.temporal_conv = nn.Conv1d(width, width, self.kernel_size, self.stride, self.padding)
         self.dropout = nn.Dropout(config.dropout)
-        self.phoneme_head = nn.Linear(width, config.phoneme_vocab_size)
+        self.phoneme_head = ctc_head(width, config.phoneme_vocab_size)
 
     def output_lengths(self, frame_lengths: torch.Tensor) -> torch.Tensor:
         tubelets = torch.div(frame_lengths + self.tubelet - 1, self.tubelet, rounding_mode="floor")
@@ -358,7 +365,7 @@ class FusionModule(nn.Module):
         self.encoder = transformer_encoder(
             width, config.fusion_num_heads, config.fusion_intermediate_size, config.fusion_num_layers, config.dropout
         )
-        self.gloss_head = nn.Linear(width, config.gloss_vocab_size)
+        self.gloss_head = ctc_head(width, config.gloss_vocab_size)
 
     def manual_stream(self, sign_logits, fingerspelling_logits, route_weights) -> torch.Tensor:
         dtype = self.sign_projection.weight.dtype
@@ -444,6 +451,9 @@ class SignBindPreTrainedModel(PreTrainedModel):
             init.normal_(module.rest_embedding, mean=0.0, std=self.config.initializer_range)
         elif isinstance(module, LearnedLipAlignment):
             init.zeros_(module.offset_bias)
+        if getattr(module, "is_ctc_head", False) and not getattr(module.bias, "_is_hf_initialized", False):
+            with torch.no_grad():  # after the zero bias above: only the blank class starts higher
+                module.bias[self.config.pad_token_id] = self.config.ctc_blank_logit_init
 
 
 class SignBindModel(SignBindPreTrainedModel):

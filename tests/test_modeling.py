@@ -413,3 +413,18 @@ def test_fusion_on_cached_expert_outputs_equals_the_fusion_stage(variant):
     torch.testing.assert_close(cached.loss, full.loss)
     with pytest.raises(ValueError, match="fusion_type='none'"):
         build(fusion_type="none").fuse_expert_outputs(full.sign_logits, full.router_logits, batch["attention_mask"])
+
+
+def test_ctc_blank_logit_init_raises_only_the_blank_bias_of_every_ctc_head(tmp_path):
+    model = SignBindModel(tiny_config(ctc_blank_logit_init=4.0))
+    heads = ("manual.sign_head", "manual.fingerspelling_head", "lip.phoneme_head", "fusion.gloss_head")
+    for name in heads:
+        bias = model.get_submodule(name).bias
+        assert bias[0].item() == 4.0, name
+        assert torch.count_nonzero(bias[1:]) == 0, name
+    assert SignBindModel(tiny_config()).manual.sign_head.bias[0].item() == 0.0
+    # Loading a checkpoint keeps its trained bias: the init applies to fresh weights only.
+    with torch.no_grad():
+        model.manual.sign_head.bias[0] = 7.0
+    model.save_pretrained(tmp_path)
+    assert SignBindModel.from_pretrained(tmp_path).manual.sign_head.bias[0].item() == 7.0
