@@ -122,3 +122,25 @@ def test_saved_processor_runs_as_remote_code_without_signbind_hf(tmp_path, face_
     assert expected["face_attention_mask"].sum() == 8  # the face was found on every frame, so the crops are real
     for key in remote.files:
         torch.testing.assert_close(torch.from_numpy(remote[key]), expected[key], rtol=0, atol=0, msg=key)
+
+
+def test_push_to_hub_uploads_the_face_models_too(tmp_path, monkeypatch):
+    import signbind_hf.processing_signbind as processing
+
+    uploads = []
+
+    def fake_upload(self, working_dir, repo_id, files_timestamps, commit_message=None, token=None):
+        # What ProcessorMixin's upload would send: every entry of the folder that is new or newer than the snapshot.
+        uploads.append((repo_id, sorted(name for name in os.listdir(working_dir) if name not in files_timestamps)))
+        assert (Path(working_dir) / "face_models" / face_models.SAVED_DETECTOR_FILE).is_file()
+
+    monkeypatch.setattr(processing, "create_repo", lambda repo_id, **kwargs: type("Repo", (), {"repo_id": repo_id}))
+    monkeypatch.setattr(SignBindProcessor, "_upload_modified_files", fake_upload)
+    processor = SignBindProcessor.from_preset("tiny", glosses=GLOSS_CORPUS)
+
+    processor.save_pretrained(tmp_path / "ckpt", push_to_hub=True, repo_id="someone/signbind-processor")
+
+    assert len(uploads) == 1  # once, after everything is written
+    repo_id, uploaded = uploads[0]
+    assert repo_id == "someone/signbind-processor"
+    assert {"face_models", "processor_config.json", "video_processing_signbind.py"} <= set(uploaded)
