@@ -65,12 +65,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return parser
 
 
+# The refiner's dataclass (signbind_hf.training.refiner.RefinerArguments) names the folders data_dir and out_dir.
+LLM_FIELD_NAMES = {"data": "data_dir", "out": "out_dir"}
+
+
 def _forwarded_argv(args: argparse.Namespace, with_stage: bool) -> list[str]:
+    """The options for the stage's dataclass parser: the ones declared here, then every other one as given."""
     argv = ["--stage", args.stage] if with_stage else []
+    names = LLM_FIELD_NAMES if args.stage == "llm" else {}
     for name in ("data", "out", "init", "config"):
         value = getattr(args, name)
         if value is not None:
-            argv += [f"--{name}", str(value)]
+            argv += [f"--{names.get(name, name)}", str(value)]
     if args.resume:
         argv.append("--resume")
     return argv + list(args.extra_arguments)
@@ -107,6 +113,9 @@ def _train_visual(args: argparse.Namespace) -> int:
 
 
 def _train_llm(args: argparse.Namespace) -> int:
+    if args.init is not None or args.resume:
+        logger.error("--stage llm takes --base-model (the causal LM to adapt), not --init or --resume")
+        return 2
     try:
         from signbind_hf.training.refiner import RefinerArguments, train_refiner
     except ImportError as error:

@@ -66,7 +66,12 @@ logger = logging.getLogger(__name__)
 CLIP_CACHE_DIR = "processed_clips"
 STAGE_ARGUMENTS_FILE = "stage_arguments.json"
 TRAINER_STATE_FILE = "trainer_state.json"
-STREAM_LOSSES = ("sign_loss", "fingerspelling_loss", "lip_loss", "router_loss", "fusion_loss")
+# The per-stream losses logged beside `loss` in each stage (the frozen fusion's loss in the experts stage is computed
+# by forward but trains nothing: logging it would only crowd the curves).
+STREAM_LOSSES = {
+    "experts": ("sign_loss", "fingerspelling_loss", "lip_loss", "router_loss"),
+    "fusion": ("fusion_loss",),
+}
 EXPERT_PREFIXES = ("manual.", "lip.")
 
 
@@ -74,15 +79,16 @@ class StageTrainer(Trainer):
     """``Trainer`` that also logs the mean of each stream's loss (sign, fingerspelling, lip, router, fusion) since the
     last log, next to ``loss``: which expert learns and which stalls is the first question about a staged run."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, stage: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.stream_losses = STREAM_LOSSES[stage]
         self._stream_sums: dict[str, torch.Tensor] = {}
         self._stream_counts: dict[str, int] = defaultdict(int)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         if model.training:
-            for name in STREAM_LOSSES:
+            for name in self.stream_losses:
                 value = outputs.get(name)
                 if value is not None:
                     value = value.detach().float()
@@ -198,12 +204,14 @@ def clip_cache_dir(stage_args: StageArguments) -> Path | None:
 def ensure_feature_cache(
     model: SignBindModel, processor: SignBindProcessor, stage_args: StageArguments, splits: list[str], batch_size: int
 ) -> Path:
-    """The feature cache of ``model``'s experts on ``splits``: reused when it exists and matches, made otherwise."""
+    """The feature cache of ``model``'s experts on ``splits``: reused when it exists and was made by the same expert
+    weights (its fingerprint) with the same video settings, made (or replaced) otherwise."""
     cache_dir = Path(stage_args.feature_cache_dir) if stage_args.feature_cache_dir else None
     cache_dir = cache_dir or cache_dir_for(stage_args.data, model)
     try:
         manifest = check_cache_matches(cache_dir, model)
-        if set(splits) <= set(manifest["splits"]) and manifest["gloss_vocab_size"] == model.config.gloss_vocab_size:
+        same_video = manifest["video_processor"] == json.loads(json.dumps(processor.video_processor.to_dict()))
+        if same_video and set(splits) <= set(manifest["splits"]):
             logger.info("fusion: reusing the expert outputs cached in %s", cache_dir)
             return cache_dir
     except FeatureCacheMismatchError:
@@ -308,6 +316,7 @@ def train_stage(
         training_args.eval_strategy = IntervalStrategy.NO
 
     trainer = StageTrainer(
+        stage=stage_args.stage,
         model=trained_module,
         args=training_args,
         train_dataset=train_dataset,

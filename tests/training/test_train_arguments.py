@@ -104,3 +104,12 @@ def test_the_cli_passes_every_other_option_to_the_dataclass_parser():
     assert args.extra_arguments == ["--learning_rate", "1e-3", "--data_seed", "3"]
     stage_args, training_args = parse_stage_arguments(_forwarded_argv(args, with_stage=True))
     assert (stage_args.data, training_args.learning_rate, training_args.data_seed) == ("d", 1e-3, 3)
+
+
+def test_the_llm_stage_gets_the_refiners_folder_names():
+    args = build_parser().parse_args(
+        ["train", "--stage", "llm", "--data", "d", "--out", "o", "--base-model", "meta-llama/Llama-2-7b-hf"]
+    )
+    assert _forwarded_argv(args, with_stage=False) == [
+        "--data_dir", "d", "--out_dir", "o", "--base-model", "meta-llama/Llama-2-7b-hf",
+    ]  # fmt: skip

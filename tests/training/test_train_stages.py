@@ -121,6 +121,17 @@ def test_fusion_stage_freezes_the_experts_and_trains_the_fusion(fusion_run, expe
     assert AutoModel.from_pretrained(str(fusion_run)).config.fusion_type == "gated"
 
 
+def test_fusion_on_live_experts_freezes_them_too(experts_run, mini_synthsign, clip_cache, tmp_path):
+    # The baseline the feature cache is measured against: the frozen experts recomputed at every step.
+    argv = stage_argv(
+        "fusion", mini_synthsign, tmp_path / "live", clip_cache, "--init", str(experts_run), "--fusion_inputs", "live",
+        "--max_steps", "2", "--eval_split", "none",
+    )  # fmt: skip
+    experts, fused = _weights(experts_run), _weights(train_stage(*parse_stage_arguments(argv)))
+    assert all(torch.equal(experts[name], fused[name]) for name in experts if name.startswith(("manual.", "lip.")))
+    assert not torch.equal(experts["fusion.gloss_head.weight"], fused["fusion.gloss_head.weight"])
+
+
 def test_fine_tuning_on_another_vocabulary_keeps_the_rows_of_shared_words(experts_run, mini_synthsign, tmp_path):
     old = SignBindProcessor.from_pretrained(str(experts_run)).tokenizer.get_vocab()
     shared = sorted(word for word in old if word not in ("<blank>", "[UNK]"))[:5]
