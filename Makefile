@@ -12,7 +12,7 @@ EXTRAS ?= video,app,dev
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -q
 
-.PHONY: venv test demo bench lint format clean distclean
+.PHONY: venv test demo app bench lint format clean distclean
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ test: venv
 # The CPU quickstart: SynthSign -> experts -> fusion -> LLM refiner -> evaluation -> ablations (runs/quickstart).
 demo: venv
 	$(BIN)/signbind quickstart --out runs/quickstart
+
+# The Gradio Space on http://127.0.0.1:7860, serving runs/quickstart/model when it exists.
+app: venv
+	$(BIN)/signbind app
 
 bench: venv
 	@set -e; found=0; for script in benchmarks/bench_*.py; do \
