@@ -169,7 +169,13 @@ def load_initial(
         logger.info("--init %s: %d tensors start fresh (first: %s)", init, len(not_loaded), not_loaded[0])
     saved = SignBindProcessor.from_pretrained(str(init))
     if saved.tokenizer.get_vocab() != tokenizer.get_vocab():
-        resize_gloss_heads(model, saved.tokenizer.get_vocab(), tokenizer.get_vocab())
+        kept = resize_gloss_heads(model, saved.tokenizer.get_vocab(), tokenizer.get_vocab())
+        if stage_args.stage == "fusion" and kept < len(tokenizer):
+            logger.warning(
+                "--stage fusion on a new gloss vocabulary: the frozen sign head's %d new rows stay untrained; run "
+                "--stage experts on this data set first (fine-tuning), then fusion from it",
+                len(tokenizer) - kept,
+            )
     video_settings = {**saved.video_processor.to_dict(), **_video_settings(stage_args, config)}
     video_settings.pop("video_processor_type", None)
     video_settings.pop("auto_map", None)

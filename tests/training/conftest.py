@@ -54,3 +54,35 @@ def stage_argv(stage: str, data: Path, out: Path, clip_cache: Path, *extra: str)
         "4",
         *extra,
     ]
+
+
+@pytest.fixture(scope="session")
+def flawed_data(mini_synthsign, tmp_path_factory):
+    """The mini SynthSign with absolute video paths (as the real formats store them) and four flawed train rows."""
+    import datasets
+
+    root = tmp_path_factory.mktemp("flawed")
+    garbage = root / "garbage.mp4"
+    garbage.write_bytes(b"this is not a video" * 100)
+    dataset = datasets.load_from_disk(str(mini_synthsign))
+
+    def flaw(row, index):
+        row["video"] = str(mini_synthsign / row["video"])
+        if index == 0:
+            row["video"] = str(root / "missing.mp4")
+        elif index == 1:
+            row["video"] = str(garbage)
+        elif index == 2:
+            row["pseudo_gloss"] = ""
+        elif index == 3:
+            row["phonemes"] = ""
+        return row
+
+    flawed = datasets.DatasetDict(
+        {
+            "train": dataset["train"].map(flaw, with_indices=True),
+            "validation": dataset["validation"].map(lambda row: {"video": str(mini_synthsign / row["video"])}),
+        }
+    )
+    flawed.save_to_disk(str(root / "data"))
+    return root / "data"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import datasets
 import numpy as np
 import pytest
 import torch
@@ -48,36 +47,6 @@ def test_a_cached_clip_reads_back_what_was_decoded(mini_synthsign, tmp_path):
     other = CachingVideoProcessor.wrap(SignBindProcessor.from_preset("tiny").video_processor, tmp_path / "cache")
     other([video], face_boxes=boxes)  # other settings (max_frames 512): another file, not a stale clip
     assert (other.misses, len(list((tmp_path / "cache").glob("*.safetensors")))) == (1, 2)
-
-
-@pytest.fixture(scope="module")
-def flawed_data(mini_synthsign, tmp_path_factory):
-    """The mini SynthSign with absolute video paths (as the real formats store them) and four flawed train rows."""
-    root = tmp_path_factory.mktemp("flawed")
-    garbage = root / "garbage.mp4"
-    garbage.write_bytes(b"this is not a video" * 100)
-    dataset = datasets.load_from_disk(str(mini_synthsign))
-
-    def flaw(row, index):
-        row["video"] = str(mini_synthsign / row["video"])
-        if index == 0:
-            row["video"] = str(root / "missing.mp4")
-        elif index == 1:
-            row["video"] = str(garbage)
-        elif index == 2:
-            row["pseudo_gloss"] = ""
-        elif index == 3:
-            row["phonemes"] = ""
-        return row
-
-    flawed = datasets.DatasetDict(
-        {
-            "train": dataset["train"].map(flaw, with_indices=True),
-            "validation": dataset["validation"].map(lambda row: {"video": str(mini_synthsign / row["video"])}),
-        }
-    )
-    flawed.save_to_disk(str(root / "data"))
-    return root / "data"
 
 
 def test_unusable_rows_are_skipped_and_counted_by_reason(flawed_data, tmp_path):

@@ -132,6 +132,26 @@ def test_fusion_on_live_experts_freezes_them_too(experts_run, mini_synthsign, cl
     assert not torch.equal(experts["fusion.gloss_head.weight"], fused["fusion.gloss_head.weight"])
 
 
+def test_fusion_counts_the_rows_the_cache_could_not_read_and_resizes_to_the_new_vocabulary(
+    experts_run, flawed_data, clip_cache, tmp_path
+):
+    # flawed_data: a missing and an unreadable video (the feature cache skips them), an empty pseudo-gloss (the
+    # fusion data skips it; its words leave the train vocabulary, so the gloss heads are resized).
+    argv = stage_argv(
+        "fusion", flawed_data, tmp_path / "run", clip_cache, "--init", str(experts_run), "--max_steps", "1",
+        "--feature_cache_dir", str(tmp_path / "features"), "--eval_split", "none",
+    )  # fmt: skip
+    out = train_stage(*parse_stage_arguments(argv))
+    skipped = json.loads((out / "skipped_rows.json").read_text())["train"]
+    assert skipped["reasons"]["missing_video"] == skipped["reasons"]["unreadable_video"] == 1
+    assert skipped["reasons"]["empty_pseudo_gloss"] == 1
+    assert skipped["kept"] == 8 - skipped["skipped"]
+    old_vocab = SignBindProcessor.from_pretrained(str(experts_run)).tokenizer.get_vocab()
+    new_vocab = SignBindProcessor.from_pretrained(str(out)).tokenizer.get_vocab()
+    assert new_vocab != old_vocab
+    assert AutoModel.from_pretrained(str(out)).config.gloss_vocab_size == len(new_vocab)
+
+
 def test_fine_tuning_on_another_vocabulary_keeps_the_rows_of_shared_words(experts_run, mini_synthsign, tmp_path):
     old = SignBindProcessor.from_pretrained(str(experts_run)).tokenizer.get_vocab()
     shared = sorted(word for word in old if word not in ("<blank>", "[UNK]"))[:5]
