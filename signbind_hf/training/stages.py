@@ -299,6 +299,8 @@ def train_stage(
     out = Path(stage_args.out)
     training_args.output_dir = str(stage_args.checkpoints_dir)
     resume_from = resume_checkpoint(stage_args)
+    if stage_args.torch_threads is not None:
+        torch.set_num_threads(stage_args.torch_threads)
     set_seed(training_args.seed)  # the fresh model's initialisation too
 
     train_rows = load_split(stage_args.data, stage_args.train_split)
