@@ -5,8 +5,9 @@ Every stage is the real one a user runs on their own data (``signbind synth``, `
 
     OUT/data/            the SynthSign data set (kept between runs: generation is deterministic)
     OUT/experts/         the experts stage (router, sign, fingerspelling and lip experts)
-    OUT/model/           the full model: experts + fusion, processor, refiner/ and the pipeline's code:
-                         AutoModel / AutoProcessor / pipeline("sign-language-translation") load it
+    OUT/model/           the full model: experts + fusion, processor and refiner/: AutoModel, AutoProcessor and
+                         pipeline("sign-language-translation") load it (`signbind push` adds the pipeline's code
+                         for the Hub; a local folder with it would need trust_remote_code=True)
     OUT/ablations/       one folder per retrained variant
     OUT/results.json     test-split metrics, per-stream table, ablations, time per stage
     OUT/results.md       the same as Markdown tables
@@ -52,10 +53,12 @@ class QuickstartSettings:
     num_train: int = 500  # SynthSign's default sizes: the targets are defined on its test split, not shrunk
     num_validation: int = 100
     num_test: int = 100
-    model_overrides: dict[str, Any] = field(default_factory=dict)
+    # CTC from scratch (no DINOv2 weights can be downloaded here) first learns "all blank"; starting the blank logit
+    # high skips that phase (see SignBindConfig.ctc_blank_logit_init).
+    model_overrides: dict[str, Any] = field(default_factory=lambda: {"ctc_blank_logit_init": 4.0})
     experts_training: list[str] = field(
         default_factory=lambda: [
-            "--learning_rate", "3e-3", "--warmup_steps", "50", "--num_train_epochs", "10",
+            "--learning_rate", "3e-3", "--warmup_steps", "50", "--num_train_epochs", "12",
             "--per_device_train_batch_size", "8", "--eval_strategy", "no", "--save_strategy", "no",
             "--logging_steps", "10",
         ]
@@ -126,12 +129,6 @@ def _train_refiner(data_dir: Path, model_dir: Path, settings: QuickstartSettings
     )
 
 
-def _add_pipeline(model_dir: Path) -> None:
-    from signbind_hf.pipeline_signbind import add_pipeline_code
-
-    add_pipeline_code(model_dir)
-
-
 def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | None = None) -> dict[str, Any]:
     """Run every stage into ``out_dir`` (see the module docstring) and return the results written to results.json."""
     settings = settings or QuickstartSettings()
@@ -145,7 +142,6 @@ def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | No
     clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
     clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
     clock.run("refiner", _train_refiner, data_dir, model_dir, settings)
-    clock.run("pipeline code", _add_pipeline, model_dir)
     evaluation = clock.run("evaluation", evaluate_model, model_dir, data_dir, "test")
     full_training = {"train_steps": _global_step(model_dir), "train_seconds": clock.seconds["fusion"]}
     ablations = clock.run(
