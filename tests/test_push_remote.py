@@ -33,6 +33,7 @@ REMOTE_RUN = textwrap.dedent(
     import torch
     from transformers import AutoModel, AutoProcessor, pipeline
 
+    torch.set_num_threads(1)  # as in the test process (conftest.py): the same summation order, the same floats
     folder, face_box, batch_file, frames_file, logits_file, report_file = sys.argv[1:]
     model = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
     with torch.no_grad():
@@ -65,11 +66,16 @@ def save_tiny_refiner(refiner_dir: Path) -> None:
         tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
     )
     torch.manual_seed(0)
+    # Untrained weights at the default scale (0.02) give near-tied logits, whose greedy choice flips with rounding;
+    # a large scale spreads them (margins of several units), so the same weights write the same words in any process.
     config = LlamaConfig(
         vocab_size=len(words), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-        pad_token_id=0, bos_token_id=1, eos_token_id=2,
+        pad_token_id=0, bos_token_id=1, eos_token_id=2, initializer_range=1.0,
     )  # fmt: skip
-    LlamaForCausalLM(config).save_pretrained(refiner_dir / BASE_MODEL_DIR)
+    base = LlamaForCausalLM(config)
+    with torch.no_grad():
+        base.lm_head.weight[:4] = 0.0  # never a special token (<pad> <s> </s> <unk>): words, not an empty sentence
+    base.save_pretrained(refiner_dir / BASE_MODEL_DIR)
     lora = get_peft_model(
         LlamaForCausalLM.from_pretrained(refiner_dir / BASE_MODEL_DIR), LoraConfig(r=2, lora_alpha=4)
     )
