@@ -94,10 +94,12 @@ def test_quickstart_model_translates_through_the_pipeline(quickstart_run):
 
     out, _ = quickstart_run
     clip = sorted((out / "data" / "videos").rglob("*.mp4"))[0]
-    result = pipeline("sign-language-translation", model=str(out / "model"))(str(clip))
+    translator = pipeline("sign-language-translation", model=str(out / "model"))
+    assert translator.refiner is not None
+    result = translator(str(clip))
     # The test model reads at most 32 frames at a time: a longer clip comes back as one result per window.
     for part in result if isinstance(result, list) else [result]:
-        assert part["refined"] is True
+        assert part["refined"] is bool(part["pseudo_gloss"])  # an empty pseudo-gloss has nothing to refine
         assert isinstance(part["translation"], str)
         assert set(part) >= {"pseudo_gloss", "fingerspelling", "phonemes", "segments", "gate"}
 
