@@ -40,7 +40,8 @@ class SignBindOutput(ModelOutput):
         of the expert and router losses (`"experts"`), the fusion CTC (`"fusion"`), or both (`"all"`).
     sign_loss, fingerspelling_loss, lip_loss, router_loss, fusion_loss (`torch.FloatTensor` of shape `()`): each
         stream's own loss, when its labels were given.
-    gloss_logits (`(B, T, gloss_vocab_size)`): fused pseudo-gloss CTC logits (the sign head's when fusion_type="none").
+    gloss_logits (`(B, T, gloss_vocab_size)`): fused pseudo-gloss CTC logits (the sign head's when fusion_type="none";
+        None while the model trains in the `"experts"` stage, where the frozen fusion module is not run).
     sign_logits (`(B, T, gloss_vocab_size)`): continuous-sign expert CTC logits.
     fingerspelling_logits (`(B, T, letter_vocab_size)`): fingerspelling CTC logits; `None` without that expert.
     phoneme_logits (`(B, T', phoneme_vocab_size)`): lipreading CTC logits; `None` without that expert.
@@ -555,7 +556,11 @@ class SignBindModel(SignBindPreTrainedModel):
             phoneme_logits, phoneme_mask = self.lip(face_pixel_values, attention_mask, face_attention_mask)
 
         gloss_logits, gate, lip_shift = sign_logits, None, None
-        if self.fusion is not None:
+        if self.fusion is not None and self.training and self.stage == "experts":
+            # Training the experts: the frozen fusion module's output feeds no loss, so it is not computed (for the
+            # tiny preset it is most of the model's parameters).
+            gloss_logits = None
+        elif self.fusion is not None:
             gloss_logits, gate, lip_shift = self.fusion(
                 sign_logits, fingerspelling_logits, route_weights, attention_mask, phoneme_logits, face_attention_mask
             )
@@ -629,7 +634,7 @@ class SignBindModel(SignBindPreTrainedModel):
         if labels["gloss"] is not None:
             check_labels("gloss_labels", labels["gloss"], config.gloss_vocab_size, frame_lengths, "valid frames")
             sign_loss = ctc_loss(output.sign_logits, frame_lengths, labels["gloss"], config)
-            if self.fusion is not None:
+            if self.fusion is not None and output.gloss_logits is not None:
                 fusion_loss = ctc_loss(output.gloss_logits, frame_lengths, labels["gloss"], config)
         if labels["letter"] is not None and output.fingerspelling_logits is not None:
             check_labels("letter_labels", labels["letter"], config.letter_vocab_size, frame_lengths, "valid frames")
