@@ -47,9 +47,10 @@ def normalize_gloss(gloss: str) -> str:
     return " ".join(gloss.split())
 
 
-def format_prompt(template: str, pseudo_gloss: str) -> str:
+def format_prompt(template: str, pseudo_gloss: str, *, lowercase_gloss: bool) -> str:
     """``template`` with its ``{pseudo_gloss}`` slot filled (``str.replace``: a template may contain other braces)."""
-    return template.replace(GLOSS_PLACEHOLDER, normalize_gloss(pseudo_gloss))
+    pseudo_gloss = normalize_gloss(pseudo_gloss)
+    return template.replace(GLOSS_PLACEHOLDER, pseudo_gloss.lower() if lowercase_gloss else pseudo_gloss)
 
 
 @dataclass
@@ -61,6 +62,10 @@ class RefinerConfig:
             (``"base_model"``) for a local one. For a merged refiner, provenance only.
         merged: the refiner folder holds full merged weights (``config.json`` + ``model.safetensors``), no adapter.
         prompt_template: the text the model was fine-tuned on, with a ``{pseudo_gloss}`` slot; the completion follows.
+        lowercase_gloss: the pseudo-gloss goes into the prompt in lower case. Pseudo-gloss is written in capitals,
+            so as typed it shares no token with the English it becomes ("SCHOOL" vs "school"): lower-cased, most of
+            the translation is copying tokens, which a small model learns from few pairs (SynthSign test BLEU-4 of
+            the local Llama: see training/refiner.py); only names must be re-capitalised.
         max_new_tokens: generation default: the longest sentence the refiner writes, in tokens.
         num_beams: generation default: 1 is greedy decoding; decoding is deterministic either way (no sampling).
         versions: library versions that trained it (for the record).
@@ -69,6 +74,7 @@ class RefinerConfig:
     base_model: str
     merged: bool = False
     prompt_template: str = DEFAULT_PROMPT_TEMPLATE
+    lowercase_gloss: bool = True
     max_new_tokens: int = 64
     num_beams: int = 1
     versions: dict[str, str] = field(default_factory=dict)
@@ -78,6 +84,10 @@ class RefinerConfig:
             raise ValueError(f"prompt_template must contain {GLOSS_PLACEHOLDER}, got {self.prompt_template!r}")
         if self.max_new_tokens < 1 or self.num_beams < 1:
             raise ValueError(f"max_new_tokens and num_beams must be >= 1, got {self.max_new_tokens}, {self.num_beams}")
+
+    def format_prompt(self, pseudo_gloss: str) -> str:
+        """The prompt for ``pseudo_gloss``, exactly as in fine-tuning."""
+        return format_prompt(self.prompt_template, pseudo_gloss, lowercase_gloss=self.lowercase_gloss)
 
     def save(self, refiner_dir: str | Path) -> Path:
         path = Path(refiner_dir) / REFINER_CONFIG_NAME
@@ -198,7 +208,7 @@ class Refiner:
         todo = [index for index, gloss in enumerate(pseudo_glosses) if normalize_gloss(gloss)]
         for start in range(0, len(todo), batch_size):
             indices = todo[start : start + batch_size]
-            prompts = [format_prompt(self.config.prompt_template, pseudo_glosses[index]) for index in indices]
+            prompts = [self.config.format_prompt(pseudo_glosses[index]) for index in indices]
             inputs = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.model.device)
             generated = self.model.generate(
                 **inputs,

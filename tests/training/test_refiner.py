@@ -18,7 +18,6 @@ from signbind_hf.refiner import (
     REFINER_CONFIG_NAME,
     REFINER_DIR,
     Refiner,
-    format_prompt,
     has_refiner,
 )
 from signbind_hf.training.refiner import LORA_TARGET_MODULES, RefinerArguments, make_sft_trainer, train_refiner
@@ -192,7 +191,9 @@ def test_sft_trains_lora_weights_only_on_completion_tokens(model_dir, data_dir, 
     # Completion-only loss: the collator masks every prompt token, keeps the completion and its EOS.
     example = trainer.train_dataset[0]
     batch = trainer.data_collator([example])
-    prompt_length = len(tokenizer(format_prompt(DEFAULT_PROMPT_TEMPLATE, PAIRS["train"][0][0]))["input_ids"])
+    prompt = args.refiner_config(base_model="").format_prompt(PAIRS["train"][0][0])
+    assert prompt == "Pseudo-gloss: now ivan school\nEnglish:"
+    prompt_length = len(tokenizer(prompt)["input_ids"])
     labels, input_ids = batch["labels"][0], batch["input_ids"][0]
     assert (labels[:prompt_length] == -100).all()
     assert torch.equal(labels[prompt_length:], input_ids[prompt_length:])
