@@ -157,7 +157,7 @@ class Refiner:
             dtype: the weights' dtype (``torch.bfloat16`` or ``"bfloat16"``...); default: as saved.
 
         Raises:
-            SignBindInputError: ``path`` holds no refiner, or its base model folder is missing.
+            SignBindInputError: ``path`` holds no refiner, its base model folder is missing, or ``dtype`` is unknown.
         """
         refiner_dir = find_refiner_dir(path)
         if refiner_dir is None:
@@ -167,6 +167,8 @@ class Refiner:
             )
         config = RefinerConfig.load(refiner_dir)
         if isinstance(dtype, str):
+            if not isinstance(getattr(torch, dtype, None), torch.dtype):
+                raise SignBindInputError(f"dtype: expected a torch dtype name such as 'bfloat16', got {dtype!r}")
             dtype = getattr(torch, dtype)
         load_kwargs = {"dtype": dtype} if dtype is not None else {}
         tokenizer = AutoTokenizer.from_pretrained(refiner_dir)

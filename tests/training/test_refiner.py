@@ -161,6 +161,9 @@ def test_refiner_translates_after_the_model_folder_moves(model_dir, tmp_path):
     # The refiner folder on its own loads too, and batching does not change greedy output.
     alone = Refiner.from_pretrained(moved / REFINER_DIR, device="cpu")
     assert alone.translate(["RED HORSE ANGRY", "NOW IVAN SCHOOL"], batch_size=1) == [translations[3], translations[0]]
+    (beam,) = alone.translate(["NOW IVAN SCHOOL"], num_beams=2, max_new_tokens=5)
+    assert isinstance(beam, str)
+    assert len(alone.tokenizer(beam, add_special_tokens=False)["input_ids"]) <= 5
 
 
 def test_bad_paths_and_inputs_give_clear_errors(model_dir, tmp_path):
@@ -174,7 +177,9 @@ def test_bad_paths_and_inputs_give_clear_errors(model_dir, tmp_path):
     (broken / REFINER_DIR / REFINER_CONFIG_NAME).write_text("{not json")
     with pytest.raises(SignBindInputError, match=REFINER_CONFIG_NAME):
         Refiner.from_pretrained(broken)
-    refiner = Refiner.from_pretrained(model_dir, device="cpu")
+    with pytest.raises(SignBindInputError, match="dtype"):
+        Refiner.from_pretrained(model_dir, dtype="float17")
+    refiner = Refiner.from_pretrained(model_dir, device="cpu", dtype="float32")
     with pytest.raises(SignBindInputError, match="pseudo_glosses"):
         refiner.translate("NOW IVAN SCHOOL")
     with pytest.raises(FileExistsError, match=str(model_dir)):
