@@ -82,7 +82,10 @@ class FaceCropConfig:
             pass costs ~2.8 ms of CPU against ~8 ms for detector + landmarks, and the detector was most of the
             processor's work (benchmarks/bench_processing.py). The detector still runs on the first frame, after
             every ``landmark_tracking`` tracked frames, and wherever the landmarks lose the face or it jumps. 0 runs
-            the detector every time.
+            the detector every time. On the swaying clip above (250 frames, detect_every=8), 3 cut the face
+            cropper's CPU time from 0.46 s to 0.23 s (10 detector calls + 26 tracked frames instead of 37 detector
+            calls) with the crop centre 0.48 px on average from detecting every frame (0.42 px without tracking) and
+            its side 1.1 px (0.5 px).
     """
 
     size: int = 224
