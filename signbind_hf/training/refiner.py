@@ -306,6 +306,8 @@ def train_refiner(args: RefinerArguments) -> Path:
             peft_model.peft_config["default"].base_model_name_or_path = base_reference
             # Embeddings are not trained: without this, PEFT looks the base up (on the Hub) to check the vocabulary.
             peft_model.save_pretrained(work_dir, save_embedding_layers=False)
+            # PEFT's stub card names this run's temporary base path; the model folder's card is written elsewhere.
+            (work_dir / "README.md").unlink(missing_ok=True)
         tokenizer.save_pretrained(work_dir)
         # A merged refiner needs no base: its reference is then provenance only.
         provenance = args.base_model or "small Llama built locally"

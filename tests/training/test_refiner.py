@@ -121,6 +121,9 @@ def test_refiner_folder_holds_adapter_tokenizer_config_and_base_model(model_dir,
                  f"{BASE_MODEL_DIR}/tokenizer.json"):  # fmt: skip
         assert (refiner_dir / name).is_file(), name
     assert [path.name for path in model_dir.iterdir()] == [REFINER_DIR]  # no temporary folder left behind
+    for path in refiner_dir.rglob("*"):  # nothing refers to the temporary folder the refiner was built in
+        if path.suffix in {".json", ".md", ".txt"}:
+            assert ".tmp-" not in path.read_text(), path
     config = json.loads((refiner_dir / REFINER_CONFIG_NAME).read_text())
     assert config["base_model"] == BASE_MODEL_DIR
     assert not config["merged"]
