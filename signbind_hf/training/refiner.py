@@ -242,6 +242,8 @@ def _provide_base_model(args: RefinerArguments, work_dir: Path) -> tuple[str, st
         build_small_llm(args.data_dir, local_copy, args.small_llm_settings(), train_split=args.train_split,
                         validation_split=args.eval_split)  # fmt: skip
         return str(local_copy), BASE_MODEL_DIR
+    if Path(args.base_model).is_dir() and args.merge:
+        return args.base_model, args.base_model  # the merged weights will stand alone: no copy needed
     if Path(args.base_model).is_dir():
         # Checkpoints of an earlier run are not the model; everything else (weights, tokenizer, code) travels.
         shutil.copytree(args.base_model, local_copy, ignore=shutil.ignore_patterns("checkpoint-*", ".git"))
@@ -300,7 +302,7 @@ def train_refiner(args: RefinerArguments) -> Path:
         peft_model = trainer.model
         if args.merge:
             peft_model.merge_and_unload().save_pretrained(work_dir)
-            shutil.rmtree(work_dir / BASE_MODEL_DIR, ignore_errors=True)  # the merged weights stand alone
+            shutil.rmtree(work_dir / BASE_MODEL_DIR, ignore_errors=True)  # a base built here: not needed any more
         else:
             # The adapter's own record of its base is the reference that travels, not this run's temporary path.
             peft_model.peft_config["default"].base_model_name_or_path = base_reference

@@ -223,14 +223,17 @@ def test_sft_trains_lora_weights_only_on_completion_tokens(model_dir, data_dir, 
 
 def test_merge_writes_a_full_model_that_translates_like_the_adapter(model_dir, data_dir, tmp_path):
     # The same base (a local folder this time) and seed as the fixture: the merged refiner must say the same.
+    # Trained into a copy of the model folder: its adapter refiner is replaced, and nothing else is left behind.
     base_dir = model_dir / REFINER_DIR / BASE_MODEL_DIR
     out_dir = tmp_path / "merged_model"
+    shutil.copytree(model_dir, out_dir)
     refiner_dir = train_refiner(RefinerArguments(data_dir=str(data_dir), out_dir=str(out_dir), base_model=str(base_dir),
                                                  merge=True, **TINY_SFT))  # fmt: skip
     assert (refiner_dir / "model.safetensors").is_file()
     assert (refiner_dir / "config.json").is_file()
     assert not (refiner_dir / "adapter_model.safetensors").exists()
     assert not (refiner_dir / BASE_MODEL_DIR).exists()
+    assert [path.name for path in out_dir.iterdir()] == [REFINER_DIR]
     config = json.loads((refiner_dir / REFINER_CONFIG_NAME).read_text())
     assert config["merged"]
     assert config["base_model"] == str(base_dir)
