@@ -175,7 +175,14 @@ class Refiner:
         if config.merged:
             model = AutoModelForCausalLM.from_pretrained(refiner_dir, **load_kwargs)
         else:
-            from peft import PeftModel
+            # Inside try: transformers' remote-code check (which demands every module a shipped file imports) skips
+            # it, so a model folder's code loads without peft unless its refiner is an adapter.
+            try:
+                from peft import PeftModel
+            except ImportError as error:
+                raise SignBindInputError(
+                    f"{refiner_dir}: this refiner is a LoRA adapter; loading it needs peft (pip install peft)"
+                ) from error
 
             base = AutoModelForCausalLM.from_pretrained(
                 resolve_base_model(refiner_dir, config.base_model), **load_kwargs
