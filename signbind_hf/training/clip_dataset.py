@@ -159,7 +159,10 @@ class _ClipProbe(Dataset):
             return index, None, MISSING_VIDEO
         try:
             processed = self.video_processor(
-                [example.video], **_video_kwargs([example]), return_tensors="np", return_metadata=False
+                [example.video],
+                **video_kwargs([example], self.video_processor),
+                return_tensors="np",
+                return_metadata=False,
             )
         except SignBindInputError as error:
             return index, None, f"{UNREADABLE_VIDEO}: {error}"
@@ -261,11 +264,15 @@ def _too_short(example: ClipExample, frames: int, processor: Any, config: Any) -
     return None
 
 
-def _video_kwargs(examples: list[ClipExample]) -> dict[str, Any]:
-    """Per-video processor arguments: face boxes (detection where a row has none), time window, folder frame rate."""
+def video_kwargs(examples: list[ClipExample], video_processor: Any) -> dict[str, Any]:
+    """Per-video processor arguments: face boxes (detection where a row has none), time window, folder frame rate.
+
+    A processor that makes no face crops (a model without the lip expert) gets no boxes, even where the rows have them.
+    """
     boxes = [example.face_boxes for example in examples]
+    wants_boxes = video_processor.face_cropper is not None and any(item is not None for item in boxes)
     return {
-        "face_boxes": boxes if any(item is not None for item in boxes) else None,
+        "face_boxes": boxes if wants_boxes else None,
         "start": [example.start for example in examples],
         "end": [example.end for example in examples],
         # Only frame folders take a frame rate; video files carry their timestamps.
@@ -291,7 +298,7 @@ class ClipCollator:
             phonemes=[example.phonemes for example in examples],
             return_tensors="pt",
             return_metadata=True,
-            **_video_kwargs(examples),
+            **video_kwargs(examples, self.processor.video_processor),
         )
         metadata = batch.pop(VIDEO_METADATA)
         frames = batch[ATTENTION_MASK].shape[1]
@@ -316,4 +323,4 @@ def segments_at_frames(example: ClipExample, metadata: dict[str, Any], frames: i
     return labels
 
 
-__all__ = ["ClipCollator", "ClipDataset", "ClipExample", "ctc_frames_needed", "lip_steps", "load_split"]
+__all__ = ["ClipCollator", "ClipDataset", "ClipExample", "ctc_frames_needed", "lip_steps", "load_split", "video_kwargs"]

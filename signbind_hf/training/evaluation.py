@@ -44,8 +44,7 @@ from signbind_hf.metrics import (
     rouge_l,
     word_error_rate,
 )
-from signbind_hf.training.clip_dataset import ClipExample, example_from_row, load_split
-from signbind_hf.training.clip_dataset import _video_kwargs as video_kwargs
+from signbind_hf.training.clip_dataset import ClipExample, example_from_row, load_split, video_kwargs
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +94,7 @@ def homonyms_of(data_dir: str | os.PathLike) -> set[str] | None:
 
 
 def _process(processor: Any, examples: list[ClipExample]) -> Any:
-    kwargs = video_kwargs(examples)
-    if processor.video_processor.face_cropper is None:
-        kwargs.pop("face_boxes")  # a model without the lip expert takes no face crops, even where the data has boxes
+    kwargs = video_kwargs(examples, processor.video_processor)
     return processor(videos=[example.video for example in examples], return_tensors="pt", **kwargs)
 
 

@@ -98,3 +98,16 @@ def test_a_clip_without_phoneme_target_is_left_out_of_the_lip_loss():
     output = model(**batch)
     assert output.lip_loss is None
     assert torch.isfinite(output.sign_loss)
+
+
+def test_a_model_without_the_lip_expert_trains_on_rows_that_have_face_boxes(mini_synthsign):
+    tokenizer = SignBindCTCTokenizer.for_glosses(load_split(mini_synthsign, "train")["pseudo_gloss"])
+    config = tiny_config(gloss_vocab_size=len(tokenizer), use_lip=False)
+    processor = SignBindProcessor.from_model_config(
+        config, gloss_tokenizer=tokenizer, max_frames=TEST_MAX_FRAMES, face_cropper=None
+    )
+    train = ClipDataset.from_split(mini_synthsign, "train", processor, config, SkippedRows(), max_examples=2)
+    assert train[0].face_boxes is not None  # SynthSign rows carry boxes; a processor without crops must ignore them
+    batch = ClipCollator(processor)([train[0], train[1]])
+    assert "face_pixel_values" not in batch
+    assert torch.isfinite(SignBindModel(config)(**batch).loss)
