@@ -75,8 +75,7 @@ class DecodedSplit:
     def add(self, example: ClipExample, row: dict[str, Any], streams: dict[str, str]) -> None:
         self.ids.append(example.id)
         self.names.update(word.upper() for word in row.get("fingerspelled_words") or ())
-        sentence = row.get("sentence") or ""
-        self.sentences.append(sentence)
+        self.sentences.append(row.get("sentence") or "")
         self.pseudo_glosses.append(example.glosses)
         self.letters.append(example.letters)
         self.phonemes.append(example.phonemes)
@@ -154,8 +153,7 @@ def decode_split(
 
 
 def _only_with_reference(predictions: list[str], references: list[str]) -> tuple[list[str], list[str]]:
-    pairs = [(prediction, reference) for prediction, reference in zip(predictions, references, strict=True)]
-    pairs = [(prediction, reference) for prediction, reference in pairs if reference.strip()]
+    pairs = [pair for pair in zip(predictions, references, strict=True) if pair[1].strip()]
     return [prediction for prediction, _ in pairs], [reference for _, reference in pairs]
 
 
