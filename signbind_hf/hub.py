@@ -36,7 +36,7 @@ from .hub_publishing import (
     check_repo_id,
     folder_files,
     resolve_token,
-    upload_error,
+    upload_folder_to_hub,
 )
 from .pipeline_signbind import TASK, add_pipeline_code
 from .refiner import REFINER_CONFIG_NAME, REFINER_DIR
@@ -606,24 +606,19 @@ def push_model(
     Returns the repository's URL and the files uploaded. The checks and the card come before the token is looked up
     and before any request, so bad input never reaches the Hub.
     """
-    from huggingface_hub import HfApi
-
     upload = _prepare(model_dir, repo_id, results, datasets, license)  # bad input is named before token and network
     check_not_offline(repo_id)
     token = resolve_token(token)
     with tempfile.TemporaryDirectory(prefix="signbind-push-") as temporary:
         staged_dir = Path(temporary) / "model"
         staged = _write(upload, staged_dir)
-        api = HfApi(token=token)
-        try:
-            api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-            api.upload_folder(
-                repo_id=repo_id,
-                repo_type="model",
-                folder_path=staged_dir,
-                allow_patterns=[file.path for file in staged],
-                commit_message=commit_message or "Upload a SignBind model with signbind push",
-            )
-        except Exception as error:
-            raise upload_error(error, repo_id) from error
+        upload_folder_to_hub(
+            staged_dir,
+            repo_id=repo_id,
+            repo_type="model",
+            token=token,
+            private=private,
+            allow_patterns=[file.path for file in staged],
+            commit_message=commit_message or "Upload a SignBind model with signbind push",
+        )
     return f"https://huggingface.co/{repo_id}", staged

@@ -99,3 +99,30 @@ def upload_error(error: Exception, repo_id: str) -> Exception:
     if isinstance(error, (HfHubHTTPError, *_transport_errors())):
         return HubPushError(f"cannot push {repo_id}: the Hugging Face Hub is unreachable or refused ({first_line})")
     return error  # not a network failure: a bug, keep its traceback
+
+
+def upload_folder_to_hub(
+    folder: Path,
+    *,
+    repo_id: str,
+    repo_type: str,
+    token: str,
+    private: bool,
+    allow_patterns: list[str],
+    commit_message: str,
+) -> None:
+    """Create the repository if needed and upload ``allow_patterns`` of ``folder``; failures become one line."""
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+        api.upload_folder(
+            repo_id=repo_id,
+            repo_type=repo_type,
+            folder_path=folder,
+            allow_patterns=allow_patterns,
+            commit_message=commit_message,
+        )
+    except Exception as error:
+        raise upload_error(error, repo_id) from error

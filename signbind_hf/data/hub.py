@@ -11,7 +11,14 @@ import json
 import os
 from pathlib import Path
 
-from ..hub_publishing import HubPushError, card_template, check_repo_id, folder_files, resolve_token, upload_error
+from ..hub_publishing import (
+    HubPushError,
+    card_template,
+    check_repo_id,
+    folder_files,
+    resolve_token,
+    upload_folder_to_hub,
+)
 from .builders.core import REPORT_FILE, SOURCE_FILE, STREAMS_FILE
 
 CARD_TEMPLATE = "dataset_card.md"  # in signbind_hf/hub_cards/
@@ -113,23 +120,18 @@ def files_to_upload(folder: str | os.PathLike) -> list[str]:
 
 def push_dataset(folder: str | os.PathLike, repo_id: str, *, private: bool = False, token: str | None = None) -> str:
     """Upload the prepared data set in ``folder`` and its card to the Hub data set ``repo_id``; returns its URL."""
-    from huggingface_hub import HfApi
-
     folder = Path(folder)
     check_repo_id(repo_id)
     card = dataset_card(folder)
     token = resolve_token(token)
     card.save(folder / CARD_FILE)
-    api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        api.upload_folder(
-            repo_id=repo_id,
-            repo_type="dataset",
-            folder_path=folder,
-            allow_patterns=files_to_upload(folder),
-            commit_message="Upload a data set prepared with signbind prepare",
-        )
-    except Exception as error:
-        raise upload_error(error, repo_id) from error
+    upload_folder_to_hub(
+        folder,
+        repo_id=repo_id,
+        repo_type="dataset",
+        token=token,
+        private=private,
+        allow_patterns=files_to_upload(folder),
+        commit_message="Upload a data set prepared with signbind prepare",
+    )
     return f"https://huggingface.co/datasets/{repo_id}"
