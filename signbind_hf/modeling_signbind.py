@@ -129,6 +129,13 @@ def shift_in_time(x: torch.Tensor, offset: int) -> torch.Tensor:
     return shifted
 
 
+def center_in_time(frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """`frames` (B, T, ...) minus each clip's mean over the frames where `mask` (B, T) is 1; zero elsewhere."""
+    weights = mask.to(frames.dtype).view(*mask.shape, *([1] * (frames.dim() - 2)))
+    mean = (frames * weights).sum(1, keepdim=True) / weights.sum(1, keepdim=True).clamp(min=1.0)
+    return (frames - mean) * weights
+
+
 def ctc_output_lengths(lengths: torch.Tensor, kernel_size: int, stride: int, padding: int) -> torch.Tensor:
     """Output length of a Conv1d for each input length (floor division, as torch computes it)."""
     return torch.div(lengths + 2 * padding - kernel_size, stride, rounding_mode="floor") + 1
@@ -549,6 +556,10 @@ class SignBindModel(SignBindPreTrainedModel):
         attention_mask, face_attention_mask = check_inputs(
             self.config, pixel_values, face_pixel_values, attention_mask, face_attention_mask
         )
+        if self.config.center_frames:
+            pixel_values = center_in_time(pixel_values, attention_mask)
+            if self.lip is not None:
+                face_pixel_values = center_in_time(face_pixel_values, face_attention_mask * attention_mask)
         sign_logits, fingerspelling_logits, router_logits, route_weights = self.manual(pixel_values, attention_mask)
 
         phoneme_logits = phoneme_mask = None

@@ -428,3 +428,32 @@ def test_ctc_blank_logit_init_raises_only_the_blank_bias_of_every_ctc_head(tmp_p
         model.manual.sign_head.bias[0] = 7.0
     model.save_pretrained(tmp_path)
     assert SignBindModel.from_pretrained(tmp_path).manual.sign_head.bias[0].item() == 7.0
+
+
+def test_center_frames_ignores_the_static_scene():
+    """With center_frames, adding one image to every frame of a clip (a new background) changes nothing; without, it
+    does; padding frames do not enter a clip's mean."""
+    batch = make_batch(tiny_config(), labels=False)
+    scene = torch.randn(1, 1, *batch["pixel_values"].shape[2:])
+    face_scene = torch.randn(1, 1, *batch["face_pixel_values"].shape[2:])
+    moved = dict(batch)
+    moved["pixel_values"] = batch["pixel_values"] + scene
+    moved["face_pixel_values"] = batch["face_pixel_values"] + face_scene
+    padded = dict(batch)
+    padded["pixel_values"] = batch["pixel_values"].clone()
+    padded["pixel_values"][1, -1] = 100.0  # a padding frame of clip 1
+
+    centred = build(center_frames=True).eval()
+    plain = build().eval()
+    with torch.no_grad():
+        reference = centred(**batch)
+        for inputs in (moved, padded):
+            output = centred(**inputs)
+            torch.testing.assert_close(output.sign_logits, reference.sign_logits, atol=1e-4, rtol=1e-4)
+            torch.testing.assert_close(output.phoneme_logits, reference.phoneme_logits, atol=1e-4, rtol=1e-4)
+        assert not torch.allclose(plain(**moved).sign_logits, plain(**batch).sign_logits, atol=1e-3)
+
+
+def test_center_frames_must_be_a_bool():
+    with pytest.raises(ValueError, match="center_frames must be True or False"):
+        tiny_config(center_frames="yes")

@@ -97,6 +97,13 @@ class StageArguments:
     feature_cache_dir: str | None = field(
         default=None, metadata={"help": "where the fusion stage caches expert outputs; default DATA/features/<fp>"}
     )
+    augment: bool = field(
+        default=False,
+        metadata={
+            "help": "experts stage: give each training clip a random colour change, mirror and shift "
+            "(signbind_hf.training.augmentation), so that few signers' looks are not learnt in place of their hands"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.stage not in TRAINABLE_STAGES:

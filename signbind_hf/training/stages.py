@@ -53,6 +53,7 @@ from signbind_hf.modeling_signbind import SignBindModel
 from signbind_hf.processing_signbind import SignBindProcessor
 from signbind_hf.tokenization_signbind import SignBindCTCTokenizer
 from signbind_hf.training.arguments import StageArguments, StageTrainingArguments
+from signbind_hf.training.augmentation import ClipAugmentation
 from signbind_hf.training.clip_cache import CachingVideoProcessor
 from signbind_hf.training.clip_dataset import ClipCollator, ClipDataset, load_split
 from signbind_hf.training.fusion_inputs import CachedFusionDataset, FusionOnCachedOutputs
@@ -79,13 +80,16 @@ class StageTrainer(Trainer):
     """``Trainer`` that also logs the mean of each stream's loss (sign, fingerspelling, lip, router, fusion) since the
     last log, next to ``loss``: which expert learns and which stalls is the first question about a staged run."""
 
-    def __init__(self, *args: Any, stage: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, stage: str, augmentation: ClipAugmentation | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stream_losses = STREAM_LOSSES[stage]
+        self.augmentation = augmentation
         self._stream_sums: dict[str, torch.Tensor] = {}
         self._stream_counts: dict[str, int] = defaultdict(int)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if model.training and self.augmentation is not None:
+            inputs = self.augmentation(inputs)  # training batches only: evaluation sees the clips as they are
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         if model.training:
             for name in self.stream_losses:
@@ -323,8 +327,13 @@ def train_stage(
         logger.info("no eval split (--eval_split none): eval_strategy set to 'no'")
         training_args.eval_strategy = IntervalStrategy.NO
 
+    augmentation = None
+    if stage_args.augment and stage_args.stage == "experts":
+        video_processor = processor.video_processor
+        augmentation = ClipAugmentation(image_mean=video_processor.image_mean, image_std=video_processor.image_std)
     trainer = StageTrainer(
         stage=stage_args.stage,
+        augmentation=augmentation,
         model=trained_module,
         args=training_args,
         train_dataset=train_dataset,

@@ -1,0 +1,109 @@
+"""Training-time clip augmentation: change how a clip looks, never what is signed.
+
+A data set with a few dozen signers lets a model from scratch tell clips apart by the signer's colours instead of by
+the hands: on SynthSign (24 training signers) the tiny experts fit the training split while the validation split,
+signed by people never seen in training, stays near chance. Each clip gets one random change of look, the same on
+every frame, so that movement is untouched:
+
+- colour: the RGB channels in a random order, each with its own gain (skin, clothing and background colours become
+  uninformative; shapes and movement stay);
+- mirror: a horizontal flip, which turns a right-handed signer into a left-handed one (signers of either hand are
+  in every sign language corpus, and one-handed signs and fingerspelling are made with the dominant hand);
+- shift: the full frame moved by a few pixels (signers are not framed alike).
+
+Face crops get the clip's colour change and flip; they are not shifted (the crop is centred on the mouth by
+detection). The batch holds normalised pixels: they are taken back to [0, 1] with the processor's mean and std,
+changed, and normalised again. Padding frames stay zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from signbind_hf.constants import ATTENTION_MASK, FACE_ATTENTION_MASK, FACE_PIXEL_VALUES, PIXEL_VALUES
+
+
+@dataclass
+class ClipAugmentation:
+    """Random per-clip colour, mirror and shift changes of a training batch (see the module docstring).
+
+    Args:
+        image_mean, image_std: the processor's normalisation (``SignBindVideoProcessor.image_mean`` / ``image_std``).
+        colour_gain: each channel's gain is drawn from [1 - colour_gain, 1 + colour_gain]; 0 with
+            ``shuffle_channels=False`` turns colour changes off.
+        shuffle_channels: put the RGB channels of each clip in a random order.
+        flip_probability: chance that a clip is mirrored.
+        max_shift: largest shift of the full frames, as a fraction of their side (replicating the edge pixels).
+    """
+
+    image_mean: Sequence[float]
+    image_std: Sequence[float]
+    colour_gain: float = 0.4
+    shuffle_channels: bool = True
+    flip_probability: float = 0.5
+    max_shift: float = 0.06
+
+    def __post_init__(self) -> None:
+        if len(self.image_mean) != 3 or len(self.image_std) != 3:
+            raise ValueError("ClipAugmentation needs a 3-channel image_mean and image_std")
+        if not 0.0 <= self.colour_gain < 1.0:
+            raise ValueError(f"colour_gain must be in [0, 1), got {self.colour_gain}")
+        if not 0.0 <= self.flip_probability <= 1.0:
+            raise ValueError(f"flip_probability must be in [0, 1], got {self.flip_probability}")
+        if not 0.0 <= self.max_shift < 0.5:
+            raise ValueError(f"max_shift must be in [0, 0.5), got {self.max_shift}")
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A new batch dict with ``pixel_values`` (and ``face_pixel_values``) changed; other keys are shared."""
+        frames = batch[PIXEL_VALUES]
+        clips = frames.shape[0]
+        generator_device = frames.device
+        order = (
+            torch.stack([torch.randperm(3, device=generator_device) for _ in range(clips)])
+            if self.shuffle_channels
+            else torch.arange(3, device=generator_device).expand(clips, 3)
+        )
+        gain = 1.0 + (torch.rand(clips, 3, device=generator_device) * 2.0 - 1.0) * self.colour_gain
+        flip = torch.rand(clips, device=generator_device) < self.flip_probability
+        side = frames.shape[-1]
+        most = int(round(self.max_shift * side))
+        shifts = torch.randint(-most, most + 1, (clips, 2)).tolist()
+
+        changed = dict(batch)
+        mask = batch[ATTENTION_MASK]
+        changed[PIXEL_VALUES] = self._apply(frames, mask, order, gain, flip, shifts)
+        if batch.get(FACE_PIXEL_VALUES) is not None:
+            face_mask = batch.get(FACE_ATTENTION_MASK, mask) * mask
+            changed[FACE_PIXEL_VALUES] = self._apply(batch[FACE_PIXEL_VALUES], face_mask, order, gain, flip, None)
+        return changed
+
+    def _apply(self, pixels, mask, order, gain, flip, shifts) -> torch.Tensor:
+        """(B, T, 3, H, W) normalised pixels -> the same with each clip's colour, flip and shift applied."""
+        mean = torch.tensor(self.image_mean, dtype=pixels.dtype, device=pixels.device).view(1, 1, 3, 1, 1)
+        std = torch.tensor(self.image_std, dtype=pixels.dtype, device=pixels.device).view(1, 1, 3, 1, 1)
+        unit = pixels * std + mean  # back to [0, 1]
+        index = order.view(-1, 1, 3, 1, 1).expand_as(unit)
+        unit = torch.gather(unit, 2, index) * gain.to(unit.dtype).view(-1, 1, 3, 1, 1)
+        unit = torch.where(flip.view(-1, 1, 1, 1, 1), unit.flip(-1), unit)
+        if shifts is not None:
+            unit = torch.stack([shift_frames(clip, dy, dx) for clip, (dy, dx) in zip(unit, shifts)])
+        normalised = (unit.clamp(0.0, 1.0) - mean) / std
+        return normalised * mask.to(normalised.dtype).view(*mask.shape, 1, 1, 1)
+
+
+def shift_frames(frames: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """(T, 3, H, W) moved by (dy, dx) pixels, edge pixels repeated into the gap."""
+    if dy == 0 and dx == 0:
+        return frames
+    pad = max(abs(dy), abs(dx))
+    padded = F.pad(frames, (pad, pad, pad, pad), mode="replicate")
+    height, width = frames.shape[-2:]
+    top, left = pad - dy, pad - dx
+    return padded[..., top : top + height, left : left + width]
+
+
+__all__ = ["ClipAugmentation", "shift_frames"]

@@ -1,0 +1,77 @@
+"""ClipAugmentation: one change of look per clip, the same on every frame; padding untouched; faces not shifted."""
+
+import pytest
+import torch
+
+from signbind_hf.training.augmentation import ClipAugmentation, shift_frames
+
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def normalised(unit: torch.Tensor) -> torch.Tensor:
+    return (unit - torch.tensor(MEAN).view(1, 1, 3, 1, 1)) / torch.tensor(STD).view(1, 1, 3, 1, 1)
+
+
+def batch(clips: int = 3, frames: int = 4, side: int = 16) -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    still = torch.rand(clips, 1, 3, side, side).expand(clips, frames, 3, side, side).clone()  # every frame alike
+    mask = torch.ones(clips, frames, dtype=torch.long)
+    mask[0, -1] = 0  # a padding frame
+    pixels = normalised(still) * mask[..., None, None, None]
+    faces = normalised(torch.rand(clips, 1, 3, 8, 8).expand(clips, frames, 3, 8, 8).clone()) * mask[..., None, None, None]
+    return {"pixel_values": pixels, "face_pixel_values": faces, "attention_mask": mask, "face_attention_mask": mask}
+
+
+def test_identity_settings_change_nothing():
+    inputs = batch()
+    augment = ClipAugmentation(MEAN, STD, colour_gain=0.0, shuffle_channels=False, flip_probability=0.0, max_shift=0)
+    out = augment(inputs)
+    torch.testing.assert_close(out["pixel_values"], inputs["pixel_values"], atol=1e-5, rtol=0)
+    torch.testing.assert_close(out["face_pixel_values"], inputs["face_pixel_values"], atol=1e-5, rtol=0)
+
+
+def test_flip_mirrors_frames_and_faces():
+    inputs = batch()
+    augment = ClipAugmentation(MEAN, STD, colour_gain=0.0, shuffle_channels=False, flip_probability=1.0, max_shift=0)
+    out = augment(inputs)
+    torch.testing.assert_close(out["pixel_values"], inputs["pixel_values"].flip(-1), atol=1e-5, rtol=0)
+    torch.testing.assert_close(out["face_pixel_values"], inputs["face_pixel_values"].flip(-1), atol=1e-5, rtol=0)
+
+
+def test_one_change_per_clip_padding_stays_zero():
+    inputs = batch()
+    out = ClipAugmentation(MEAN, STD, max_shift=0.1)(inputs)
+    pixels = out["pixel_values"]
+    assert not torch.allclose(pixels, inputs["pixel_values"])
+    for clip in range(pixels.shape[0]):
+        real = int(inputs["attention_mask"][clip].sum())
+        for frame in range(1, real):  # the same look on every real frame of a clip
+            torch.testing.assert_close(pixels[clip, frame], pixels[clip, 0])
+    assert torch.count_nonzero(pixels[0, -1]) == 0  # padding
+    assert out["attention_mask"] is inputs["attention_mask"]  # other keys pass through
+
+
+def test_colour_change_keeps_pixel_values_in_range():
+    inputs = batch()
+    out = ClipAugmentation(MEAN, STD, colour_gain=0.9)(inputs)
+    unit = out["pixel_values"] * torch.tensor(STD).view(1, 1, 3, 1, 1) + torch.tensor(MEAN).view(1, 1, 3, 1, 1)
+    real = inputs["attention_mask"].bool()
+    assert unit[real].min() >= -1e-5 and unit[real].max() <= 1 + 1e-5
+
+
+def test_shift_moves_content_and_repeats_edges():
+    frames = torch.zeros(1, 3, 8, 8)
+    frames[..., 3, 4] = 1.0
+    moved = shift_frames(frames, 2, -1)
+    assert moved[0, 0, 5, 3] == 1.0 and moved.sum() == 3.0
+    edge = torch.arange(8.0).view(1, 1, 1, 8).expand(1, 3, 8, 8)
+    assert shift_frames(edge, 0, 2)[0, 0, 0].tolist() == [0, 0, 0, 1, 2, 3, 4, 5]
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="colour_gain"):
+        ClipAugmentation(MEAN, STD, colour_gain=1.5)
+    with pytest.raises(ValueError, match="max_shift"):
+        ClipAugmentation(MEAN, STD, max_shift=0.7)
+    with pytest.raises(ValueError, match="3-channel"):
+        ClipAugmentation([0.5], [0.5])
