@@ -144,6 +144,21 @@ def ctc_output_lengths(lengths: torch.Tensor, kernel_size: int, stride: int, pad
 # --- experts ------------------------------------------------------------------------------------------------------
 
 
+class TemporalConvBlock(nn.Module):
+    """x + Conv1d(GELU(Conv1d(x))) over time, centred kernels; padding frames neither feed nor receive features."""
+
+    def __init__(self, width: int, kernel_size: int):
+        super().__init__()
+        self.conv_in = nn.Conv1d(width, width, kernel_size, padding=kernel_size // 2)
+        self.conv_out = nn.Conv1d(width, width, kernel_size, padding=kernel_size // 2)
+
+    def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        keep = mask.to(features.dtype)[:, None, :]  # (B, 1, T)
+        hidden = self.conv_in(features.transpose(1, 2) * keep)
+        hidden = self.conv_out(F.gelu(hidden) * keep) * keep
+        return features + hidden.transpose(1, 2)
+
+
 class Router(nn.Module):
     """Decides per frame whether the hands sign, fingerspell or rest.
 
@@ -182,6 +197,8 @@ class ManualExpert(nn.Module):
         self.backbone = AutoModel.from_config(config.backbone_config)
         self.router = Router(config)
         self.dropout = nn.Dropout(config.dropout)
+        kernel = config.manual_temporal_kernel_size
+        self.temporal_conv = TemporalConvBlock(width, kernel) if kernel else None
         self.temporal_encoder = (
             transformer_encoder(
                 width,
@@ -211,6 +228,8 @@ class ManualExpert(nn.Module):
     def forward(self, pixel_values: torch.Tensor, mask: torch.Tensor):
         features = self.encode_frames(pixel_values, mask)  # (B, T, D)
         router_logits, route_weights = self.router(features, mask)  # (B, T, 3) each
+        if self.temporal_conv is not None:
+            features = self.temporal_conv(features, mask)
         hidden = features + sinusoidal_positions(features.shape[1], features.shape[2], features.device, features.dtype)
         hidden = self.dropout(hidden)
         if self.temporal_encoder is not None:

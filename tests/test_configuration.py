@@ -31,6 +31,14 @@ def test_overrides_apply_on_top_of_a_preset():
     assert config.backbone_config.image_size == 32  # the rest of the tiny preset is kept
 
 
+def test_sub_config_dict_overrides_update_the_presets():
+    config = SignBindConfig.from_preset("tiny", backbone_config={"hidden_size": 64}, lip_config={"hidden_size": 48})
+    assert (config.backbone_config.hidden_size, config.backbone_config.image_size) == (64, 32)
+    assert (config.lip_config.hidden_size, config.lip_config.image_size) == (48, 32)
+    paper = SignBindConfig.from_preset("paper", backbone_config={"num_hidden_layers": 2})
+    assert (paper.backbone_config.num_hidden_layers, paper.backbone_config.hidden_size) == (2, 768)
+
+
 def test_vocab_sizes_agree_with_the_inventories():
     config = SignBindConfig()
     assert config.letter_vocab_size == constants.LETTER_VOCAB_SIZE == configuration.LETTER_VOCAB_SIZE

@@ -23,6 +23,7 @@ VARIANTS = {
     "shift-fixed": {"lip_shift": 3},
     "shift-negative": {"lip_shift": -2},
     "minimal": {"use_lip": False, "use_fingerspelling": False, "fusion_type": "none"},
+    "from-scratch": {"center_frames": True, "manual_temporal_kernel_size": 3},
 }
 # DINOv2's mask token only serves masked-image pre-training, which this model does not do.
 UNUSED_PARAMETERS = {"manual.backbone.embeddings.mask_token"}
@@ -155,7 +156,9 @@ def test_no_loss_without_labels():
     assert output.sign_loss is None
 
 
-@pytest.mark.parametrize("variant", ["gated-learned", "cross_attention", "shift-fixed", "no-fingerspelling"])
+@pytest.mark.parametrize(
+    "variant", ["gated-learned", "cross_attention", "shift-fixed", "no-fingerspelling", "from-scratch"]
+)
 def test_padding_does_not_change_a_clips_outputs(variant):
     """A clip's logits must not depend on how much padding its batch needed (masks, chunks, lip windows, upsampling)."""
     model = build(**VARIANTS[variant]).eval()
@@ -457,3 +460,10 @@ def test_center_frames_ignores_the_static_scene():
 def test_center_frames_must_be_a_bool():
     with pytest.raises(ValueError, match="center_frames must be True or False"):
         tiny_config(center_frames="yes")
+
+
+def test_manual_temporal_kernel_size_must_be_odd_and_not_negative():
+    with pytest.raises(ValueError, match="manual_temporal_kernel_size must be odd"):
+        tiny_config(manual_temporal_kernel_size=4)
+    with pytest.raises(ValueError, match="manual_temporal_kernel_size must be >= 0"):
+        tiny_config(manual_temporal_kernel_size=-1)

@@ -70,7 +70,7 @@ class ClipAugmentation:
         gain = 1.0 + (torch.rand(clips, 3, device=generator_device) * 2.0 - 1.0) * self.colour_gain
         flip = torch.rand(clips, device=generator_device) < self.flip_probability
         side = frames.shape[-1]
-        most = int(round(self.max_shift * side))
+        most = round(self.max_shift * side)
         shifts = torch.randint(-most, most + 1, (clips, 2)).tolist()
 
         changed = dict(batch)
@@ -90,7 +90,7 @@ class ClipAugmentation:
         unit = torch.gather(unit, 2, index) * gain.to(unit.dtype).view(-1, 1, 3, 1, 1)
         unit = torch.where(flip.view(-1, 1, 1, 1, 1), unit.flip(-1), unit)
         if shifts is not None:
-            unit = torch.stack([shift_frames(clip, dy, dx) for clip, (dy, dx) in zip(unit, shifts)])
+            unit = torch.stack([shift_frames(clip, dy, dx) for clip, (dy, dx) in zip(unit, shifts, strict=True)])
         normalised = (unit.clamp(0.0, 1.0) - mean) / std
         return normalised * mask.to(normalised.dtype).view(*mask.shape, 1, 1, 1)
 

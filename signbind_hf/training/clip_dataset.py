@@ -323,4 +323,12 @@ def segments_at_frames(example: ClipExample, metadata: dict[str, Any], frames: i
     return labels
 
 
-__all__ = ["ClipCollator", "ClipDataset", "ClipExample", "ctc_frames_needed", "lip_steps", "load_split", "video_kwargs"]
+__all__ = [
+    "ClipCollator",
+    "ClipDataset",
+    "ClipExample",
+    "ctc_frames_needed",
+    "lip_steps",
+    "load_split",
+    "video_kwargs",
+]

@@ -18,7 +18,9 @@ def batch(clips: int = 3, frames: int = 4, side: int = 16) -> dict[str, torch.Te
     mask = torch.ones(clips, frames, dtype=torch.long)
     mask[0, -1] = 0  # a padding frame
     pixels = normalised(still) * mask[..., None, None, None]
-    faces = normalised(torch.rand(clips, 1, 3, 8, 8).expand(clips, frames, 3, 8, 8).clone()) * mask[..., None, None, None]
+    faces = (
+        normalised(torch.rand(clips, 1, 3, 8, 8).expand(clips, frames, 3, 8, 8).clone()) * mask[..., None, None, None]
+    )
     return {"pixel_values": pixels, "face_pixel_values": faces, "attention_mask": mask, "face_attention_mask": mask}
 
 
@@ -56,14 +58,16 @@ def test_colour_change_keeps_pixel_values_in_range():
     out = ClipAugmentation(MEAN, STD, colour_gain=0.9)(inputs)
     unit = out["pixel_values"] * torch.tensor(STD).view(1, 1, 3, 1, 1) + torch.tensor(MEAN).view(1, 1, 3, 1, 1)
     real = inputs["attention_mask"].bool()
-    assert unit[real].min() >= -1e-5 and unit[real].max() <= 1 + 1e-5
+    assert unit[real].min() >= -1e-5
+    assert unit[real].max() <= 1 + 1e-5
 
 
 def test_shift_moves_content_and_repeats_edges():
     frames = torch.zeros(1, 3, 8, 8)
     frames[..., 3, 4] = 1.0
     moved = shift_frames(frames, 2, -1)
-    assert moved[0, 0, 5, 3] == 1.0 and moved.sum() == 3.0
+    assert moved[0, 0, 5, 3] == 1.0
+    assert moved.sum() == 3.0
     edge = torch.arange(8.0).view(1, 1, 1, 8).expand(1, 3, 8, 8)
     assert shift_frames(edge, 0, 2)[0, 0, 0].tolist() == [0, 0, 0, 1, 2, 3, 4, 5]
 
