@@ -68,6 +68,7 @@ from .video_transforms_signbind import (
     RESAMPLE_MODES,
     FrameTransform,
     normalize_frames,
+    single_threaded_opencv,
 )
 
 logger = logging.getLogger(__name__)
@@ -380,18 +381,19 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         if face_boxes is not None and self.face_cropper is None:
             raise SignBindInputError("face_boxes were given but face_cropper is None (this processor makes no crops)")
 
-        processed = [
-            self._process_clip(
-                sources[index],
-                name=names[index],
-                boxes=boxes[index],
-                normalized_boxes=normalized_face_boxes,
-                fps=fps_values[index],
-                start=starts[index],
-                end=ends[index],
-            )
-            for index in range(len(sources))
-        ]
+        with single_threaded_opencv():  # small images: OpenCV's thread pool costs more CPU than it saves time
+            processed = [
+                self._process_clip(
+                    sources[index],
+                    name=names[index],
+                    boxes=boxes[index],
+                    normalized_boxes=normalized_face_boxes,
+                    fps=fps_values[index],
+                    start=starts[index],
+                    end=ends[index],
+                )
+                for index in range(len(sources))
+            ]
         data = self._assemble(processed)
         if return_metadata:
             data[VIDEO_METADATA] = [item.metadata for item in processed]

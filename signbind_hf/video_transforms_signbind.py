@@ -15,6 +15,9 @@ side lost); here the shortest edge is resized to ``size`` itself by default, so 
 signer's hands often reach the edges of the frame, and fingerspelling happens there.
 """
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, Literal
@@ -173,3 +176,37 @@ def _normalize_into(frame: np.ndarray, tables: tuple[np.ndarray, ...], out: np.n
 
     for channel, plane in enumerate(cv2.split(frame)):
         cv2.LUT(plane, tables[channel], dst=out[channel])
+
+
+_opencv_threads_lock = threading.Lock()
+_opencv_single_threaded_users = 0
+_opencv_threads_before = 0
+
+
+@contextmanager
+def single_threaded_opencv() -> Iterator[None]:
+    """Run OpenCV single-threaded inside the ``with`` block (nestable, thread-safe); its setting is restored after.
+
+    Every OpenCV call the processor makes works on one small image (a 224 px resize, a 192 px FaceMesh pass): split
+    across OpenCV's thread pool, the work costs more CPU than it saves wall-clock time, because the pool's workers
+    spin while they wait for the next job. On two cores the FaceMesh pass takes 3.1 ms of CPU with OpenCV's default
+    2 threads and 2.2 ms with 1, and the processor runs its two halves (backbone frames, face crops) in two threads
+    of its own anyway (benchmarks/bench_processing.py). OpenCV's thread count is process-wide, so other threads
+    using OpenCV during a processor call run single-threaded too; the count in force before the first of
+    overlapping blocks comes back when the last one ends.
+    """
+    import cv2
+
+    global _opencv_single_threaded_users, _opencv_threads_before
+    with _opencv_threads_lock:
+        if _opencv_single_threaded_users == 0:
+            _opencv_threads_before = cv2.getNumThreads()
+            cv2.setNumThreads(1)
+        _opencv_single_threaded_users += 1
+    try:
+        yield
+    finally:
+        with _opencv_threads_lock:
+            _opencv_single_threaded_users -= 1
+            if _opencv_single_threaded_users == 0:
+                cv2.setNumThreads(_opencv_threads_before)

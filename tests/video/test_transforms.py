@@ -109,3 +109,45 @@ def test_bad_frames_are_rejected(frames, message):
 def test_bad_settings_are_rejected(kwargs, message):
     with pytest.raises(SignBindInputError, match=message):
         FrameTransform(**kwargs)
+
+
+def test_opencv_runs_single_threaded_inside_the_block_and_gets_its_setting_back():
+    import cv2
+
+    from signbind_hf.video_transforms_signbind import single_threaded_opencv
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(3)
+    try:
+        with single_threaded_opencv():
+            assert cv2.getNumThreads() == 1
+            with single_threaded_opencv():  # nested (a second processor call in another thread): still 1 after
+                assert cv2.getNumThreads() == 1
+            assert cv2.getNumThreads() == 1
+        assert cv2.getNumThreads() == 3
+        with pytest.raises(RuntimeError), single_threaded_opencv():
+            raise RuntimeError("a failing call")
+        assert cv2.getNumThreads() == 3  # restored on errors too
+    finally:
+        cv2.setNumThreads(before)
+
+
+def test_the_processor_runs_opencv_single_threaded_and_restores_it(monkeypatch):
+    import cv2
+
+    from signbind_hf import SignBindVideoProcessor
+
+    seen = []
+    processor = SignBindVideoProcessor(frame_size=16, face_cropper=None, min_frames=1)
+    real_transform = FrameTransform.__call__
+    monkeypatch.setattr(
+        FrameTransform,
+        "__call__",
+        lambda self, frames: seen.append(cv2.getNumThreads()) or real_transform(self, frames),
+    )
+    before = cv2.getNumThreads()
+
+    processor(np.zeros((2, 24, 24, 3), np.uint8))
+
+    assert seen == [1]
+    assert cv2.getNumThreads() == before
