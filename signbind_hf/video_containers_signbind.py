@@ -266,16 +266,23 @@ class _RGBConverter:
         self._size: tuple[int, int] | None = None
         self._quarter_turns = 0
         self._reformatter: Any = None
+        self._reformat_options: dict[str, Any] = {"format": "rgb24", "interpolation": "AREA"}
         self.source_size: tuple[int, int] | None = None  # (width, height) as displayed, before shrinking
 
     def __call__(self, timed: _TimedFrame) -> np.ndarray:
         frame = timed.frame
         if self._size is None:
+            import av
             from av.video.reformatter import VideoReformatter
 
             # One reformatter reuses one swscale context for the whole clip. Later frames take the first frame's
             # size, so a stream that changes resolution midway still stacks into one array.
             self._reformatter = VideoReformatter()
+            # PyAV >= 17 splits each conversion across automatic swscale threads. One 640x480 frame is too little
+            # work to share: the hand-offs cost ~10 % more CPU for the whole decode (bench_processing.py), and the
+            # decoder's own frame threads keep the other cores busy meanwhile. Older PyAV converts in one thread.
+            if int(av.__version__.split(".")[0]) >= 17:
+                self._reformat_options["threads"] = 1
             self._size = shrunk_size(frame.width, frame.height, self._max_shortest_edge)
             # Phone videos store landscape pictures plus a display matrix; `rotation` is its counter-clockwise angle.
             # It is read once: every frame of a clip must come out in the same orientation to stack.
@@ -283,7 +290,7 @@ class _RGBConverter:
             turned = self._quarter_turns % 2 == 1
             self.source_size = (frame.height, frame.width) if turned else (frame.width, frame.height)
         width, height = self._size
-        rgb = self._reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA")
+        rgb = self._reformatter.reformat(frame, width=width, height=height, **self._reformat_options)
         image = rgb.to_ndarray()
         if self._quarter_turns:
             image = np.ascontiguousarray(np.rot90(image, k=self._quarter_turns))

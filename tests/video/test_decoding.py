@@ -390,3 +390,29 @@ def test_write_video_helper_reads_back(tmp_path):
     path = write_video(tmp_path / "check.mkv", codec="ffv1", pix_fmt="yuv444p", codes=[3, 200, 77])
     with av.open(str(path)) as container:
         assert [read_code(frame.to_ndarray(format="rgb24")) for frame in container.decode(video=0)] == [3, 200, 77]
+
+
+def test_frames_are_converted_in_one_swscale_thread_and_only_when_kept(make_video, monkeypatch):
+    from av.video import reformatter
+
+    calls = []
+
+    real_reformatter = reformatter.VideoReformatter
+
+    class RecordingReformatter:  # wraps the real one: PyAV's extension type cannot be subclassed
+        def __init__(self):
+            self._real = real_reformatter()
+
+        def reformat(self, frame, **options):
+            calls.append(options)
+            return self._real.reformat(frame, **options)
+
+    monkeypatch.setattr(reformatter, "VideoReformatter", RecordingReformatter)
+    path = make_video("h264.mp4", codec="libx264", pix_fmt="yuv420p", num_frames=30, fps=30)
+
+    clip = decode_video(path, target_fps=15)
+
+    assert read_codes(clip.frames) == list(range(0, 30, 2))
+    assert len(calls) == 15  # the frames the 15 fps grid drops are never converted
+    if int(av.__version__.split(".")[0]) >= 17:  # PyAV 17 added threaded conversion (on by default)
+        assert {options.get("threads") for options in calls} == {1}
