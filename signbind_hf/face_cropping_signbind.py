@@ -79,8 +79,9 @@ class FaceCropConfig:
         landmark_tracking: with lip landmarks (``MediaPipeFaceCropper``), how many detections in a row may be
             replaced by following the face with the FaceMesh landmarks alone, from the last face's position, as
             MediaPipe's own face-mesh graph tracks (the face box moves and scales with the landmarks). One landmark
-            pass costs ~2.8 ms of CPU against ~8 ms for detector + landmarks, and the detector was most of the
-            processor's work (benchmarks/bench_processing.py). The detector still runs on the first frame, after
+            pass costs ~2.8 ms of CPU (2.2 ms with OpenCV single-threaded, as the processor now runs it) against
+            ~8 ms for detector + landmarks, and the detector was most of the processor's work
+            (benchmarks/bench_processing.py). The detector still runs on the first frame, after
             every ``landmark_tracking`` tracked frames, and wherever the landmarks lose the face or it jumps. 0 runs
             the detector every time. On the swaying clip above (250 frames, detect_every=8), 3 cut the face
             cropper's CPU time from 0.46 s to 0.23 s (10 detector calls + 26 tracked frames instead of 37 detector
