@@ -15,6 +15,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from signbind_cli.argument_types import int_at_least
+
 logger = logging.getLogger(__name__)
 
 # Mirrors signbind_hf.training.ablations.ALL_VARIANTS (not imported: --help must not import torch).
@@ -42,6 +44,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--split", default="test", help="split to score (default: test)")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS), help="(default: all)")
     parser.add_argument(
+        "--beam-width", type=int_at_least(1), default=None, help="CTC prefix beam search width (default: greedy)"
+    )
+    parser.add_argument(
         "--fusion-args",
         nargs=argparse.REMAINDER,
         default=[],
@@ -64,6 +69,7 @@ def main(args: argparse.Namespace) -> int:
             variants=args.variants,
             split=args.split,
             fusion_training_overrides=args.fusion_args,
+            beam_width=args.beam_width,
         )
     except SignBindInputError as error:
         logger.error("%s", error)

@@ -105,6 +105,7 @@ def run_ablations(
     fusion_training_overrides: Sequence[str] = (),
     full_results: dict[str, Any] | None = None,
     full_training: dict[str, Any] | None = None,
+    beam_width: int | None = None,
 ) -> dict[str, Any]:
     """Train and score ``variants``; writes ``out_dir/ablations.json`` and ``ablations.md`` and returns
     ``{"ablations": {variant: metrics + train_steps + train_seconds}, "table": markdown}``.
@@ -117,12 +118,13 @@ def run_ablations(
             "10"]``), the same for every variant so that rows compare.
         full_results: the full model's ``evaluate_model`` result on ``split`` when already computed (saves a pass).
         full_training: ``{"train_steps": ..., "train_seconds": ...}`` of the full model's fusion stage.
+        beam_width: CTC prefix beam search width for every row's decoding (``None``: greedy).
     """
     variants = check_variants(variants)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if full_results is None:
-        full_results = evaluate_model(full_model_dir, data_dir, split, out_dir / "full")
+        full_results = evaluate_model(full_model_dir, data_dir, split, out_dir / "full", beam_width=beam_width)
     full_training = full_training or {"train_steps": _trained_steps(Path(full_model_dir)), "train_seconds": None}
     rows: dict[str, dict[str, Any]] = {}
     for variant in variants:
@@ -135,7 +137,14 @@ def run_ablations(
             model_dir, seconds = train_fusion_variant(
                 data_dir, experts_dir, out_dir / variant, FUSION_VARIANTS[variant], fusion_training_overrides
             )
-            scored = evaluate_model(model_dir, data_dir, split, model_dir / "evaluation", refiner_from=full_model_dir)
+            scored = evaluate_model(
+                model_dir,
+                data_dir,
+                split,
+                model_dir / "evaluation",
+                refiner_from=full_model_dir,
+                beam_width=beam_width,
+            )
             rows[variant] = {
                 **scored["ablations"]["full"],
                 "train_steps": _trained_steps(model_dir),

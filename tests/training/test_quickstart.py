@@ -61,6 +61,10 @@ def test_quickstart_writes_results_with_the_public_keys(quickstart_run):
     assert written["test"]["sacrebleu_signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:")
     assert written["test"] == results["test"]
     assert "## Ablations" in (out / "results.md").read_text()
+    assert written["settings"]["beam_width"] == 8  # how the scores were decoded is part of the record
+    model_config = json.loads((out / "model" / "config.json").read_text())
+    assert model_config["center_frames"] is True  # the from-scratch settings reach the trained model
+    assert model_config["manual_temporal_kernel_size"] == 5
 
 
 def test_quickstart_ablations_are_what_they_say(quickstart_run):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from torch import nn
 from transformers import Trainer
@@ -113,3 +115,21 @@ def test_the_llm_stage_gets_the_refiners_folder_names():
     assert _forwarded_argv(args, with_stage=False) == [
         "--data_dir", "d", "--out_dir", "o", "--base-model", "meta-llama/Llama-2-7b-hf",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["experts_tiny", "experts_paper", "fusion_tiny", "fusion_paper"])
+def test_shipped_configs_parse_and_build(name, tmp_path):
+    """Every stage YAML in configs/ is one `signbind train --config` accepts; the tiny overrides build a config."""
+    from signbind_hf import SignBindConfig
+    from signbind_hf.training.quickstart import FROM_SCRATCH
+
+    config = Path(__file__).parents[2] / "configs" / f"{name}.yaml"
+    stage = name.split("_")[0]
+    argv = ["--stage", stage, "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--config", str(config)]
+    if stage == "fusion":
+        argv += ["--init", str(tmp_path / "experts")]
+    stage_args, _ = parse_stage_arguments(argv)
+    if stage == "experts" and "backbone_name_or_path" not in stage_args.model_overrides:  # a Hub id needs the network
+        SignBindConfig.from_preset(stage_args.preset, **stage_args.model_overrides)
+    if name == "experts_tiny":  # the documented tiny run trains what the quickstart trains
+        assert stage_args.model_overrides == FROM_SCRATCH
