@@ -82,8 +82,10 @@ class FeatureCacheMismatchError(ValueError):
 
 def experts_fingerprint(model: torch.nn.Module) -> str:
     """SHA-256 of the experts' weights (every ``manual.*`` and ``lip.*`` entry of the state dict: name, dtype, shape,
-    bytes). The fusion weights are left out: they are what trains on the cache, and changing them keeps it valid."""
+    bytes), plus the config switches that change expert outputs without changing a weight (``center_frames``). The
+    fusion weights are left out: they are what trains on the cache, and changing them keeps it valid."""
     digest = hashlib.sha256()
+    digest.update(f"center_frames={bool(getattr(model.config, 'center_frames', False))}|".encode())
     for name, tensor in sorted(model.state_dict().items()):
         if not name.startswith(EXPERT_PREFIXES):
             continue

@@ -112,6 +112,11 @@ class StageArguments:
             raise SignBindInputError(f"--preset must be one of {PRESET_NAMES}; got {self.preset!r}")
         if self.fusion_inputs not in FUSION_INPUTS:
             raise SignBindInputError(f"--fusion_inputs must be one of {FUSION_INPUTS}; got {self.fusion_inputs!r}")
+        if self.augment and self.stage != "experts":
+            raise SignBindInputError(
+                f"--augment applies to the experts stage only (the {self.stage} stage trains on frozen experts' "
+                "outputs or on text); drop it"
+            )
         if self.stage == "fusion" and self.init is None:
             raise SignBindInputError(
                 "--stage fusion needs --init: the folder of a trained experts run (signbind train --stage experts)"

@@ -183,3 +183,14 @@ def test_a_prepared_folder_data_set_with_absolute_paths_and_times(tmp_path):
     assert example["face_attention_mask"].sum() == 0  # a synthetic clip without a face: the lip stream is off
     batch = FusionFeatureCollator()([example])
     assert torch.isfinite(model.fuse_expert_outputs(**batch).loss)
+
+
+def test_center_frames_changes_the_fingerprint_with_the_same_weights():
+    """center_frames changes every expert output without touching a weight: a cache made without it is stale."""
+    from signbind_hf import SignBindModel
+    from tests.conftest import tiny_config
+
+    plain = SignBindModel(tiny_config())
+    centred = SignBindModel(tiny_config(center_frames=True))
+    centred.load_state_dict(plain.state_dict())
+    assert experts_fingerprint(plain) != experts_fingerprint(centred)

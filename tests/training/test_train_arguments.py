@@ -60,6 +60,8 @@ def test_bad_arguments_name_the_option(tmp_path):
         parse_stage_arguments(["--stage", "fusion", "--data", "d", "--out", "o"])
     with pytest.raises(SignBindInputError, match="--preset must be one of"):
         parse_stage_arguments([*BASE, "--preset", "huge"])
+    with pytest.raises(SignBindInputError, match="--augment applies to the experts stage only"):
+        parse_stage_arguments(["--stage", "fusion", "--data", "d", "--out", "o", "--init", "e", "--augment", "true"])
     with pytest.raises(SignBindInputError, match="--model_overrides must be a JSON object"):
         parse_stage_arguments([*BASE, "--model_overrides", "fusion_type=concat"])
     with pytest.raises(SignBindInputError, match="--config: expected a YAML file"):
