@@ -7,7 +7,7 @@ model's decoding. Every variant uses the full model's LLM refiner. Writes OUT/ab
 
 Example:
     signbind ablate --data runs/quickstart/data --experts runs/quickstart/experts \\
-        --model runs/quickstart/model --out runs/ablations --variants full no_lip lip_shift_none \\
+        --model runs/quickstart/model --out runs/ablations --variants full no_lip lip_shift_none --num-workers 2 \\
         --fusion-args --num_train_epochs 20 --learning_rate 3e-3
 """
 
@@ -47,6 +47,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--beam-width", type=int_at_least(1), default=None, help="CTC prefix beam search width (default: greedy)"
     )
     parser.add_argument(
+        "--num-workers",
+        type=int_at_least(1),
+        default=1,
+        help="processes training variants side by side, one torch thread each (default: 1)",
+    )
+    parser.add_argument(
         "--fusion-args",
         nargs=argparse.REMAINDER,
         default=[],
@@ -70,6 +76,7 @@ def main(args: argparse.Namespace) -> int:
             split=args.split,
             fusion_training_overrides=args.fusion_args,
             beam_width=args.beam_width,
+            num_workers=args.num_workers,
         )
     except SignBindInputError as error:
         logger.error("%s", error)

@@ -205,7 +205,7 @@ def cache_expert_outputs(
             "experts_fingerprint": fingerprint,
             "data": str(data_dir),
             "dtype": str(dtype).removeprefix("torch."),
-            "streams": _streams(model.config),
+            "streams": expert_streams(model.config),
             "gloss_vocab_size": model.config.gloss_vocab_size,
             "video_processor": processor.video_processor.to_dict(),
             "kept": sum(report.kept for report in reports.values()),
@@ -228,7 +228,8 @@ def cache_expert_outputs(
     return out
 
 
-def _streams(config: Any) -> list[str]:
+def expert_streams(config: Any) -> list[str]:
+    """The expert outputs a fusion module of ``config`` reads (what a cache made with it holds)."""
     streams = [SIGN_LOGITS, ROUTER_LOGITS]
     if config.use_fingerspelling:
         streams.append(FINGERSPELLING_LOGITS)
@@ -530,6 +531,7 @@ __all__ = [
     "cache_dir_for",
     "cache_expert_outputs",
     "check_cache_matches",
+    "expert_streams",
     "experts_fingerprint",
     "load_model_and_processor",
     "read_manifest",

@@ -38,6 +38,7 @@ from typing import Any
 from signbind_hf.errors import SignBindInputError
 from signbind_hf.metrics import markdown_table
 from signbind_hf.training.evaluation import evaluate_model
+from signbind_hf.training.workers import worker_pool
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,54 @@ def train_fusion_variant(
     return model_dir, time.perf_counter() - started
 
 
+def train_and_score_variant(
+    variant: str,
+    *,
+    data_dir: str | os.PathLike,
+    experts_dir: str | os.PathLike,
+    out_dir: Path,
+    full_model_dir: str | os.PathLike,
+    split: str,
+    training_overrides: Sequence[str],
+    beam_width: int | None,
+) -> dict[str, Any]:
+    """One retrained variant's row: its fusion trained into ``out_dir/variant``, scored with the full model's
+    refiner, plus its training steps and seconds."""
+    logger.info("ablation %s: training the fusion with %s", variant, FUSION_VARIANTS[variant])
+    model_dir, seconds = train_fusion_variant(
+        data_dir, experts_dir, out_dir / variant, FUSION_VARIANTS[variant], training_overrides
+    )
+    scored = evaluate_model(
+        model_dir, data_dir, split, model_dir / "evaluation", refiner_from=full_model_dir, beam_width=beam_width
+    )
+    return {
+        **scored["ablations"]["full"],
+        "train_steps": _trained_steps(model_dir),
+        "train_seconds": round(seconds, 1),
+    }
+
+
+def score_fusion_variants(variants: Sequence[str], num_workers: int, **arguments: Any) -> dict[str, dict[str, Any]]:
+    """``train_and_score_variant`` for each of ``variants``, in ``num_workers`` processes at a time (1: here).
+
+    Workers (``signbind_hf.training.workers``) show no progress bars; a variant that fails raises here, naming it.
+    """
+    if num_workers == 1 or len(variants) <= 1:
+        return {variant: train_and_score_variant(variant, **arguments) for variant in variants}
+    arguments = {**arguments, "training_overrides": [*arguments["training_overrides"], "--disable_tqdm", "true"]}
+    rows: dict[str, dict[str, Any]] = {}
+    with worker_pool(num_workers) as pool:
+        futures = {variant: pool.submit(train_and_score_variant, variant, **arguments) for variant in variants}
+        for variant, future in futures.items():
+            try:
+                rows[variant] = future.result()
+            except SignBindInputError as error:
+                raise SignBindInputError(f"ablation {variant}: {error}") from error
+            except Exception as error:
+                raise RuntimeError(f"ablation {variant}: {type(error).__name__}: {error}") from error
+    return rows
+
+
 def run_ablations(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -106,6 +155,7 @@ def run_ablations(
     full_results: dict[str, Any] | None = None,
     full_training: dict[str, Any] | None = None,
     beam_width: int | None = None,
+    num_workers: int = 1,
 ) -> dict[str, Any]:
     """Train and score ``variants``; writes ``out_dir/ablations.json`` and ``ablations.md`` and returns
     ``{"ablations": {variant: metrics + train_steps + train_seconds}, "table": markdown}``.
@@ -119,13 +169,29 @@ def run_ablations(
         full_results: the full model's ``evaluate_model`` result on ``split`` when already computed (saves a pass).
         full_training: ``{"train_steps": ..., "train_seconds": ...}`` of the full model's fusion stage.
         beam_width: CTC prefix beam search width for every row's decoding (``None``: greedy).
+        num_workers: processes training variants side by side (each with one torch thread). The variants share
+            the full model's feature cache, which must exist already (training the full model's fusion made it).
     """
     variants = check_variants(variants)
+    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 1:
+        raise SignBindInputError(f"num_workers must be an integer >= 1; got {num_workers!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if full_results is None:
         full_results = evaluate_model(full_model_dir, data_dir, split, out_dir / "full", beam_width=beam_width)
     full_training = full_training or {"train_steps": _trained_steps(Path(full_model_dir)), "train_seconds": None}
+    retrained = [variant for variant in variants if variant in FUSION_VARIANTS]
+    scored = score_fusion_variants(
+        retrained,
+        num_workers,
+        data_dir=data_dir,
+        experts_dir=experts_dir,
+        out_dir=out_dir,
+        full_model_dir=full_model_dir,
+        split=split,
+        training_overrides=fusion_training_overrides,
+        beam_width=beam_width,
+    )
     rows: dict[str, dict[str, Any]] = {}
     for variant in variants:
         if variant == "full":
@@ -133,23 +199,7 @@ def run_ablations(
         elif variant in EVALUATION_VARIANTS:
             rows[variant] = {**full_results["ablations"][variant], "train_steps": 0, "train_seconds": 0.0}
         else:
-            logger.info("ablation %s: training the fusion with %s", variant, FUSION_VARIANTS[variant])
-            model_dir, seconds = train_fusion_variant(
-                data_dir, experts_dir, out_dir / variant, FUSION_VARIANTS[variant], fusion_training_overrides
-            )
-            scored = evaluate_model(
-                model_dir,
-                data_dir,
-                split,
-                model_dir / "evaluation",
-                refiner_from=full_model_dir,
-                beam_width=beam_width,
-            )
-            rows[variant] = {
-                **scored["ablations"]["full"],
-                "train_steps": _trained_steps(model_dir),
-                "train_seconds": round(seconds, 1),
-            }
+            rows[variant] = scored[variant]
         logger.info(
             "ablation %s: BLEU-4 %.1f, gloss WER %.1f", variant, rows[variant]["bleu4"], rows[variant]["gloss_wer"]
         )
@@ -159,4 +209,12 @@ def run_ablations(
     return {"ablations": rows, "table": table}
 
 
-__all__ = ["ALL_VARIANTS", "EVALUATION_VARIANTS", "FUSION_VARIANTS", "run_ablations", "train_fusion_variant"]
+__all__ = [
+    "ALL_VARIANTS",
+    "EVALUATION_VARIANTS",
+    "FUSION_VARIANTS",
+    "run_ablations",
+    "score_fusion_variants",
+    "train_and_score_variant",
+    "train_fusion_variant",
+]

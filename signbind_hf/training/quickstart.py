@@ -96,6 +96,9 @@ class QuickstartSettings:
     # while the words are already there (measured, fused stream on the validation split: 100 % WER greedy, 75.6 % at
     # beam 8).
     beam_width: int | None = 8
+    # Processes training side by side once the experts are trained (the refiner beside the fusion module, then the
+    # ablation variants), one torch thread each: one per core, at most 2.
+    num_workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 
 class StageClock:
@@ -145,12 +148,47 @@ def _train(stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, 
     return train_stage(stage_args, training_args)
 
 
-def _train_refiner(data_dir: Path, model_dir: Path, settings: QuickstartSettings) -> Path:
+def _train_refiner(data_dir: Path, model_dir: Path, settings: QuickstartSettings, **overrides: Any) -> Path:
     from signbind_hf.training.refiner import RefinerArguments, train_refiner
 
     return train_refiner(
-        RefinerArguments(data_dir=str(data_dir), out_dir=str(model_dir), seed=settings.seed, **settings.refiner)
+        RefinerArguments(
+            data_dir=str(data_dir), out_dir=str(model_dir), seed=settings.seed, **{**settings.refiner, **overrides}
+        )
     )
+
+
+def _timed(function, *args, **kwargs) -> tuple[Any, float]:
+    started = time.perf_counter()
+    return function(*args, **kwargs), round(time.perf_counter() - started, 1)
+
+
+def _train_fusion_and_refiner(
+    data_dir: Path, experts_dir: Path, model_dir: Path, settings: QuickstartSettings, clock: StageClock
+) -> None:
+    """The fusion stage into ``model_dir``, and the LLM refiner into ``model_dir/refiner/``: side by side when there
+    are two workers (the refiner learns pseudo-gloss -> English from the data set's own pairs: it does not wait for
+    the fusion), else one after the other."""
+    if settings.num_workers < 2:
+        clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
+        clock.run("refiner", _train_refiner, data_dir, model_dir, settings)
+        return
+    from signbind_hf.refiner import REFINER_DIR
+    from signbind_hf.training.workers import worker_pool
+
+    # A folder of its own: the fusion stage starts by clearing model_dir.
+    refiner_out = model_dir.parent / ".refiner-stage"
+    shutil.rmtree(refiner_out, ignore_errors=True)
+    try:
+        with worker_pool(1) as pool:
+            logger.info("quickstart: refiner training in a second process")
+            refiner = pool.submit(_timed, _train_refiner, data_dir, refiner_out, settings, disable_tqdm=True)
+            clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
+            refiner_dir, clock.seconds["refiner"] = refiner.result()
+        os.replace(refiner_dir, model_dir / REFINER_DIR)
+        logger.info("quickstart: refiner done in %.1f s (beside the fusion)", clock.seconds["refiner"])
+    finally:
+        shutil.rmtree(refiner_out, ignore_errors=True)
 
 
 def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | None = None) -> dict[str, Any]:
@@ -164,8 +202,7 @@ def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | No
 
     clock.run("data", _ensure_data, data_dir, settings)
     clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
-    clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
-    clock.run("refiner", _train_refiner, data_dir, model_dir, settings)
+    clock.run("fusion and refiner", _train_fusion_and_refiner, data_dir, experts_dir, model_dir, settings, clock)
     evaluation = clock.run("evaluation", evaluate_model, model_dir, data_dir, "test", beam_width=settings.beam_width)
     full_training = {"train_steps": _global_step(model_dir), "train_seconds": clock.seconds["fusion"]}
     ablations = clock.run(
@@ -180,6 +217,7 @@ def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | No
         full_results=evaluation,
         full_training=full_training,
         beam_width=settings.beam_width,
+        num_workers=settings.num_workers,
     )
     results = {
         "test": evaluation["test"],

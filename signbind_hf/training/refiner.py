@@ -115,6 +115,7 @@ class RefinerArguments:
     use_cpu: bool | None = field(default=None, metadata={"help": "Train on the CPU (None: when no GPU is found)."})
     bf16: bool | None = field(default=None, metadata={"help": "bfloat16 mixed precision (None: on a GPU that has it)."})  # fmt: skip
     logging_steps: int = 25
+    disable_tqdm: bool = field(default=False, metadata={"help": "No progress bars (when another process shares the terminal)."})  # fmt: skip
     small_llm_vocab_size: int = SmallLlmSettings.vocab_size
     small_llm_hidden_size: int = SmallLlmSettings.hidden_size
     small_llm_num_layers: int = SmallLlmSettings.num_layers
@@ -206,6 +207,7 @@ def make_sft_trainer(model, tokenizer, train_pairs: TextPairs, args: RefinerArgu
         save_strategy="no",
         report_to="none",
         logging_steps=args.logging_steps,
+        disable_tqdm=args.disable_tqdm,
         seed=args.seed,
     )
     peft_config = LoraConfig(

@@ -47,6 +47,7 @@ from signbind_hf.data.feature_cache import (
     cache_dir_for,
     cache_expert_outputs,
     check_cache_matches,
+    expert_streams,
 )
 from signbind_hf.errors import SignBindInputError
 from signbind_hf.modeling_signbind import SignBindModel
@@ -211,6 +212,24 @@ def clip_cache_dir(stage_args: StageArguments) -> Path | None:
 # --- data -----------------------------------------------------------------------------------------------------------
 
 
+# Video processor settings that only shape the face crops: the lip expert's input, and nothing else.
+FACE_CROP_SETTINGS = ("face_cropper", "face_crop")
+
+
+def cache_serves(manifest: dict[str, Any], config: SignBindConfig, processor: SignBindProcessor) -> bool:
+    """Whether a feature cache (its ``manifest``) holds what a fusion module of ``config`` reads, as ``processor``
+    would compute it: every stream the config uses, from the same frames. A fusion without the lip stream reads no
+    lip outputs, so how the faces were cropped does not matter to it (the paper's w/o-lipreading ablation reuses the
+    full model's cache instead of recomputing the experts)."""
+    cached = dict(manifest["video_processor"])
+    wanted = json.loads(json.dumps(processor.video_processor.to_dict()))
+    if not config.use_lip:
+        for name in FACE_CROP_SETTINGS:
+            cached.pop(name, None)
+            wanted.pop(name, None)
+    return cached == wanted and set(expert_streams(config)) <= set(manifest["streams"])
+
+
 def ensure_feature_cache(
     model: SignBindModel, processor: SignBindProcessor, stage_args: StageArguments, splits: list[str], batch_size: int
 ) -> Path:
@@ -220,8 +239,7 @@ def ensure_feature_cache(
     cache_dir = cache_dir or cache_dir_for(stage_args.data, model)
     try:
         manifest = check_cache_matches(cache_dir, model)
-        same_video = manifest["video_processor"] == json.loads(json.dumps(processor.video_processor.to_dict()))
-        if same_video and set(splits) <= set(manifest["splits"]):
+        if cache_serves(manifest, model.config, processor) and set(splits) <= set(manifest["splits"]):
             logger.info("fusion: reusing the expert outputs cached in %s", cache_dir)
             return cache_dir
     except FeatureCacheMismatchError:

@@ -117,6 +117,27 @@ def test_evaluate_command_writes_results_json(quickstart_run, tmp_path):
     assert written["test"]["gloss_wer"] == pytest.approx(results["test"]["gloss_wer"])
 
 
+def test_ablate_command_trains_variants_in_two_processes(quickstart_run, tmp_path):
+    from signbind_cli.main import main
+
+    out, results = quickstart_run
+    argv = [
+        "ablate", "--data", str(out / "data"), "--experts", str(out / "experts"), "--model", str(out / "model"),
+        "--out", str(tmp_path), "--variants", "full", "no_lip", "lip_shift_5", "--num-workers", "2",
+        "--fusion-args", *few_steps(),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    rows = json.loads((tmp_path / "ablations.json").read_text())["ablations"]
+    assert list(rows) == ["full", "no_lip", "lip_shift_5"]
+    assert rows["full"]["gloss_wer"] == pytest.approx(results["ablations"]["full"]["gloss_wer"])
+    assert rows["no_lip"]["phoneme_error_rate"] is None
+    assert rows["lip_shift_5"]["phoneme_error_rate"] is not None
+    for variant in ("no_lip", "lip_shift_5"):
+        assert rows[variant]["train_steps"] > 0
+        assert (tmp_path / variant / "config.json").is_file()
+    assert json.loads((tmp_path / "lip_shift_5" / "config.json").read_text())["lip_shift"] == 5
+
+
 def test_evaluate_command_names_a_folder_that_is_not_a_model(mini_synthsign, tmp_path, caplog):
     from signbind_cli.main import main
 

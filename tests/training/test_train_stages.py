@@ -244,3 +244,29 @@ def test_two_cpu_processes_under_accelerate_train_and_save_a_checkpoint(mini_syn
     kept = json.loads((out / "skipped_rows.json").read_text())["train"]["kept"]
     assert state["log_history"][0]["epoch"] == pytest.approx(1 / -(-kept // 4))
     assert AutoModel.from_pretrained(str(out)).config.gloss_vocab_size > 2
+
+
+def test_a_fusion_without_the_lip_stream_reuses_a_cache_made_with_face_crops():
+    from signbind_hf.data.feature_cache import expert_streams
+    from signbind_hf.training.stages import cache_serves
+
+    config = tiny_config()
+    processor = SignBindProcessor.from_model_config(config)
+    made_by_full_model = {
+        "video_processor": json.loads(json.dumps(processor.video_processor.to_dict())),
+        "streams": expert_streams(config),
+    }
+    no_face_crops = SignBindProcessor.from_model_config(config, face_cropper=None)
+    assert cache_serves(made_by_full_model, config, processor)
+    # w/o lipreading: no face crops, and no lip stream read, so the full model's cache serves it as it is.
+    no_lip = tiny_config(use_lip=False)
+    assert cache_serves(made_by_full_model, no_lip, no_face_crops)
+    # The reverse does not hold: a cache made without the lip expert lacks the stream a full fusion reads.
+    made_without_lip = {
+        "video_processor": json.loads(json.dumps(no_face_crops.video_processor.to_dict())),
+        "streams": expert_streams(no_lip),
+    }
+    assert not cache_serves(made_without_lip, config, processor)
+    # Other frame settings still have to match.
+    other_frames = SignBindProcessor.from_model_config(config, target_fps=12.5)
+    assert not cache_serves(made_by_full_model, no_lip, other_frames)
