@@ -36,6 +36,7 @@ from .face_models_signbind import (
     LANDMARK_MODEL_ENV,
     resolve_model_path,
 )
+from .video_transforms_signbind import normalization_tables, normalize_frame_into
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,8 @@ class FaceCropConfig:
         landmark_tracking: with lip landmarks (``MediaPipeFaceCropper``), how many detections in a row may be
             replaced by following the face with the FaceMesh landmarks alone, from the last face's position, as
             MediaPipe's own face-mesh graph tracks (the face box moves and scales with the landmarks). One landmark
-            pass costs ~2.8 ms of CPU (2.2 ms with OpenCV single-threaded, as the processor now runs it) against
-            ~8 ms for detector + landmarks, and the detector was most of the processor's work
+            pass costs ~1.7 ms of CPU (in MediaPipe's runtime: ``FaceMeshLandmarker``) against ~6 ms for detector +
+            landmarks, and the detector was most of the processor's work
             (benchmarks/bench_processing.py). The detector still runs on the first frame, after
             every ``landmark_tracking`` tracked frames, and wherever the landmarks lose the face or it jumps. 0 runs
             the detector every time. On the swaying clip above (250 frames, detect_every=8), 3 cut the face
@@ -142,6 +143,24 @@ class FaceObservation:
 
 
 @dataclass
+class FacePlacement:
+    """Where ``FaceCropper.locate`` places the crop on each of T frames: what ``crop`` and ``crop_normalized`` cut."""
+
+    squares: np.ndarray  # (T, 3) float64 centre x, centre y, side (pixels), gaps filled, smoothed; NaN if none
+    face_mask: np.ndarray  # (T,) bool: True where a face was found, held or interpolated; the model ignores False
+    found: np.ndarray  # (T,) bool: True where the detector (or a given box) had a face, before gap filling
+    detector_calls: int = 0  # frames the detector actually ran on (the others were tracked or interpolated)
+    tracked_frames: int = 0  # frames located by following the landmarks alone (``landmark_tracking``), no detector
+    landmark_failures: int = 0  # detections whose mouth came from a fallback because the landmarker found none
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """(T, 4) float32 x0, y0, x1, y1 pixels of the squares; NaN where there is none."""
+        half = self.squares[:, 2:3] / 2
+        return np.concatenate([self.squares[:, :2] - half, self.squares[:, :2] + half], axis=1).astype(np.float32)
+
+
+@dataclass
 class FaceCrops:
     """What ``FaceCropper.crop`` returns for a clip of T frames."""
 
@@ -159,6 +178,7 @@ class FaceCropper(ABC):
 
     Subclasses provide ``_observe`` (one frame in, at most one face out). ``crop(frames, boxes=...)`` skips
     detection and uses the caller's boxes instead (a user's own detector, or the synthetic data set's boxes).
+    ``locate`` does steps 1-4 alone; ``crop_normalized`` cuts the crops straight into normalised model input.
     """
 
     # Fractions of a face box where the mouth is; a detector whose boxes frame the face differently overrides it.
@@ -167,17 +187,11 @@ class FaceCropper(ABC):
     def __init__(self, config: FaceCropConfig | None = None) -> None:
         self.config = config if config is not None else FaceCropConfig()
 
-    def crop(
+    def locate(
         self, frames: np.ndarray, boxes: np.ndarray | None = None, *, normalized_boxes: bool = False
-    ) -> FaceCrops:
-        """Crop every frame of ``frames`` ``(T, H, W, 3)`` uint8 RGB.
-
-        Args:
-            frames: the clip at full resolution.
-            boxes: optional ``(T, 4)`` face boxes x0, y0, x1, y1 to use instead of detection; a row of NaN marks a
-                frame without a face. They are face boxes: mouth crops are placed inside them.
-            normalized_boxes: ``boxes`` are fractions of the frame width/height instead of pixels.
-        """
+    ) -> FacePlacement:
+        """The square to crop on every frame of ``frames`` ``(T, H, W, 3)`` uint8 RGB (steps 1-4 of the module
+        docstring); arguments as for ``crop``."""
         frames = _check_frames(frames)
         config = self.config
         if boxes is not None:
@@ -194,22 +208,78 @@ class FaceCropper(ABC):
         squares = fill_gaps(squares, config.max_gap)
         face_mask = ~np.isnan(squares[:, 0])
         squares = smooth_runs(squares, face_mask, config.smoothing_window)
-        crops = np.zeros((len(frames), config.size, config.size, 3), dtype=np.uint8)
-        for index in np.flatnonzero(face_mask):
-            crops[index] = crop_square(frames[index], squares[index], config.size)
-        half = squares[:, 2:3] / 2
-        xyxy = np.concatenate([squares[:, :2] - half, squares[:, :2] + half], axis=1).astype(np.float32)
         if landmark_failures:
             logger.info("landmarks failed on %d detections; their mouth came from the detector", landmark_failures)
-        return FaceCrops(
-            crops=crops,
+        return FacePlacement(
+            squares=squares,
             face_mask=face_mask,
-            boxes=xyxy,
             found=found,
             detector_calls=detector_calls,
             tracked_frames=tracked_frames,
             landmark_failures=landmark_failures,
         )
+
+    def crop(
+        self, frames: np.ndarray, boxes: np.ndarray | None = None, *, normalized_boxes: bool = False
+    ) -> FaceCrops:
+        """Crop every frame of ``frames`` ``(T, H, W, 3)`` uint8 RGB.
+
+        Args:
+            frames: the clip at full resolution.
+            boxes: optional ``(T, 4)`` face boxes x0, y0, x1, y1 to use instead of detection; a row of NaN marks a
+                frame without a face. They are face boxes: mouth crops are placed inside them.
+            normalized_boxes: ``boxes`` are fractions of the frame width/height instead of pixels.
+        """
+        placement = self.locate(frames, boxes, normalized_boxes=normalized_boxes)
+        size = self.config.size
+        crops = np.zeros((len(frames), size, size, 3), dtype=np.uint8)
+        for index in np.flatnonzero(placement.face_mask):
+            crop_square(frames[index], placement.squares[index], size, out=crops[index])
+        return FaceCrops(
+            crops=crops,
+            face_mask=placement.face_mask,
+            boxes=placement.boxes,
+            found=placement.found,
+            detector_calls=placement.detector_calls,
+            tracked_frames=placement.tracked_frames,
+            landmark_failures=placement.landmark_failures,
+        )
+
+    def crop_normalized(
+        self,
+        frames: np.ndarray,
+        boxes: np.ndarray | None = None,
+        *,
+        normalized_boxes: bool = False,
+        image_mean: tuple[float, float, float],
+        image_std: tuple[float, float, float],
+    ) -> tuple[np.ndarray, FacePlacement]:
+        """``normalize_frames(self.crop(...).crops, image_mean, image_std)`` and where the crops are, without the
+        uint8 crops of the whole clip: each crop is cut into one reused buffer and normalised from there into its
+        row of the (T, 3, size, size) float32 result while it is still in cache (what the processor feeds the
+        lipreading expert). Frames without a face get a black crop's values, as ``crop`` leaves them.
+
+        Example:
+
+        ```python
+        >>> pixel_values, placement = cropper.crop_normalized(frames, image_mean=(0.485, 0.456, 0.406),
+        ...                                                   image_std=(0.229, 0.224, 0.225))
+        >>> pixel_values.shape, placement.face_mask.shape  # (T, 3, size, size), (T,)
+        ```
+        """
+        placement = self.locate(frames, boxes, normalized_boxes=normalized_boxes)
+        size = self.config.size
+        tables = normalization_tables(tuple(image_mean), tuple(image_std))
+        pixel_values = np.empty((len(frames), 3, size, size), dtype=np.float32)
+        crop = np.empty((size, size, 3), dtype=np.uint8)
+        for index, has_face in enumerate(placement.face_mask):
+            if has_face:
+                crop_square(frames[index], placement.squares[index], size, out=crop)
+                normalize_frame_into(crop, tables, pixel_values[index])
+            else:
+                for channel, table in enumerate(tables):
+                    pixel_values[index, channel] = table[0]
+        return pixel_values, placement
 
     def close(self) -> None:  # noqa: B027 - an optional hook: only croppers holding native resources override it
         """Release detector resources (no-op for croppers without any)."""
@@ -310,15 +380,15 @@ class FaceCropper(ABC):
 class BoxFaceCropper(FaceCropper):
     """Crops from boxes the caller gives (a user's own detector, the synthetic data set's boxes); no detector."""
 
-    def crop(
+    def locate(
         self, frames: np.ndarray, boxes: np.ndarray | None = None, *, normalized_boxes: bool = False
-    ) -> FaceCrops:
+    ) -> FacePlacement:
         if boxes is None:
             raise SignBindInputError(
                 "BoxFaceCropper.crop needs boxes= (T, 4) face boxes x0, y0, x1, y1 (NaN rows for frames without a "
                 "face); use MediaPipeFaceCropper to detect faces instead."
             )
-        return super().crop(frames, boxes, normalized_boxes=normalized_boxes)
+        return super().locate(frames, boxes, normalized_boxes=normalized_boxes)
 
     def _observe(self, frame, small_frame, scale, previous):  # pragma: no cover - crop() always passes boxes
         raise AssertionError("BoxFaceCropper never detects")
@@ -336,7 +406,7 @@ class MediaPipeFaceCropper(FaceCropper):
         use_landmarks: place mouth crops with the lip landmarks. Without them (or when the landmarker finds no face
             in a detection) the detector's mouth keypoint is used, which is coarser.
 
-    The landmarks come from the FaceMesh model run by OpenCV's TFLite importer, not from the Tasks
+    The landmarks come from the FaceMesh model run by ``FaceMeshLandmarker``, not from the Tasks
     ``FaceLandmarker``: the Tasks landmarker only takes a ``.task`` bundle, and one built from the model files
     available offline (mediapipe 0.10.21) loads but returns misplaced points (checked against the image).
     """
@@ -375,7 +445,8 @@ class MediaPipeFaceCropper(FaceCropper):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
-        # The landmarker first: if its file is wrong, no MediaPipe graph has been started that would need closing.
+        # The landmarker first: a wrong file fails before the detector's graph is started (a wrong detector file
+        # closes the landmarker's graph below).
         if self.landmark_model_path is not None:
             self._landmarker = FaceMeshLandmarker(self.landmark_model_path)
 
@@ -391,7 +462,10 @@ class MediaPipeFaceCropper(FaceCropper):
             detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), dtype=np.uint8)))
         except (RuntimeError, ValueError, OSError) as error:
             if detector is not None:
-                _discard_failed_detector(detector)
+                _discard_failed_task(detector)
+            if self._landmarker is not None:  # its graph is running already
+                self._landmarker.close()
+                self._landmarker = None
             raise SignBindInputError(
                 f"detector_model_path {self.detector_model_path}: MediaPipe's FaceDetector cannot use this model "
                 f"({error}). Expected a BlazeFace face detection .tflite such as the packaged "
@@ -487,6 +561,8 @@ class MediaPipeFaceCropper(FaceCropper):
         # own __del__ print a harmless traceback, because its worker thread pool is already shut down by then.
         if self._detector is not None:
             self._detector.close()
+        if self._landmarker is not None:
+            self._landmarker.close()
         self._detector = None
         self._landmarker = None
 
@@ -502,30 +578,39 @@ class MediaPipeFaceCropper(FaceCropper):
         self.__dict__.update(state)
 
 
-def _discard_failed_detector(detector) -> None:
-    """Release a MediaPipe FaceDetector whose graph failed.
+def _discard_failed_task(task) -> None:
+    """Release a MediaPipe Tasks object (a FaceDetector, an ImageEmbedder) whose graph failed.
 
     Its ``close()`` re-raises the graph's error before releasing the worker thread, so ``__del__`` would retry
     later and, at interpreter exit, hang or corrupt the interpreter's state. Finish the release by hand (MediaPipe
     1.2 attribute names; skipped if a later version renames them).
     """
     with contextlib.suppress(RuntimeError, ValueError):
-        detector.close()
-    if getattr(detector, "_handle", None) is None:
+        task.close()
+    if getattr(task, "_handle", None) is None:
         return
-    detector._handle = None
-    for resource in (getattr(detector, "_dispatcher", None), getattr(detector, "_lib", None)):
+    task._handle = None
+    for resource in (getattr(task, "_dispatcher", None), getattr(task, "_lib", None)):
         if resource is not None:
             with contextlib.suppress(RuntimeError, ValueError):
                 resource.close()
 
 
 class FaceMeshLandmarker:
-    """MediaPipe FaceMesh (``face_landmark.tflite``) run with OpenCV's TFLite importer; gives the mouth centre.
+    """MediaPipe FaceMesh (``face_landmark.tflite``) run by MediaPipe's own TFLite runtime; gives the mouth centre.
 
     It follows MediaPipe's own face_landmark graph: the face box is enlarged 1.5x into a square, rotated so that the
     eyes are level, resized to 192x192 RGB in [0, 1]; the model returns 468 (x, y, z) points in that square and a
     face-presence logit.
+
+    The model runs in a MediaPipe Tasks ``ImageEmbedder`` with L2 normalisation and quantisation off, which hands
+    back a model's raw output tensors: MediaPipe's XNNPACK runtime takes 1.7 ms of CPU per pass where OpenCV's TFLite
+    importer (used before) took 2.3 ms, and the landmark pass runs on every keyframe of every clip
+    (benchmarks/bench_processing.py). The embedder feeds a float model without metadata its image in [0, 1], FaceMesh's
+    input range; ``tests/video/test_face.py`` checks its points against OpenCV's DNN module running the same file.
+    (The Tasks ``FaceLandmarker`` is no option: it only takes a ``.task`` bundle, and one built from the model files
+    available offline, mediapipe 0.10.21's, loads but returns misplaced points.) Close it (or use ``with``) to stop
+    its MediaPipe graph.
     """
 
     INPUT_SIDE = 192
@@ -538,29 +623,52 @@ class FaceMeshLandmarker:
     NUM_LANDMARKS = 468
 
     def __init__(self, model_path: str | os.PathLike) -> None:
-        import cv2
+        from mediapipe.tasks.python import BaseOptions, vision
 
         self.model_path = model_path
+        options = vision.ImageEmbedderOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)), l2_normalize=False, quantize=False
+        )
+        self._embedder = None
         try:
-            self._net = cv2.dnn.readNetFromTFLite(str(model_path))
-            landmarks, _ = self._run(np.zeros((1, 3, self.INPUT_SIDE, self.INPUT_SIDE), dtype=np.float32))
-        except cv2.error as error:
+            self._embedder = vision.ImageEmbedder.create_from_options(options)
+            # MediaPipe accepts any TFLite file at creation and fails only on the first image: run one now.
+            outputs = self._outputs(np.zeros((self.INPUT_SIDE, self.INPUT_SIDE, 3), dtype=np.uint8))
+        except (RuntimeError, ValueError, OSError) as error:
+            if self._embedder is not None:
+                _discard_failed_task(self._embedder)
+            self._embedder = None
             raise SignBindInputError(
-                f"landmark_model_path {model_path}: OpenCV cannot run this model as a FaceMesh landmarker ({error}). "
-                f"Expected MediaPipe's face_landmark.tflite."
+                f"landmark_model_path {model_path}: MediaPipe cannot run this model as a FaceMesh landmarker "
+                f"({error}). Expected MediaPipe's face_landmark.tflite."
             ) from error
-        if landmarks.size != self.NUM_LANDMARKS * 3:
+        sizes = [output.size for output in outputs]
+        if len(outputs) != 2 or sizes[0] != self.NUM_LANDMARKS * 3 or sizes[1] != 1:
+            self.close()
             raise SignBindInputError(
                 f"landmark_model_path {model_path}: expected a FaceMesh model with {self.NUM_LANDMARKS * 3} landmark "
-                f"outputs (468 x, y, z), got {landmarks.size}."
+                f"outputs (468 x, y, z) and a face-presence logit, got outputs of sizes {sizes}."
             )
 
-    def _run(self, blob: np.ndarray) -> tuple[np.ndarray, float]:
-        self._net.setInput(blob)
-        outputs = self._net.forward(self._net.getUnconnectedOutLayersNames())
-        # Two outputs whose order depends on the importer: the landmarks are the big one, the logit the scalar.
-        landmarks, logit = sorted(outputs, key=lambda output: output.size, reverse=True)
-        return landmarks.reshape(-1), float(logit.reshape(-1)[0])
+    def _outputs(self, image: np.ndarray) -> list[np.ndarray]:
+        """The model's output tensors for one (192, 192, 3) uint8 RGB image, largest first."""
+        import mediapipe as mp
+
+        heads = self._embedder.embed(mp.Image(image_format=mp.ImageFormat.SRGB, data=image)).embeddings
+        # Two outputs whose order depends on the converter: the landmarks are the big one, the logit the scalar.
+        return sorted((head.embedding for head in heads), key=np.size, reverse=True)
+
+    def close(self) -> None:
+        """Stop the MediaPipe graph running the model (it is rebuilt only by a new landmarker)."""
+        if self._embedder is not None:
+            self._embedder.close()
+        self._embedder = None
+
+    def __enter__(self) -> "FaceMeshLandmarker":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def landmarks(
         self, frame: np.ndarray, face_box: np.ndarray, right_eye: np.ndarray, left_eye: np.ndarray
@@ -579,9 +687,8 @@ class FaceMeshLandmarker:
         side = self.INPUT_SIDE
         to_input = cv2.getAffineTransform(corners, np.float32([[0, 0], [side, 0], [0, side]]))
         roi = cv2.warpAffine(frame, to_input, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        blob = (roi.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]  # (1, 3, 192, 192)
-        landmarks, logit = self._run(blob)
-        if logit < 0.0:  # sigmoid(logit) < 0.5: no face in the region
+        landmarks, logit = self._outputs(roi)  # (1404,), (1,)
+        if float(logit[0]) < 0.0:  # sigmoid(logit) < 0.5: no face in the region
             return None
         points = landmarks.reshape(self.NUM_LANDMARKS, 3)[:, :2]  # (468, 2) in input pixels
         to_frame = cv2.invertAffineTransform(to_input)
@@ -753,22 +860,26 @@ def smooth_runs(track: np.ndarray, mask: np.ndarray, window: int) -> np.ndarray:
     return smoothed
 
 
-def crop_square(frame: np.ndarray, square: np.ndarray, size: int) -> np.ndarray:
-    """Cut the square (centre x, centre y, side) out of ``frame`` (H, W, 3), zero padded, resized to ``size``."""
+def crop_square(frame: np.ndarray, square: np.ndarray, size: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Cut the square (centre x, centre y, side) out of ``frame`` (H, W, 3), zero padded, resized to ``size``;
+    written into ``out`` ((size, size, 3) uint8, C-contiguous) when given."""
     import cv2
 
     centre_x, centre_y, side = square
     side_px = max(2, round(side))
     x0, y0 = round(centre_x - side_px / 2), round(centre_y - side_px / 2)
     height, width = frame.shape[:2]
-    canvas = np.zeros((side_px, side_px, 3), dtype=np.uint8)
-    src_x0, src_y0 = max(x0, 0), max(y0, 0)
-    src_x1, src_y1 = min(x0 + side_px, width), min(y0 + side_px, height)
-    if src_x1 > src_x0 and src_y1 > src_y0:
-        canvas[src_y0 - y0 : src_y1 - y0, src_x0 - x0 : src_x1 - x0] = frame[src_y0:src_y1, src_x0:src_x1]
+    if x0 >= 0 and y0 >= 0 and x0 + side_px <= width and y0 + side_px <= height:
+        region = frame[y0 : y0 + side_px, x0 : x0 + side_px]  # a view: OpenCV reads it in place, no copy
+    else:
+        region = np.zeros((side_px, side_px, 3), dtype=np.uint8)
+        src_x0, src_y0 = max(x0, 0), max(y0, 0)
+        src_x1, src_y1 = min(x0 + side_px, width), min(y0 + side_px, height)
+        if src_x1 > src_x0 and src_y1 > src_y0:
+            region[src_y0 - y0 : src_y1 - y0, src_x0 - x0 : src_x1 - x0] = frame[src_y0:src_y1, src_x0:src_x1]
     # INTER_AREA averages when shrinking (no aliasing on a 300 px face cut to 32 px); linear when enlarging.
     interpolation = cv2.INTER_AREA if side_px > size else cv2.INTER_LINEAR
-    return cv2.resize(canvas, (size, size), interpolation=interpolation)
+    return cv2.resize(region, (size, size), dst=out, interpolation=interpolation)
 
 
 # --- input checks -------------------------------------------------------------------------------------------------

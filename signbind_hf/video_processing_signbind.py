@@ -67,7 +67,6 @@ from .video_transforms_signbind import (
     DINOV2_IMAGE_STD,
     RESAMPLE_MODES,
     FrameTransform,
-    normalize_frames,
     single_threaded_opencv,
 )
 
@@ -441,18 +440,24 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         cropper = self._face_cropper_for(frame_boxes is not None)
         # The backbone frames and the face crops read the same decoded frames and nothing of each other: make them at
         # the same time. Both spend their time in native code that releases the GIL (OpenCV's resize and table
-        # look-up; MediaPipe's detector, which waits on its own graph thread; OpenCV's DNN for the lip landmarks), so
-        # a second thread overlaps them on a second core (bench_processing.py).
+        # look-up; MediaPipe's detector and lip landmarks, which wait on their own graph threads), so a second thread
+        # overlaps them on a second core (bench_processing.py).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signbind-frames") as executor:
             backbone = executor.submit(self.frame_transform, clip.frames)
             try:
-                faces = cropper.crop(clip.frames, frame_boxes, normalized_boxes=normalized_boxes)
+                # Each crop is normalised as soon as it is cut: no (T, s, s, 3) uint8 crops, no second pass.
+                face_pixel_values, faces = cropper.crop_normalized(
+                    clip.frames,
+                    frame_boxes,
+                    normalized_boxes=normalized_boxes,
+                    image_mean=tuple(self.image_mean),
+                    image_std=tuple(self.image_std),
+                )  # (T, 3, s, s)
             except SignBindInputError as error:  # bad boxes: say which video they belong to
                 backbone.cancel()
                 raise SignBindInputError(f"{name}: {error}") from error
             pixel_values = backbone.result()  # (T, 3, S, S)
         del clip  # the full-resolution frames (the largest array here) are not needed any more
-        face_pixel_values = normalize_frames(faces.crops, tuple(self.image_mean), tuple(self.image_std))
         face_mask = faces.face_mask
         metadata["face_frames"] = int(face_mask.sum())
         metadata["detector_calls"] = faces.detector_calls

@@ -105,7 +105,7 @@ class FrameTransform:
             pixel_values = np.empty((frames.shape[0], 3, self.size, self.size), dtype=np.float32)
             tables = normalization_tables(self.image_mean, self.image_std)
             for index, frame in enumerate(frames):
-                _normalize_into(self._fast_resize_crop(frame), tables, pixel_values[index])
+                normalize_frame_into(self._fast_resize_crop(frame), tables, pixel_values[index])
             return pixel_values
         # Channels-last is stated, not guessed: a 3-pixel-high frame would otherwise look channels-first.
         pixel_values = self.image_processor(
@@ -154,7 +154,7 @@ def normalize_frames(
         )
     tables = normalization_tables(tuple(image_mean), tuple(image_std))
     for index in range(num_frames):
-        _normalize_into(frames[index], tables, out[index])
+        normalize_frame_into(frames[index], tables, out[index])
     return out
 
 
@@ -170,7 +170,7 @@ def normalization_tables(
     return red, green, blue
 
 
-def _normalize_into(frame: np.ndarray, tables: tuple[np.ndarray, ...], out: np.ndarray) -> None:
+def normalize_frame_into(frame: np.ndarray, tables: tuple[np.ndarray, ...], out: np.ndarray) -> None:
     """One (H, W, 3) uint8 frame -> ``out`` (3, H, W) float32, one table look-up per channel (OpenCV, no GIL)."""
     import cv2
 

@@ -20,9 +20,11 @@ from signbind_hf.video.face import (
     MediaPipeFaceCropper,
     OpenCVFaceCropper,
     box_iou,
+    crop_square,
     fill_gaps,
     smooth_runs,
 )
+from signbind_hf.video.transforms import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD, normalize_frames
 
 KNOWN_FACE_BOX = np.array([165.0, 125.0, 365.0, 335.0])  # below the cap's brim to the chin, cheek to cheek
 KNOWN_MOUTH = np.array([268.0, 275.0])  # where the lips meet
@@ -113,8 +115,13 @@ def test_mouth_is_found_on_a_tilted_head(photo, make_cropper, angle):
     assert np.abs(centres(result.boxes)[0] - mouth).max() < 6
 
 
-def test_facemesh_landmarks_follow_the_face(photo):
-    landmarker = FaceMeshLandmarker(face_models.FACE_LANDMARK_PATH)
+@pytest.fixture(scope="module")
+def landmarker():
+    with FaceMeshLandmarker(face_models.FACE_LANDMARK_PATH) as landmarker:
+        yield landmarker
+
+
+def test_facemesh_landmarks_follow_the_face(photo, landmarker):
     face_box = KNOWN_FACE_BOX
     points = landmarker.landmarks(
         photo, face_box, right_eye=np.array([215.0, 187.0]), left_eye=np.array([300.0, 187.0])
@@ -280,7 +287,64 @@ def test_opencv_fallback_finds_the_face(photo):
     assert box_iou(result.boxes[0], KNOWN_FACE_BOX) > 0.5
 
 
+def test_facemesh_in_mediapipe_gives_the_points_of_opencvs_tflite_importer(photo, landmarker):
+    # MediaPipe's embedder feeds a float model without metadata its image in [0, 1]; FaceMesh was trained on that
+    # range. If a MediaPipe release changed that default, the points would move and this would fail.
+    import cv2
+
+    roi = np.ascontiguousarray(cv2.resize(photo[100:400, 110:410], (192, 192), interpolation=cv2.INTER_AREA))
+    net = cv2.dnn.readNetFromTFLite(str(face_models.FACE_LANDMARK_PATH))
+    net.setInput((roi.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])
+    expected_points, expected_logit = sorted(net.forward(net.getUnconnectedOutLayersNames()), key=np.size)[::-1]
+
+    points, logit = landmarker._outputs(roi)
+
+    assert float(logit[0]) > 0  # a face
+    np.testing.assert_allclose(points, expected_points.reshape(-1), atol=1e-3)  # pixels of the 192 px input
+    np.testing.assert_allclose(logit, expected_logit.reshape(-1), atol=1e-3)
+
+
+def test_landmarker_closes_its_graph_once():
+    landmarker = FaceMeshLandmarker(face_models.FACE_LANDMARK_PATH)
+    landmarker.close()
+    landmarker.close()
+    assert landmarker._embedder is None
+
+
 # --- given boxes --------------------------------------------------------------------------------------------------
+
+
+def test_normalized_crops_are_the_crops_normalized(photo):
+    # Inside the photo (cut in place), over its corner (zero padded), and a gap longer than max_gap (no face).
+    inside, corner = np.array([150.0, 150.0, 350.0, 350.0]), np.array([-40.0, -40.0, 60.0, 60.0])
+    boxes = np.stack([inside, inside + 7, corner, *([[np.nan] * 4] * 3), inside])
+    clip = np.repeat(photo[None], len(boxes), axis=0)
+    cropper = BoxFaceCropper(FaceCropConfig(size=40, region="face", max_gap=1, smoothing_window=1))
+    mean, std = DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD
+
+    pixel_values, placement = cropper.crop_normalized(clip, boxes, image_mean=mean, image_std=std)
+    crops = cropper.crop(clip, boxes)
+
+    assert placement.face_mask.tolist() == [True, True, True, False, False, False, True]
+    np.testing.assert_array_equal(placement.boxes, crops.boxes)
+    np.testing.assert_array_equal(pixel_values, normalize_frames(crops.crops, mean, std))
+    # The table look-up is the float formula to float32 precision, frames without a face a black crop's values.
+    formula = (crops.crops / 255 - np.asarray(mean)) / np.asarray(std)  # float64 (T, s, s, 3)
+    np.testing.assert_allclose(pixel_values, formula.transpose(0, 3, 1, 2), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(pixel_values[3, :, 0, 0], -np.asarray(mean) / np.asarray(std), atol=1e-6)
+
+
+def test_square_inside_the_frame_is_cut_in_place_with_the_same_pixels(photo):
+    import cv2
+
+    square = np.array([250.3, 260.6, 101.2])  # centre x, centre y, side: 101 px from (200, 210)
+    out = np.empty((64, 64, 3), dtype=np.uint8)
+
+    cut = crop_square(photo, square, 64, out=out)
+
+    copy = np.ascontiguousarray(photo[210:311, 200:301])
+    assert cut is out
+    np.testing.assert_array_equal(out, cv2.resize(copy, (64, 64), interpolation=cv2.INTER_AREA))
 
 
 def test_given_pixel_boxes_are_cropped_exactly_and_nan_rows_are_gaps(photo):
