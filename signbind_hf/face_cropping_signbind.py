@@ -36,7 +36,7 @@ from .face_models_signbind import (
     LANDMARK_MODEL_ENV,
     resolve_model_path,
 )
-from .video_transforms_signbind import normalization_tables, normalize_frame_into
+from .video_transforms_signbind import normalization_coefficients, normalize_frame_into
 
 logger = logging.getLogger(__name__)
 
@@ -269,16 +269,16 @@ class FaceCropper(ABC):
         """
         placement = self.locate(frames, boxes, normalized_boxes=normalized_boxes)
         size = self.config.size
-        tables = normalization_tables(tuple(image_mean), tuple(image_std))
+        coefficients = normalization_coefficients(image_mean, image_std)
         pixel_values = np.empty((len(frames), 3, size, size), dtype=np.float32)
         crop = np.empty((size, size, 3), dtype=np.uint8)
         for index, has_face in enumerate(placement.face_mask):
             if has_face:
                 crop_square(frames[index], placement.squares[index], size, out=crop)
-                normalize_frame_into(crop, tables, pixel_values[index])
+                normalize_frame_into(crop, coefficients, pixel_values[index])
             else:
-                for channel, table in enumerate(tables):
-                    pixel_values[index, channel] = table[0]
+                for channel, (_, offset) in enumerate(coefficients):
+                    pixel_values[index, channel] = offset  # a black pixel: 0 * scale + offset
         return pixel_values, placement
 
     def close(self) -> None:  # noqa: B027 - an optional hook: only croppers holding native resources override it

@@ -59,8 +59,23 @@ def test_normalize_frames_is_the_dinov2_formula_channels_first():
     expected = ((frames / 255 - np.asarray(DINOV2_IMAGE_MEAN)) / np.asarray(DINOV2_IMAGE_STD)).transpose(0, 3, 1, 2)
     assert normalized.dtype == np.float32
     assert normalized.flags.c_contiguous
-    np.testing.assert_allclose(normalized, expected, atol=1e-5)
+    np.testing.assert_allclose(normalized, expected, rtol=0, atol=1e-6)
     assert normalize_frames(np.zeros((0, 4, 4, 3), np.uint8)).shape == (0, 3, 4, 4)
+
+
+@pytest.mark.parametrize(
+    ("mean", "std"),
+    [(DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD), ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), ((0.1, 0.9, 0.33), (0.05, 1.7, 0.3))],
+)
+def test_every_uint8_value_normalises_to_the_float64_formula(mean, std):
+    values = np.arange(256, dtype=np.uint8)
+    one_row = np.repeat(values[None, None, :, None], 3, axis=-1)  # (1, 1, 256, 3): OpenCV's vectorised loop
+    narrow = np.repeat(values[:, None, None, None], 3, axis=-1).repeat(7, axis=2)  # (256, 1, 7, 3): its scalar tail
+    for frames in (one_row, narrow):
+        normalized = normalize_frames(frames, mean, std)  # (N, 3, 1, W)
+
+        expected = (frames / 255 - np.asarray(mean)) / np.asarray(std)  # float64 (N, 1, W, 3)
+        np.testing.assert_allclose(normalized, expected.transpose(0, 3, 1, 2), rtol=0, atol=1e-6)
 
 
 def test_unknown_resample_is_rejected():
