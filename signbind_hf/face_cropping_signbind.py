@@ -36,7 +36,6 @@ from .face_models_signbind import (
     LANDMARK_MODEL_ENV,
     resolve_model_path,
 )
-from .video_transforms_signbind import normalization_coefficients, normalize_frame_into
 
 logger = logging.getLogger(__name__)
 
@@ -143,24 +142,6 @@ class FaceObservation:
 
 
 @dataclass
-class FacePlacement:
-    """Where ``FaceCropper.locate`` places the crop on each of T frames: what ``crop`` and ``crop_normalized`` cut."""
-
-    squares: np.ndarray  # (T, 3) float64 centre x, centre y, side (pixels), gaps filled, smoothed; NaN if none
-    face_mask: np.ndarray  # (T,) bool: True where a face was found, held or interpolated; the model ignores False
-    found: np.ndarray  # (T,) bool: True where the detector (or a given box) had a face, before gap filling
-    detector_calls: int = 0  # frames the detector actually ran on (the others were tracked or interpolated)
-    tracked_frames: int = 0  # frames located by following the landmarks alone (``landmark_tracking``), no detector
-    landmark_failures: int = 0  # detections whose mouth came from a fallback because the landmarker found none
-
-    @property
-    def boxes(self) -> np.ndarray:
-        """(T, 4) float32 x0, y0, x1, y1 pixels of the squares; NaN where there is none."""
-        half = self.squares[:, 2:3] / 2
-        return np.concatenate([self.squares[:, :2] - half, self.squares[:, :2] + half], axis=1).astype(np.float32)
-
-
-@dataclass
 class FaceCrops:
     """What ``FaceCropper.crop`` returns for a clip of T frames."""
 
@@ -178,7 +159,6 @@ class FaceCropper(ABC):
 
     Subclasses provide ``_observe`` (one frame in, at most one face out). ``crop(frames, boxes=...)`` skips
     detection and uses the caller's boxes instead (a user's own detector, or the synthetic data set's boxes).
-    ``locate`` does steps 1-4 alone; ``crop_normalized`` cuts the crops straight into normalised model input.
     """
 
     # Fractions of a face box where the mouth is; a detector whose boxes frame the face differently overrides it.
@@ -187,11 +167,17 @@ class FaceCropper(ABC):
     def __init__(self, config: FaceCropConfig | None = None) -> None:
         self.config = config if config is not None else FaceCropConfig()
 
-    def locate(
+    def crop(
         self, frames: np.ndarray, boxes: np.ndarray | None = None, *, normalized_boxes: bool = False
-    ) -> FacePlacement:
-        """The square to crop on every frame of ``frames`` ``(T, H, W, 3)`` uint8 RGB (steps 1-4 of the module
-        docstring); arguments as for ``crop``."""
+    ) -> FaceCrops:
+        """Crop every frame of ``frames`` ``(T, H, W, 3)`` uint8 RGB.
+
+        Args:
+            frames: the clip at full resolution.
+            boxes: optional ``(T, 4)`` face boxes x0, y0, x1, y1 to use instead of detection; a row of NaN marks a
+                frame without a face. They are face boxes: mouth crops are placed inside them.
+            normalized_boxes: ``boxes`` are fractions of the frame width/height instead of pixels.
+        """
         frames = _check_frames(frames)
         config = self.config
         if boxes is not None:
@@ -208,78 +194,22 @@ class FaceCropper(ABC):
         squares = fill_gaps(squares, config.max_gap)
         face_mask = ~np.isnan(squares[:, 0])
         squares = smooth_runs(squares, face_mask, config.smoothing_window)
+        crops = np.zeros((len(frames), config.size, config.size, 3), dtype=np.uint8)
+        for index in np.flatnonzero(face_mask):
+            crop_square(frames[index], squares[index], config.size, out=crops[index])
+        half = squares[:, 2:3] / 2
+        xyxy = np.concatenate([squares[:, :2] - half, squares[:, :2] + half], axis=1).astype(np.float32)
         if landmark_failures:
             logger.info("landmarks failed on %d detections; their mouth came from the detector", landmark_failures)
-        return FacePlacement(
-            squares=squares,
+        return FaceCrops(
+            crops=crops,
             face_mask=face_mask,
+            boxes=xyxy,
             found=found,
             detector_calls=detector_calls,
             tracked_frames=tracked_frames,
             landmark_failures=landmark_failures,
         )
-
-    def crop(
-        self, frames: np.ndarray, boxes: np.ndarray | None = None, *, normalized_boxes: bool = False
-    ) -> FaceCrops:
-        """Crop every frame of ``frames`` ``(T, H, W, 3)`` uint8 RGB.
-
-        Args:
-            frames: the clip at full resolution.
-            boxes: optional ``(T, 4)`` face boxes x0, y0, x1, y1 to use instead of detection; a row of NaN marks a
-                frame without a face. They are face boxes: mouth crops are placed inside them.
-            normalized_boxes: ``boxes`` are fractions of the frame width/height instead of pixels.
-        """
-        placement = self.locate(frames, boxes, normalized_boxes=normalized_boxes)
-        size = self.config.size
-        crops = np.zeros((len(frames), size, size, 3), dtype=np.uint8)
-        for index in np.flatnonzero(placement.face_mask):
-            crop_square(frames[index], placement.squares[index], size, out=crops[index])
-        return FaceCrops(
-            crops=crops,
-            face_mask=placement.face_mask,
-            boxes=placement.boxes,
-            found=placement.found,
-            detector_calls=placement.detector_calls,
-            tracked_frames=placement.tracked_frames,
-            landmark_failures=placement.landmark_failures,
-        )
-
-    def crop_normalized(
-        self,
-        frames: np.ndarray,
-        boxes: np.ndarray | None = None,
-        *,
-        normalized_boxes: bool = False,
-        image_mean: tuple[float, float, float],
-        image_std: tuple[float, float, float],
-    ) -> tuple[np.ndarray, FacePlacement]:
-        """``normalize_frames(self.crop(...).crops, image_mean, image_std)`` and where the crops are, without the
-        uint8 crops of the whole clip: each crop is cut into one reused buffer and normalised from there into its
-        row of the (T, 3, size, size) float32 result while it is still in cache (what the processor feeds the
-        lipreading expert). Frames without a face get a black crop's values, as ``crop`` leaves them.
-
-        Example:
-
-        ```python
-        >>> pixel_values, placement = cropper.crop_normalized(frames, image_mean=(0.485, 0.456, 0.406),
-        ...                                                   image_std=(0.229, 0.224, 0.225))
-        >>> pixel_values.shape, placement.face_mask.shape  # (T, 3, size, size), (T,)
-        ```
-        """
-        placement = self.locate(frames, boxes, normalized_boxes=normalized_boxes)
-        size = self.config.size
-        coefficients = normalization_coefficients(image_mean, image_std)
-        pixel_values = np.empty((len(frames), 3, size, size), dtype=np.float32)
-        crop = np.empty((size, size, 3), dtype=np.uint8)
-        for index, has_face in enumerate(placement.face_mask):
-            if has_face:
-                crop_square(frames[index], placement.squares[index], size, out=crop)
-                normalize_frame_into(crop, coefficients, pixel_values[index])
-            else:
-                for channel, (_, offset) in enumerate(coefficients):
-                    pixel_values[index, channel] = offset  # a black pixel: 0 * scale + offset
-        return pixel_values, placement
 
     def close(self) -> None:  # noqa: B027 - an optional hook: only croppers holding native resources override it
         """Release detector resources (no-op for croppers without any)."""
@@ -380,15 +310,15 @@ class FaceCropper(ABC):
 class BoxFaceCropper(FaceCropper):
     """Crops from boxes the caller gives (a user's own detector, the synthetic data set's boxes); no detector."""
 
-    def locate(
+    def crop(
         self, frames: np.ndarray, boxes: np.ndarray | None = None, *, normalized_boxes: bool = False
-    ) -> FacePlacement:
+    ) -> FaceCrops:
         if boxes is None:
             raise SignBindInputError(
                 "BoxFaceCropper.crop needs boxes= (T, 4) face boxes x0, y0, x1, y1 (NaN rows for frames without a "
                 "face); use MediaPipeFaceCropper to detect faces instead."
             )
-        return super().locate(frames, boxes, normalized_boxes=normalized_boxes)
+        return super().crop(frames, boxes, normalized_boxes=normalized_boxes)
 
     def _observe(self, frame, small_frame, scale, previous):  # pragma: no cover - crop() always passes boxes
         raise AssertionError("BoxFaceCropper never detects")

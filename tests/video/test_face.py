@@ -24,7 +24,6 @@ from signbind_hf.video.face import (
     fill_gaps,
     smooth_runs,
 )
-from signbind_hf.video.transforms import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD, normalize_frames
 
 KNOWN_FACE_BOX = np.array([165.0, 125.0, 365.0, 335.0])  # below the cap's brim to the chin, cheek to cheek
 KNOWN_MOUTH = np.array([268.0, 275.0])  # where the lips meet
@@ -312,26 +311,6 @@ def test_landmarker_closes_its_graph_once():
 
 
 # --- given boxes --------------------------------------------------------------------------------------------------
-
-
-def test_normalized_crops_are_the_crops_normalized(photo):
-    # Inside the photo (cut in place), over its corner (zero padded), and a gap longer than max_gap (no face).
-    inside, corner = np.array([150.0, 150.0, 350.0, 350.0]), np.array([-40.0, -40.0, 60.0, 60.0])
-    boxes = np.stack([inside, inside + 7, corner, *([[np.nan] * 4] * 3), inside])
-    clip = np.repeat(photo[None], len(boxes), axis=0)
-    cropper = BoxFaceCropper(FaceCropConfig(size=40, region="face", max_gap=1, smoothing_window=1))
-    mean, std = DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD
-
-    pixel_values, placement = cropper.crop_normalized(clip, boxes, image_mean=mean, image_std=std)
-    crops = cropper.crop(clip, boxes)
-
-    assert placement.face_mask.tolist() == [True, True, True, False, False, False, True]
-    np.testing.assert_array_equal(placement.boxes, crops.boxes)
-    np.testing.assert_array_equal(pixel_values, normalize_frames(crops.crops, mean, std))
-    # The table look-up is the float formula to float32 precision, frames without a face a black crop's values.
-    formula = (crops.crops / 255 - np.asarray(mean)) / np.asarray(std)  # float64 (T, s, s, 3)
-    np.testing.assert_allclose(pixel_values, formula.transpose(0, 3, 1, 2), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(pixel_values[3, :, 0, 0], -np.asarray(mean) / np.asarray(std), atol=1e-6)
 
 
 def test_square_inside_the_frame_is_cut_in_place_with_the_same_pixels(photo):
