@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_processing
     .venv/bin/python -m benchmarks.bench_processing --seconds 10 --repeats 5 --long-minutes 10
-    .venv/bin/python -m benchmarks.bench_processing --baseline-rev 8f2317c --long-minutes 0   # before/after
+    .venv/bin/python -m benchmarks.bench_processing --baseline-rev 30dcc88 --long-minutes 0   # before/after
 
 Speed, on one generated 640×480 H.264 clip at 30 fps (resampled to 25 fps) showing a real face (matplotlib's
 photograph of Grace Hopper) that sways like a signer's head over a moving background, side by side in one run:
@@ -21,12 +21,33 @@ on a virtual machine that returns freed memory to its host, that part jumps from
 2-core VM below), and the user-time ratio is the steadiest. The goal is the paper-preset processor at no more than
 3× bare decode.
 
-Measured on the shared 2-core AMD EPYC VM (2026-11-25, other work running; ``--seconds 10 --repeats 5
---long-minutes 10 --baseline-rev 8f2317c --baseline-rounds 3``), paper preset against bare decode, median (best):
-CPU 4.02x (3.55x), user CPU 3.30x (3.09x), wall 3.95x (3.50x); in the before/after child processes this tree
-4.18x (2.99x) CPU and 3.50x (2.82x) user against 5.60x (5.23x) and 4.54x (4.21x) for 8f2317c. CPU time by stage:
-decode + resample + RGB 41 %, face detection + landmarks 28 %, backbone frames 18 %, face normalise 7 %, crops 5 %.
-The 3× goal is met in user time at best, not in median CPU time. 10-minute clip: peak growth 831 MiB.
+Measured on the shared 2-core AMD EPYC VM (2026-11-26, other work running; ``--seconds 10 --repeats 5 --long-minutes 10
+--baseline-rev 30dcc88 --baseline-rounds 3``), paper preset against bare decode, median (best): user CPU 3.09x (2.79x),
+CPU 3.76x (3.41x), wall 3.63x (3.35x). In the before/after child processes of the same run, this tree 3.14x (2.59x)
+user CPU, 3.40x (2.94x) CPU, 3.73x (3.09x) wall against 3.36x (3.15x), 3.62x (3.46x) and 3.92x (3.09x) for 30dcc88 (the
+tree measured on 2026-11-25 at 3.30x (3.09x) user CPU and 4.02x (3.55x) CPU). The change is about -6 % of the
+processor's user CPU, no more than the swing between runs: over 30 runs each (6 rounds) its median went from 0.509 s to
+0.476 s for the clip, 3.31x (2.81x) -> 3.02x (2.74x); other runs that day gave 3.27x -> 3.29x (main run 2.85x), and,
+with a variant since reverted (1 % faster), 3.44x -> 3.13x and 3.49x -> 3.05x. CPU time by stage: decode + resample +
+RGB 45 %, face detection + landmarks 25 % (default cadence: 10 detector calls and 26 landmark-tracked frames for 250
+frames), backbone frames 18 %, face normalise 7 %, crops 5 %. 10-minute clip: peak growth 833 MiB. The 3x goal is met
+in user CPU time at best (2.6x-2.8x), at the median only in some runs (2.85x-3.29x), and not in total CPU time
+(3.4x-3.8x median; best 2.9x-3.4x): its system part is the kernel zeroing fresh memory (the clip's frames, 230 MB, and
+the two float32 outputs, 300 MB; ``clear_page_erms`` is 30 % of the process's ``perf`` samples), which bare decode
+never allocates.
+
+What the 2026-11-26 changes did, side by side: FaceMesh runs in MediaPipe's own runtime instead of OpenCV's DNN module
+(1.7 instead of 2.3 ms of CPU a pass, the same points within 1e-4 px; -5.6 % user CPU for the processor); the
+normalisation of frames and face crops is one OpenCV multiply-add per channel instead of a 256-entry table look-up
+(0.07 instead of 0.10 ms per 224 px frame, the same values); face squares inside the frame are resized in place. Tried
+and not kept: swscale resizing to the backbone size while converting (0.28 s user CPU for the clip against 0.19 s for
+full-size RGB: slower than OpenCV's resize, and the face crops need the full frames anyway); making the backbone
+frames inside the decode loop while each frame is in cache (-2 % user CPU, slower in wall time: the backbone no
+longer overlaps the face cropper in a second thread); normalising each face crop as it is cut (-1 % CPU; peak memory 831 -> 1054 MiB, because
+the frames and both float32 outputs are alive at once); keeping one frame buffer across calls (system time 0.235 ->
+0.198 s median, the CPU ratio's median unchanged; it would hold up to 630 MB per processor between calls); OpenCV DNN
+settings (Winograd or layer fusion off: within noise); a smaller detector input (the detector's 4.2 ms a call is the
+model: 4.2-4.5 ms for 192-640 px images); preallocated buffers for the backbone resize (-2 % of that stage).
 
 One more instrumented run splits the processor's work into its stages, run one after another (the processor itself
 makes the backbone frames and the face crops at the same time, in two threads), in CPU time, with OpenCV
