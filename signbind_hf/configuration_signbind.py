@@ -129,7 +129,7 @@ class SignBindConfig(PreTrainedConfig):
             over the concatenation), `"cross_attention"` (manual queries attend over the lip stream), or `"none"` (no
             fusion module: the sign head's output is the pseudo-gloss stream).
         lip_shift (`str` or `int`, defaults to `"learned"`): how the lip stream is aligned to the hands before fusion:
-            `"learned"` (per-step soft alignment over ±`max_lip_shift` frames), `"none"`, or a fixed shift in frames
+            `"learned"` (one soft shift per clip within ±`max_lip_shift` frames), `"none"`, or a fixed shift in frames
             (positive: hand frame t is fused with lip frame t + shift).
         max_lip_shift (`int`, defaults to 10): half-width in frames of the learned alignment window.
         alignment_hidden_size (`int`, defaults to 768): query/key width of the learned alignment.

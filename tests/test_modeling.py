@@ -282,6 +282,31 @@ def test_learned_lip_shift_stays_in_its_window():
     assert not torch.equal(output.lip_shift, torch.zeros_like(output.lip_shift))
 
 
+def test_learned_alignment_finds_how_far_the_lips_trail_the_hands():
+    """With query = key = identity, the clip's score of offset k is the mean similarity of hand frame t and lip frame
+    t + k: for lips that trail the hands by 3 frames it peaks at k = 3, and the aligned stream is the hands' again."""
+    from signbind_hf.modeling_signbind import LearnedLipAlignment
+
+    config = tiny_config(alignment_hidden_size=64, max_lip_shift=6)
+    alignment = LearnedLipAlignment(config)
+    with torch.no_grad():
+        for projection in (alignment.query, alignment.key):
+            projection.weight.copy_(torch.eye(64))
+            projection.bias.zero_()
+    torch.manual_seed(0)
+    hands = 3 * torch.randn(2, 40, 64)
+    lips = torch.zeros_like(hands)
+    lips[:, 3:] = hands[:, :-3]  # lip frame t + 3 mouths what hand frame t signs
+    aligned, shift = alignment(hands, lips, torch.ones(2, 40, dtype=torch.bool))
+    assert shift.shape == (2, 40)
+    torch.testing.assert_close(shift, torch.full_like(shift, 3.0), atol=1e-3, rtol=0)  # one shift per clip
+    torch.testing.assert_close(aligned[:, :37], hands[:, :37], atol=1e-2, rtol=0)
+    # Untrained, it starts as "no shift": the offset prior holds most of the weight at k = 0.
+    fresh = build().eval()
+    weights = fresh.fusion.alignment.offset_bias.softmax(-1)
+    assert weights[fresh.config.max_lip_shift] > 0.8
+
+
 def test_model_without_lip_accepts_and_ignores_face_crops():
     model = build(use_lip=False).eval()
     batch = make_batch(model.config, labels=False)

@@ -213,7 +213,8 @@ def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | No
         experts_dir=experts_dir,
         full_model_dir=model_dir,
         variants=settings.variants,
-        fusion_training_overrides=settings.fusion_training,
+        # The same seed as the full model's fusion: a row differs from "full" by its switch alone.
+        fusion_training_overrides=[*settings.fusion_training, "--seed", str(settings.seed)],
         full_results=evaluation,
         full_training=full_training,
         beam_width=settings.beam_width,
