@@ -488,9 +488,10 @@ class SignBindPreTrainedModel(PreTrainedModel):
         if isinstance(module, FusionModule):
             init.normal_(module.rest_embedding, mean=0.0, std=self.config.initializer_range)
         elif isinstance(module, LearnedLipAlignment):
-            init.zeros_(module.offset_bias)
-            with torch.no_grad():
-                module.offset_bias[module.max_shift] = module.NO_SHIFT_PRIOR
+            # init.copy_ (like init.zeros_) leaves a loaded value alone: this runs on reloaded models too.
+            prior = torch.zeros_like(module.offset_bias)
+            prior[module.max_shift] = module.NO_SHIFT_PRIOR
+            init.copy_(module.offset_bias, prior)
         if getattr(module, "is_ctc_head", False) and not getattr(module.bias, "_is_hf_initialized", False):
             with torch.no_grad():  # after the zero bias above: only the blank class starts higher
                 module.bias[self.config.pad_token_id] = self.config.ctc_blank_logit_init
