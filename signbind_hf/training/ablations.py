@@ -32,6 +32,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -105,15 +106,21 @@ def train_and_score_variant(
     split: str,
     training_overrides: Sequence[str],
     beam_width: int | None,
+    refiner_from: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """One retrained variant's row: its fusion trained into ``out_dir/variant``, scored with the full model's
-    refiner, plus its training steps and seconds."""
+    refiner (or ``refiner_from``'s: a folder with ``refiner/``), plus its training steps and seconds."""
     logger.info("ablation %s: training the fusion with %s", variant, FUSION_VARIANTS[variant])
     model_dir, seconds = train_fusion_variant(
         data_dir, experts_dir, out_dir / variant, FUSION_VARIANTS[variant], training_overrides
     )
     scored = evaluate_model(
-        model_dir, data_dir, split, model_dir / "evaluation", refiner_from=full_model_dir, beam_width=beam_width
+        model_dir,
+        data_dir,
+        split,
+        model_dir / "evaluation",
+        refiner_from=refiner_from or full_model_dir,
+        beam_width=beam_width,
     )
     return {
         **scored["ablations"]["full"],
@@ -122,25 +129,32 @@ def train_and_score_variant(
     }
 
 
-def score_fusion_variants(variants: Sequence[str], num_workers: int, **arguments: Any) -> dict[str, dict[str, Any]]:
-    """``train_and_score_variant`` for each of ``variants``, in ``num_workers`` processes at a time (1: here).
+def submit_fusion_variants(pool: Executor, variants: Sequence[str], **arguments: Any) -> dict[str, Future]:
+    """Queue ``train_and_score_variant`` for each of ``variants`` on ``pool`` (``workers.worker_pool``: no progress
+    bars there); ``gather_variant_rows`` collects them. The full model's feature cache must exist already."""
+    arguments = {**arguments, "training_overrides": [*arguments["training_overrides"], "--disable_tqdm", "true"]}
+    return {variant: pool.submit(train_and_score_variant, variant, **arguments) for variant in variants}
 
-    Workers (``signbind_hf.training.workers``) show no progress bars; a variant that fails raises here, naming it.
-    """
+
+def gather_variant_rows(futures: dict[str, Future]) -> dict[str, dict[str, Any]]:
+    """The rows of ``submit_fusion_variants``' jobs, waiting for each; a variant that failed raises, naming it."""
+    rows: dict[str, dict[str, Any]] = {}
+    for variant, future in futures.items():
+        try:
+            rows[variant] = future.result()
+        except SignBindInputError as error:
+            raise SignBindInputError(f"ablation {variant}: {error}") from error
+        except Exception as error:
+            raise RuntimeError(f"ablation {variant}: {type(error).__name__}: {error}") from error
+    return rows
+
+
+def score_fusion_variants(variants: Sequence[str], num_workers: int, **arguments: Any) -> dict[str, dict[str, Any]]:
+    """``train_and_score_variant`` for each of ``variants``, in ``num_workers`` processes at a time (1: here)."""
     if num_workers == 1 or len(variants) <= 1:
         return {variant: train_and_score_variant(variant, **arguments) for variant in variants}
-    arguments = {**arguments, "training_overrides": [*arguments["training_overrides"], "--disable_tqdm", "true"]}
-    rows: dict[str, dict[str, Any]] = {}
     with worker_pool(num_workers) as pool:
-        futures = {variant: pool.submit(train_and_score_variant, variant, **arguments) for variant in variants}
-        for variant, future in futures.items():
-            try:
-                rows[variant] = future.result()
-            except SignBindInputError as error:
-                raise SignBindInputError(f"ablation {variant}: {error}") from error
-            except Exception as error:
-                raise RuntimeError(f"ablation {variant}: {type(error).__name__}: {error}") from error
-    return rows
+        return gather_variant_rows(submit_fusion_variants(pool, variants, **arguments))
 
 
 def run_ablations(
@@ -156,6 +170,7 @@ def run_ablations(
     full_training: dict[str, Any] | None = None,
     beam_width: int | None = None,
     num_workers: int = 1,
+    retrained_rows: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Train and score ``variants``; writes ``out_dir/ablations.json`` and ``ablations.md`` and returns
     ``{"ablations": {variant: metrics + train_steps + train_seconds}, "table": markdown}``.
@@ -171,6 +186,8 @@ def run_ablations(
         beam_width: CTC prefix beam search width for every row's decoding (``None``: greedy).
         num_workers: processes training variants side by side (each with one torch thread). The variants share
             the full model's feature cache, which must exist already (training the full model's fusion made it).
+        retrained_rows: rows of retrained variants already trained and scored (``submit_fusion_variants``, as the
+            quickstart does beside the full model's fusion); the other retrained variants are trained here.
     """
     variants = check_variants(variants)
     if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 1:
@@ -180,8 +197,9 @@ def run_ablations(
     if full_results is None:
         full_results = evaluate_model(full_model_dir, data_dir, split, out_dir / "full", beam_width=beam_width)
     full_training = full_training or {"train_steps": _trained_steps(Path(full_model_dir)), "train_seconds": None}
-    retrained = [variant for variant in variants if variant in FUSION_VARIANTS]
-    scored = score_fusion_variants(
+    retrained_rows = retrained_rows or {}
+    retrained = [variant for variant in variants if variant in FUSION_VARIANTS and variant not in retrained_rows]
+    scored = retrained_rows | score_fusion_variants(
         retrained,
         num_workers,
         data_dir=data_dir,
@@ -213,8 +231,10 @@ __all__ = [
     "ALL_VARIANTS",
     "EVALUATION_VARIANTS",
     "FUSION_VARIANTS",
+    "gather_variant_rows",
     "run_ablations",
     "score_fusion_variants",
+    "submit_fusion_variants",
     "train_and_score_variant",
     "train_fusion_variant",
 ]

@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from transformers import TrainerCallback
+
 from signbind_hf.metrics import markdown_table
 from signbind_hf.training.ablations import TABLE_COLUMNS, run_ablations
 from signbind_hf.training.evaluation import RESULTS_FILE, evaluate_model, write_results
@@ -132,7 +134,9 @@ def _ensure_data(data_dir: Path, settings: QuickstartSettings) -> None:
     )
 
 
-def _train(stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, init: Path | None = None) -> Path:
+def _train(
+    stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, init: Path | None = None, callbacks=None
+) -> Path:
     from signbind_hf.training.arguments import parse_stage_arguments
     from signbind_hf.training.stages import train_stage
 
@@ -145,7 +149,7 @@ def _train(stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, 
         argv += ["--init", str(init)]
     argv += settings.experts_training if stage == "experts" else settings.fusion_training
     stage_args, training_args = parse_stage_arguments(argv)
-    return train_stage(stage_args, training_args)
+    return train_stage(stage_args, training_args, callbacks=callbacks)
 
 
 def _train_refiner(data_dir: Path, model_dir: Path, settings: QuickstartSettings, **overrides: Any) -> Path:
@@ -163,32 +167,79 @@ def _timed(function, *args, **kwargs) -> tuple[Any, float]:
     return function(*args, **kwargs), round(time.perf_counter() - started, 1)
 
 
-def _train_fusion_and_refiner(
-    data_dir: Path, experts_dir: Path, model_dir: Path, settings: QuickstartSettings, clock: StageClock
-) -> None:
-    """The fusion stage into ``model_dir``, and the LLM refiner into ``model_dir/refiner/``: side by side when there
-    are two workers (the refiner learns pseudo-gloss -> English from the data set's own pairs: it does not wait for
-    the fusion), else one after the other."""
-    if settings.num_workers < 2:
-        clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
-        clock.run("refiner", _train_refiner, data_dir, model_dir, settings)
-        return
+def _ablation_training(settings: QuickstartSettings) -> list[str]:
+    # The same seed as the full model's fusion: a row differs from "full" by its switch alone.
+    return [*settings.fusion_training, "--seed", str(settings.seed)]
+
+
+class _OnTrainBegin(TrainerCallback):
+    """Calls ``action`` when training begins: after the stage has built its data sets (and the feature cache)."""
+
+    def __init__(self, action) -> None:
+        self.action = action
+
+    def on_train_begin(self, args, state, control, **kwargs) -> None:
+        self.action()
+
+
+def _train_side_by_side(
+    data_dir: Path, out_dir: Path, settings: QuickstartSettings, clock: StageClock
+) -> dict[str, dict[str, Any]]:
+    """Every training stage on two cores; returns the retrained ablation variants' rows.
+
+    The LLM refiner learns pseudo-gloss -> English from the data set's own pairs, so it trains beside the experts.
+    The ablation variants start as soon as the full model's fusion has cached the experts' outputs (they read the
+    same cache) and train beside it. The refiner lives in a folder of its own until the end (the fusion stage starts
+    by clearing the model folder), and the variants are scored with it from there.
+    """
     from signbind_hf.refiner import REFINER_DIR
+    from signbind_hf.training.ablations import FUSION_VARIANTS, gather_variant_rows, submit_fusion_variants
     from signbind_hf.training.workers import worker_pool
 
-    # A folder of its own: the fusion stage starts by clearing model_dir.
-    refiner_out = model_dir.parent / ".refiner-stage"
+    experts_dir, model_dir = out_dir / "experts", out_dir / "model"
+    refiner_out = out_dir / ".refiner-stage"
     shutil.rmtree(refiner_out, ignore_errors=True)
+    retrained = [variant for variant in settings.variants if variant in FUSION_VARIANTS]
+    variants: dict[str, Any] = {}
     try:
-        with worker_pool(1) as pool:
-            logger.info("quickstart: refiner training in a second process")
+        with worker_pool(settings.num_workers) as pool:
+            logger.info("quickstart: the refiner trains in a second process, beside the experts")
             refiner = pool.submit(_timed, _train_refiner, data_dir, refiner_out, settings, disable_tqdm=True)
-            clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
+            clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
             refiner_dir, clock.seconds["refiner"] = refiner.result()
+            logger.info("quickstart: refiner done in %.1f s (beside the experts)", clock.seconds["refiner"])
+
+            def start_variants() -> None:
+                logger.info("quickstart: ablation variants %s train beside the full model's fusion", retrained)
+                variants.update(
+                    submit_fusion_variants(
+                        pool,
+                        retrained,
+                        data_dir=data_dir,
+                        experts_dir=experts_dir,
+                        out_dir=out_dir / "ablations",
+                        full_model_dir=model_dir,
+                        refiner_from=refiner_out,
+                        split="test",
+                        training_overrides=_ablation_training(settings),
+                        beam_width=settings.beam_width,
+                    )
+                )
+
+            callbacks = [_OnTrainBegin(start_variants)]
+            try:
+                clock.run(
+                    "fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir, callbacks=callbacks
+                )
+            except BaseException:
+                for future in variants.values():  # leaving the pool waits for its jobs: drop those not started
+                    future.cancel()
+                raise
+            rows = clock.run("ablation variants", gather_variant_rows, variants)
         os.replace(refiner_dir, model_dir / REFINER_DIR)
-        logger.info("quickstart: refiner done in %.1f s (beside the fusion)", clock.seconds["refiner"])
     finally:
         shutil.rmtree(refiner_out, ignore_errors=True)
+    return rows
 
 
 def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | None = None) -> dict[str, Any]:
@@ -201,8 +252,13 @@ def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | No
     started = time.perf_counter()
 
     clock.run("data", _ensure_data, data_dir, settings)
-    clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
-    clock.run("fusion and refiner", _train_fusion_and_refiner, data_dir, experts_dir, model_dir, settings, clock)
+    retrained_rows = None
+    if settings.num_workers >= 2:
+        retrained_rows = clock.run("training", _train_side_by_side, data_dir, out_dir, settings, clock)
+    else:
+        clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
+        clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
+        clock.run("refiner", _train_refiner, data_dir, model_dir, settings)
     evaluation = clock.run("evaluation", evaluate_model, model_dir, data_dir, "test", beam_width=settings.beam_width)
     full_training = {"train_steps": _global_step(model_dir), "train_seconds": clock.seconds["fusion"]}
     ablations = clock.run(
@@ -213,12 +269,12 @@ def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | No
         experts_dir=experts_dir,
         full_model_dir=model_dir,
         variants=settings.variants,
-        # The same seed as the full model's fusion: a row differs from "full" by its switch alone.
-        fusion_training_overrides=[*settings.fusion_training, "--seed", str(settings.seed)],
+        fusion_training_overrides=_ablation_training(settings),
         full_results=evaluation,
         full_training=full_training,
         beam_width=settings.beam_width,
         num_workers=settings.num_workers,
+        retrained_rows=retrained_rows,
     )
     results = {
         "test": evaluation["test"],

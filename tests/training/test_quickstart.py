@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -62,6 +63,10 @@ def test_quickstart_writes_results_with_the_public_keys(quickstart_run):
     assert written["test"] == results["test"]
     assert "## Ablations" in (out / "results.md").read_text()
     assert written["settings"]["beam_width"] == 8  # how the scores were decoded is part of the record
+    # Two cores: the refiner trained beside the experts, the ablation variants beside the fusion; nothing left over.
+    assert written["settings"]["num_workers"] == min(2, os.cpu_count() or 1)
+    assert {"experts", "fusion", "refiner", "evaluation", "ablations", "total"} <= set(written["seconds"])
+    assert not (out / ".refiner-stage").exists()
     model_config = json.loads((out / "model" / "config.json").read_text())
     assert model_config["center_frames"] is True  # the from-scratch settings reach the trained model
     assert model_config["manual_temporal_kernel_size"] == 5
