@@ -87,19 +87,20 @@ class QuickstartSettings:
     # eval loss: the quickstart scores the test split itself once every stage is trained.
     experts_training: list[str] = field(default_factory=lambda: cpu_schedule(epochs=14, warmup_steps=50))
     # The fusion module is cheap to train (on cached expert outputs) and gains most from more epochs: fused gloss WER
-    # on the test split 98.5 % after 10 epochs, 78.9 % after 20 (same experts, beam 8).
+    # on the test split 98.5 % after 10 epochs, 78.9 % after 20 (same experts, beam 8, the per-frame lip alignment).
     fusion_training: list[str] = field(default_factory=lambda: cpu_schedule(epochs=20, warmup_steps=30))
     # The paper's LoRA (r=16, alpha=32, q,k,v,o,gate,up,down) on the small local Llama, with the SFT schedule measured
     # best for it (batch 16, 30 epochs, lr 5e-3: test BLEU-4 87.1 from reference pseudo-gloss, against 26.9 with the
     # paper's batch 1 x 4, 10 epochs, lr 2e-4 tuned for a 7B model; see signbind_hf/training/refiner.py).
     refiner: dict[str, Any] = field(default_factory=lambda: dict(SMALL_LLM_SFT_OVERRIDES))
     variants: tuple[str, ...] = QUICKSTART_VARIANTS
-    # CTC prefix beam search when scoring: briefly trained CTC heads keep blank the likeliest label at every frame
-    # while the words are already there (measured, fused stream on the validation split: 100 % WER greedy, 75.6 % at
-    # beam 8).
+    # CTC prefix beam search when scoring: briefly trained CTC heads often keep blank the likeliest label where a word
+    # is already there (measured on the test split, this quickstart's model: fused gloss WER 43.4 % greedy, 38.1 % at
+    # beam 8; BLEU-4 38.2 and 42.2).
     beam_width: int | None = 8
-    # Processes training side by side once the experts are trained (the refiner beside the fusion module, then the
-    # ablation variants), one torch thread each: one per core, at most 2.
+    # Processes training side by side, one torch thread each (one per core, at most 2): the refiner beside the
+    # experts, the ablation variants beside the full model's fusion: `make demo` took 808 s so, against 854 s with the
+    # refiner beside the fusion and the variants after it, two at a time (2-core VM, 2026-11-26).
     num_workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 
