@@ -31,7 +31,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--out", type=Path, required=True, help="folder for results.json and results.md")
     parser.add_argument("--batch-size", type=int_at_least(1), default=8, help="clips per forward (default: 8)")
     parser.add_argument(
-        "--beam-width", type=int_at_least(1), default=None, help="CTC prefix beam search width (default: greedy)"
+        "--beam-width",
+        type=int_at_least(1),
+        default=None,
+        help="CTC prefix beam search width (default: the model's ctc_beam_width, else greedy)",
     )
     parser.add_argument("--max-examples", type=int_at_least(1), default=None, help="score only the first N rows")
     parser.add_argument("--device", default=None, help="torch device (default: cpu)")

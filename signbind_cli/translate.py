@@ -50,7 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--beam-width",
         type=int_at_least(1),
         default=None,
-        help="CTC prefix beam search with this many beams (default: greedy decoding)",
+        help="CTC prefix beam search with this many beams (default: the model's ctc_beam_width, else greedy)",
     )
     parser.set_defaults(handler=main)
     return parser

@@ -95,7 +95,8 @@ class SignBindTranslationPipeline(Pipeline):
             ``translate(list[str]) -> list[str]``.
 
     Call arguments (also accepted when building the pipeline, as defaults):
-        beam_width (`int`, *optional*): CTC prefix beam search with this many beams; greedy decoding by default.
+        beam_width (`int`, *optional*): CTC prefix beam search with this many beams; by default the model's
+            ``config.ctc_beam_width`` (greedy decoding when that is None).
         fps (`float`, *optional*): frame rate of frame folders and arrays (video files carry their own).
         face_boxes, normalized_face_boxes: face boxes per source frame instead of detection (see the processor).
         start, end (`float`, *optional*): the seconds of the video to translate (default: all of it).
@@ -287,6 +288,8 @@ class SignBindTranslationPipeline(Pipeline):
         self, outputs: dict[str, Any], cut: int, *, start: float, fps: float, beam_width: int | None = None
     ) -> dict[str, Any]:
         """Decode frames ``[0, cut)`` of a window: every CTC stream masked at the cut, router runs, lip gate."""
+        if beam_width is None:
+            beam_width = getattr(self.model.config, "ctc_beam_width", None)
         frame_mask = outputs[ATTENTION_MASK].clone()
         frame_mask[:, cut:] = 0
         phoneme_mask = outputs.get("phoneme_attention_mask")

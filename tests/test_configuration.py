@@ -61,6 +61,8 @@ def test_vocab_sizes_agree_with_the_inventories():
         ("letter_vocab_size", 27, "letter_vocab_size and phoneme_vocab_size are fixed"),
         ("fusion_num_heads", 5, r"fusion_hidden_size \(64\) must be divisible by fusion_num_heads \(5\)"),
         ("ctc_loss_reduction", "none", "ctc_loss_reduction must be 'mean' or 'sum'"),
+        ("ctc_beam_width", 0, r"ctc_beam_width must be None \(greedy\) or an integer >= 1, got 0"),
+        ("ctc_beam_width", True, "ctc_beam_width must be None"),
     ],
 )
 def test_invalid_values_name_the_field_and_the_allowed_values(field, value, message):

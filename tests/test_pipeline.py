@@ -138,6 +138,25 @@ def test_one_window_matches_the_processor_and_model_run_by_hand(translator, vide
     assert result["gate"][0] == pytest.approx(output.gate[0, :first_change].mean().item(), abs=1e-5)
 
 
+def test_default_decoding_is_the_models_ctc_beam_width(translator, videos, monkeypatch):
+    import signbind_hf.processing_signbind as processing
+
+    widths = []
+    decode = processing.decode_streams
+
+    def spy(output, attention_mask, beam_width=None):
+        widths.append(beam_width)
+        return decode(output, attention_mask, beam_width=beam_width)
+
+    monkeypatch.setattr(processing, "decode_streams", spy)
+    monkeypatch.setattr(translator.model.config, "ctc_beam_width", 3)
+    translator(str(videos["short"]), face_boxes=boxes(20))
+    translator(str(videos["short"]), face_boxes=boxes(20), beam_width=2)  # the caller's choice wins
+    monkeypatch.setattr(translator.model.config, "ctc_beam_width", None)
+    translator(str(videos["short"]), face_boxes=boxes(20))
+    assert widths == [3, 2, None]
+
+
 def test_long_video_is_split_into_results_with_increasing_times(translator, videos):
     read = []
     results = translator(str(videos["long"]), face_boxes=boxes(80), progress=read.append)

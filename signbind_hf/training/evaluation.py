@@ -123,7 +123,10 @@ def decode_split(
     beam_width: int | None = None,
     max_examples: int | None = None,
 ) -> DecodedSplit:
-    """Run the model over ``split`` and CTC-decode every stream (greedy, or prefix beam search of ``beam_width``)."""
+    """Run the model over ``split`` and CTC-decode every stream: prefix beam search of ``beam_width``, by default
+    the model's ``config.ctc_beam_width`` (greedy when that is None)."""
+    if beam_width is None:
+        beam_width = getattr(model.config, "ctc_beam_width", None)
     data_dir = Path(data_dir).absolute()
     rows = load_split(data_dir, split)
     if max_examples is not None:

@@ -145,7 +145,9 @@ def _train(
         shutil.rmtree(out)  # a quickstart run starts its stages afresh; the data set is what is kept
     argv = ["--stage", stage, "--data", str(data_dir), "--out", str(out), "--seed", str(settings.seed)]
     if init is None:
-        argv += ["--preset", "tiny", "--model_overrides", json.dumps(settings.model_overrides)]
+        # The model decodes as it was scored (pipeline, translate, evaluate): ctc_beam_width travels with it.
+        overrides = {**settings.model_overrides, "ctc_beam_width": settings.beam_width}
+        argv += ["--preset", "tiny", "--model_overrides", json.dumps(overrides)]
     else:
         argv += ["--init", str(init)]
     argv += settings.experts_training if stage == "experts" else settings.fusion_training

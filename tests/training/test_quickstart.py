@@ -70,6 +70,7 @@ def test_quickstart_writes_results_with_the_public_keys(quickstart_run):
     model_config = json.loads((out / "model" / "config.json").read_text())
     assert model_config["center_frames"] is True  # the from-scratch settings reach the trained model
     assert model_config["manual_temporal_kernel_size"] == 5
+    assert model_config["ctc_beam_width"] == 8  # the model decodes as it was scored
 
 
 def test_quickstart_ablations_are_what_they_say(quickstart_run):
