@@ -39,15 +39,16 @@ never allocates.
 What the 2026-11-26 changes did, side by side: FaceMesh runs in MediaPipe's own runtime instead of OpenCV's DNN module
 (1.7 instead of 2.3 ms of CPU a pass, the same points within 1e-4 px; -5.6 % user CPU for the processor); the
 normalisation of frames and face crops is one OpenCV multiply-add per channel instead of a 256-entry table look-up
-(0.07 instead of 0.10 ms per 224 px frame, the same values to float32 precision); face squares inside the frame
-are resized in place. Tried and not kept: swscale resizing to the backbone size while converting (0.28 s user CPU for the clip against 0.19 s for
-full-size RGB: slower than OpenCV's resize, and the face crops need the full frames anyway); making the backbone
-frames inside the decode loop while each frame is in cache (-2 % user CPU, slower in wall time: the backbone no
-longer overlaps the face cropper in a second thread); normalising each face crop as it is cut (-1 % CPU; peak memory 831 -> 1054 MiB, because
-the frames and both float32 outputs are alive at once); keeping one frame buffer across calls (system time 0.235 ->
-0.198 s median, the CPU ratio's median unchanged; it would hold up to 630 MB per processor between calls); OpenCV DNN
-settings (Winograd or layer fusion off: within noise); a smaller detector input (the detector's 4.2 ms a call is the
-model: 4.2-4.5 ms for 192-640 px images); preallocated buffers for the backbone resize (-2 % of that stage).
+(0.07 instead of 0.10 ms per 224 px frame, the same values to float32 precision); face squares inside the frame are
+resized in place. Tried and not kept: swscale resizing to the backbone size while converting (0.28 s user CPU for the
+clip against 0.19 s for full-size RGB: slower than OpenCV's resize, and the face crops need the full frames anyway);
+making the backbone frames inside the decode loop while each frame is in cache (-2 % user CPU, slower in wall time: the
+backbone no longer overlaps the face cropper in a second thread); normalising each face crop as it is cut (-1 % CPU;
+peak memory 831 -> 1054 MiB, because the frames and both float32 outputs are alive at once); keeping one frame buffer
+across calls (system time 0.235 -> 0.198 s median, the CPU ratio's median unchanged; it would hold up to 630 MB per
+processor between calls); OpenCV DNN settings (Winograd or layer fusion off: within noise); a smaller detector input
+(the detector's 4.2 ms a call is the model: 4.2-4.5 ms for 192-640 px images); preallocated buffers for the backbone
+resize (-2 % of that stage).
 
 One more instrumented run splits the processor's work into its stages, run one after another (the processor itself
 makes the backbone frames and the face crops at the same time, in two threads), in CPU time, with OpenCV
