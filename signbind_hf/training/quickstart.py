@@ -99,8 +99,8 @@ class QuickstartSettings:
     # beam 8; BLEU-4 38.2 and 42.2).
     beam_width: int | None = 8
     # Processes training side by side, one torch thread each (one per core, at most 2): the refiner beside the
-    # experts, the ablation variants beside the full model's fusion: `make demo` took 808 s so, against 854 s with the
-    # refiner beside the fusion and the variants after it, two at a time (2-core VM, 2026-11-26).
+    # experts, the ablation variants beside the full model's fusion: `make demo` took 765-808 s so, against 854 s with
+    # the refiner beside the fusion and the variants after it, two at a time (2-core VM, 2026-11-26).
     num_workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 

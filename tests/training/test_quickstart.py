@@ -73,6 +73,23 @@ def test_quickstart_writes_results_with_the_public_keys(quickstart_run):
     assert model_config["ctc_beam_width"] == 8  # the model decodes as it was scored
 
 
+def test_quickstart_on_one_core_runs_the_stages_one_after_the_other(mini_synthsign, tmp_path):
+    from signbind_hf.refiner import has_refiner
+    from signbind_hf.training.quickstart import QuickstartSettings, run_quickstart
+
+    shutil.copytree(mini_synthsign, tmp_path / "data")
+    settings = QuickstartSettings(
+        num_train=8, num_validation=4, num_test=4, experts_training=few_steps(), fusion_training=few_steps(),
+        refiner=TINY_REFINER, variants=("full", "no_lip", "no_llm"), num_workers=1,
+    )  # fmt: skip
+    results = run_quickstart(tmp_path, settings)
+    assert list(results["ablations"]) == ["full", "no_lip", "no_llm"]
+    assert results["ablations"]["no_lip"]["train_steps"] > 0
+    assert results["ablations"]["no_lip"]["phoneme_error_rate"] is None
+    assert "training" not in results["seconds"]  # no side-by-side schedule
+    assert has_refiner(tmp_path / "model")
+
+
 def test_quickstart_ablations_are_what_they_say(quickstart_run):
     _, results = quickstart_run
     rows = results["ablations"]
