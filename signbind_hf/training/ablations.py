@@ -39,6 +39,7 @@ from typing import Any
 from signbind_hf.errors import SignBindInputError
 from signbind_hf.metrics import markdown_table
 from signbind_hf.training.evaluation import evaluate_model
+from signbind_hf.training.stages import trained_steps
 from signbind_hf.training.workers import worker_pool
 
 logger = logging.getLogger(__name__)
@@ -68,11 +69,6 @@ def check_variants(variants: Sequence[str]) -> list[str]:
     if unknown:
         raise SignBindInputError(f"--variants: unknown {unknown}; choose from {list(ALL_VARIANTS)}")
     return list(dict.fromkeys(variants))
-
-
-def _trained_steps(model_dir: Path) -> int | None:
-    state = model_dir / "trainer_state.json"
-    return json.loads(state.read_text())["global_step"] if state.is_file() else None
 
 
 def train_fusion_variant(
@@ -124,7 +120,7 @@ def train_and_score_variant(
     )
     return {
         **scored["ablations"]["full"],
-        "train_steps": _trained_steps(model_dir),
+        "train_steps": trained_steps(model_dir),
         "train_seconds": round(seconds, 1),
     }
 
@@ -196,7 +192,7 @@ def run_ablations(
     out_dir.mkdir(parents=True, exist_ok=True)
     if full_results is None:
         full_results = evaluate_model(full_model_dir, data_dir, split, out_dir / "full", beam_width=beam_width)
-    full_training = full_training or {"train_steps": _trained_steps(Path(full_model_dir)), "train_seconds": None}
+    full_training = full_training or {"train_steps": trained_steps(Path(full_model_dir)), "train_seconds": None}
     retrained_rows = retrained_rows or {}
     retrained = [variant for variant in variants if variant in FUSION_VARIANTS and variant not in retrained_rows]
     scored = retrained_rows | score_fusion_variants(

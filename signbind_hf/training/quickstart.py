@@ -37,6 +37,7 @@ from signbind_hf.metrics import markdown_table
 from signbind_hf.training.ablations import TABLE_COLUMNS, run_ablations
 from signbind_hf.training.evaluation import RESULTS_FILE, evaluate_model, write_results
 from signbind_hf.training.refiner import SMALL_LLM_SFT_OVERRIDES
+from signbind_hf.training.stages import trained_steps
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +264,7 @@ def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | No
         clock.run("fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir)
         clock.run("refiner", _train_refiner, data_dir, model_dir, settings)
     evaluation = clock.run("evaluation", evaluate_model, model_dir, data_dir, "test", beam_width=settings.beam_width)
-    full_training = {"train_steps": _global_step(model_dir), "train_seconds": clock.seconds["fusion"]}
+    full_training = {"train_steps": trained_steps(model_dir), "train_seconds": clock.seconds["fusion"]}
     # With the variants trained and scored beside the fusion, all that is left here is assembling the table.
     ablations = clock.run(
         "ablations" if retrained_rows is None else "ablation table",
@@ -292,11 +293,6 @@ def run_quickstart(out_dir: str | os.PathLike, settings: QuickstartSettings | No
     write_results(results, out_dir, title="SignBind-LLM quickstart on SynthSign (test split)")
     logger.info("quickstart: wrote %s and %s", out_dir / RESULTS_FILE, model_dir)
     return results
-
-
-def _global_step(model_dir: Path) -> int | None:
-    state = model_dir / "trainer_state.json"
-    return json.loads(state.read_text())["global_step"] if state.is_file() else None
 
 
 def summary(results: dict[str, Any]) -> str:

@@ -369,6 +369,12 @@ def train_stage(
     return out
 
 
+def trained_steps(run_dir: str | os.PathLike) -> int | None:
+    """The optimizer steps a finished run folder trained for (its ``trainer_state.json``); None when it has none."""
+    state = Path(run_dir) / TRAINER_STATE_FILE
+    return json.loads(state.read_text())["global_step"] if state.is_file() else None
+
+
 def save_run(
     out: Path,
     model: SignBindModel,
@@ -402,4 +408,4 @@ def save_run(
     logger.info("wrote %s (model, processor, training log, curves, skipped rows)", out)
 
 
-__all__ = ["StageTrainer", "build_fresh", "load_initial", "train_stage"]
+__all__ = ["StageTrainer", "build_fresh", "load_initial", "train_stage", "trained_steps"]
