@@ -89,9 +89,10 @@ from signbind_hf.data.synthsign.render import make_background, render_frame
 from signbind_hf.metrics.recognition import letter_accuracy, word_error_rate
 from signbind_hf.modeling_signbind import center_in_time, ctc_loss, router_cross_entropy
 from signbind_hf.training.quickstart import FROM_SCRATCH
+from signbind_hf.video_transforms_signbind import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD
 
-DINOV2_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255
-DINOV2_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255
+DINOV2_MEAN = np.array(DINOV2_IMAGE_MEAN, dtype=np.float32) * 255  # on 0-255 pixels
+DINOV2_STD = np.array(DINOV2_IMAGE_STD, dtype=np.float32) * 255
 LETTER_OF_HANDSHAPE = {handshape_id: index for index, handshape_id in enumerate(LETTER_HANDSHAPE_IDS.values())}
 
 
@@ -235,19 +236,15 @@ def clip_inputs(split: str, num_clips: int, *, kind: str, size: int) -> list[dic
     return clips
 
 
-def padded_labels(tokenizer, texts: list[str]) -> torch.Tensor:
-    ids = [tokenizer(text)["labels"] if text.strip() else [] for text in texts]
-    labels = torch.full((len(ids), max(1, *map(len, ids))), -100)
-    for row, row_ids in enumerate(ids):
-        labels[row, : len(row_ids)] = torch.tensor(row_ids, dtype=torch.long)
-    return labels
-
-
 class ClipBatches:
     """Pads clips into the manual expert's inputs and targets (the frames centred in time, as the quickstart does)."""
 
     def __init__(self, processor, *, center: bool) -> None:
         self.processor, self.center = processor, center
+
+    @staticmethod
+    def labels(tokenizer, texts: list[str]) -> torch.Tensor:
+        return tokenizer(texts, return_tensors="pt")["labels"]
 
     def __call__(self, clips: list[dict]) -> dict:
         length = max(len(clip["pixels"]) for clip in clips)
@@ -262,8 +259,9 @@ class ClipBatches:
             "pixels": center_in_time(pixels, mask) if self.center else pixels,
             "mask": mask,
             "segments": segments,
-            "gloss": padded_labels(self.processor.tokenizer, [clip["gloss"] for clip in clips]),
-            "letters": padded_labels(self.processor.letter_tokenizer, [clip["letters"] for clip in clips]),
+            # The CTC tokenizers pad labels with -100 (a clip that spells nothing has none).
+            "gloss": self.labels(self.processor.tokenizer, [clip["gloss"] for clip in clips]),
+            "letters": self.labels(self.processor.letter_tokenizer, [clip["letters"] for clip in clips]),
         }
 
 
