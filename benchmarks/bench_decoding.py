@@ -54,10 +54,12 @@ def write_clip(path: Path, *, width: int, height: int, fps: int, num_frames: int
     return path
 
 
-def bare_decode(path: Path) -> int:
+def bare_decode(path: Path, thread_type: str | None = "AUTO") -> int:
+    """Decode every frame and nothing else; ``thread_type`` as the processor sets it (None: PyAV's default)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        if thread_type is not None:
+            stream.thread_type = thread_type
         return sum(1 for _ in container.decode(stream))
 
 

@@ -91,8 +91,12 @@ from signbind_hf.video import decode_video
 logger = logging.getLogger("bench_processing")
 
 
-def write_signer_clip(path: Path, *, width: int, height: int, fps: int, num_frames: int, preset: str = "fast") -> Path:
-    """A face that sways like a signer's head (±12 px over 2.4 s, ±5 px over 1.6 s) in front of a moving background."""
+def write_signer_clip(
+    path: Path, *, width: int, height: int, fps: int, num_frames: int, preset: str = "fast", noise: float = 0.0
+) -> Path:
+    """A face that sways like a signer's head (±12 px over 2.4 s, ±5 px over 1.6 s) in front of a moving background;
+    ``noise`` > 0 adds a camera's sensor noise (Gaussian, that many grey levels, new in every frame)."""
+    rng = np.random.default_rng(0)
     photo = Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
     face_height = height * 3 // 5
     face = np.asarray(photo.resize((face_height * photo.width // photo.height, face_height), Image.BILINEAR))
@@ -111,6 +115,9 @@ def write_signer_clip(path: Path, *, width: int, height: int, fps: int, num_fram
             frame[top : top + face.shape[0], left : left + face.shape[1]] = face
             hand = (index * 7) % (width - 80)  # a bright "hand" crossing the lower part of the frame
             frame[height - 120 : height - 40, hand : hand + 80] = 240
+            if noise:
+                grain = rng.standard_normal(frame.shape, dtype=np.float32) * noise
+                frame = np.clip(frame + grain, 0, 255).astype(np.uint8)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode())
     return path
@@ -296,29 +303,53 @@ def main(args: argparse.Namespace) -> None:
     no_faces = SignBindVideoProcessor.from_preset("paper", face_cropper=None)
     tiny = SignBindVideoProcessor.from_preset("tiny")
     with tempfile.TemporaryDirectory() as folder:
-        clip = write_signer_clip(
-            Path(folder) / "signer.mp4", width=640, height=480, fps=30, num_frames=args.seconds * 30
-        )
-        num_frames = bare_decode(clip)
-        paper(clip)  # load the face detectors outside the timing
-        tiny(clip)
-        methods = {
-            "bare decode (baseline)": lambda: bare_decode(clip),
-            "bare decode + RGB": lambda: bare_decode_rgb(clip),
-            "processor, no face crops": lambda: no_faces(clip),
-            "processor, paper preset": lambda: paper(clip),
-            "processor, tiny preset": lambda: tiny(clip),
+        clips = {
+            noise: write_signer_clip(
+                Path(folder) / f"signer_noise{noise:g}.mp4",
+                width=640,
+                height=480,
+                fps=30,
+                num_frames=args.seconds * 30,
+                noise=noise,
+            )
+            for noise in args.noise
         }
-        timings = interleaved_times(methods, args.repeats)
-        logger.info(
-            "speed: 640x480 H.264, %d frames at 30 fps resampled to 25 fps, 224 px frames and mouth crops, %d runs "
-            "each; time relative to bare decode, median (best) of the runs:",
-            num_frames,
-            args.repeats,
-        )
-        baseline = timings["bare decode (baseline)"]
-        for name, runs in timings.items():
-            log_ratios(name, runs, baseline, num_frames)
+        for noise, clip in clips.items():
+            num_frames = bare_decode(clip)
+            paper(clip)  # load the face detectors outside the timing
+            tiny(clip)
+            methods = {
+                "bare decode (baseline)": lambda clip=clip: bare_decode(clip),
+                "bare decode, PyAV default": lambda clip=clip: bare_decode(clip, thread_type=None),
+                "bare decode + RGB": lambda clip=clip: bare_decode_rgb(clip),
+                "processor, no face crops": lambda clip=clip: no_faces(clip),
+                "processor, paper preset": lambda clip=clip: paper(clip),
+                "processor, tiny preset": lambda clip=clip: tiny(clip),
+            }
+            timings = interleaved_times(methods, args.repeats)
+            logger.info(
+                "speed: 640x480 H.264 (%s, %.2f Mbit/s), %d frames at 30 fps resampled to 25 fps, 224 px frames and "
+                "mouth crops, %d runs each; time relative to bare decode, median (best) of the runs:",
+                f"sensor noise {noise:g} grey levels" if noise else "no noise",
+                clip.stat().st_size * 8 / args.seconds / 1e6,
+                num_frames,
+                args.repeats,
+            )
+            baseline = timings["bare decode (baseline)"]
+            for name, runs in timings.items():
+                log_ratios(name, runs, baseline, num_frames)
+            if args.baseline_rev:
+                compared = compare_with_revision(
+                    args.baseline_rev, clip, rounds=args.baseline_rounds, repeats=args.repeats
+                )
+                logger.info(
+                    "before/after, paper preset, child processes in turns (%d rounds of %d runs), median (best):",
+                    args.baseline_rounds,
+                    args.repeats,
+                )
+                for label, runs in compared.items():
+                    log_ratios(label, runs["paper"], runs["bare"], num_frames)
+        clip = clips[args.noise[0]]
         # As the processor runs them. Imported here: --baseline-rev runs this module with older trees, which lack it.
         from signbind_hf.video_transforms_signbind import single_threaded_opencv
 
@@ -337,18 +368,6 @@ def main(args: argparse.Namespace) -> None:
         )
         for name, seconds in stages.items():
             logger.info("  %-40s %7.3f s  %5.1f %%", name, seconds, 100 * seconds / total)
-
-        if args.baseline_rev:
-            compared = compare_with_revision(
-                args.baseline_rev, clip, rounds=args.baseline_rounds, repeats=args.repeats
-            )
-            logger.info(
-                "before/after, paper preset, child processes in turns (%d rounds of %d runs), median (best):",
-                args.baseline_rounds,
-                args.repeats,
-            )
-            for label, runs in compared.items():
-                log_ratios(label, runs["paper"], runs["bare"], num_frames)
 
         if args.long_minutes:
             long = write_signer_clip(
@@ -380,7 +399,15 @@ def main(args: argparse.Namespace) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=10, help="length of the 640x480 speed clip")
+    parser.add_argument("--seconds", type=int, default=10, help="length of the 640x480 speed clips")
+    parser.add_argument(
+        "--noise",
+        type=float,
+        nargs="+",
+        default=[0.0, 8.0],
+        help="one speed clip per value: sensor noise in grey levels (0: the clean synthetic clip); the stages are "
+        "measured on the first",
+    )
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per method (median and best reported)")
     parser.add_argument("--long-minutes", type=int, default=10, help="length of the memory clip (0 skips it)")
     parser.add_argument("--baseline-rev", help="also time the processor of this git revision (before/after)")

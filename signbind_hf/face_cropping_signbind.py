@@ -23,6 +23,7 @@ import logging
 import math
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -66,7 +67,7 @@ class FaceCropConfig:
             192 px input anyway, so 320 loses nothing they would see. None detects on the full frame.
         detect_every: spacing of the keyframes the detector always runs on. Between two keyframes whose faces
             overlap by ``stable_iou`` the face is interpolated; elsewhere the interval is halved and the detector
-            runs on its middle frame, recursively (see ``FaceCropper._detect_clip``). 1 runs it on every frame.
+            runs on its middle frame, recursively (see ``FaceTrack``). 1 runs it on every frame.
             Detection (+ lip landmarks) costs ~7 ms a frame, which is 10× decoding a 640×480 frame: at 8 (a third
             of a second at 25 fps) a still signer costs under 1 ms a frame, and head movements faster than that
             (a nod, a head shake) are refined, not skipped, as long as a keyframe sees them move.
@@ -179,37 +180,17 @@ class FaceCropper(ABC):
             normalized_boxes: ``boxes`` are fractions of the frame width/height instead of pixels.
         """
         frames = _check_frames(frames)
-        config = self.config
         if boxes is not None:
-            observations = [
-                None if np.isnan(box[0]) else FaceObservation(face_box=box)
-                for box in _check_boxes(boxes, frames.shape, normalized_boxes)
-            ]
-            detector_calls, tracked_frames, landmark_failures = 0, 0, 0
-        else:
-            observations, detector_calls, tracked_frames, landmark_failures = self._detect_clip(frames)
-
-        squares = np.array([self._square(obs) for obs in observations], dtype=np.float64)  # (T, 3) cx, cy, side
-        found = ~np.isnan(squares[:, 0])
-        squares = fill_gaps(squares, config.max_gap)
-        face_mask = ~np.isnan(squares[:, 0])
-        squares = smooth_runs(squares, face_mask, config.smoothing_window)
-        crops = np.zeros((len(frames), config.size, config.size, 3), dtype=np.uint8)
-        for index in np.flatnonzero(face_mask):
-            crop_square(frames[index], squares[index], config.size, out=crops[index])
-        half = squares[:, 2:3] / 2
-        xyxy = np.concatenate([squares[:, :2] - half, squares[:, :2] + half], axis=1).astype(np.float32)
-        if landmark_failures:
-            logger.info("landmarks failed on %d detections; their mouth came from the detector", landmark_failures)
-        return FaceCrops(
-            crops=crops,
-            face_mask=face_mask,
-            boxes=xyxy,
-            found=found,
-            detector_calls=detector_calls,
-            tracked_frames=tracked_frames,
-            landmark_failures=landmark_failures,
-        )
+            boxes = _check_boxes(boxes, frames.shape, normalized_boxes)
+        size = self.config.size
+        crops = np.zeros((len(frames), size, size, 3), dtype=np.uint8)
+        track = FaceTrack(self, frames.__getitem__, boxes=boxes)
+        for _ in range(len(frames)):
+            for row, square in track.push():
+                crop_square(frames[row], square, size, out=crops[row])
+        for row, square in track.finish():
+            crop_square(frames[row], square, size, out=crops[row])
+        return track.result(crops)
 
     def close(self) -> None:  # noqa: B027 - an optional hook: only croppers holding native resources override it
         """Release detector resources (no-op for croppers without any)."""
@@ -231,66 +212,6 @@ class FaceCropper(ABC):
         the face (or None) and whether a landmarker failed on it.
         """
 
-    def _detect_clip(self, frames: np.ndarray) -> tuple[list[FaceObservation | None], int, int, int]:
-        """Find the face on few frames and interpolate the rest; returns per-frame faces, detector calls, frames
-        tracked by landmarks alone (see ``FaceCropConfig.landmark_tracking``), landmark failures.
-
-        The detector runs on keyframes ``detect_every`` frames apart (and on the last frame). Between two keyframes
-        that both found a face overlapping by at least ``stable_iou``, the face is interpolated linearly (box and
-        mouth). Otherwise the detector runs on the frame halfway between them and both halves are checked the same
-        way, down to neighbouring frames: a still signer costs one detection per ``detect_every`` frames, a moving
-        one gets detections where the face moves, and a face appearing between keyframes is searched for until it is
-        found. ``detect_every=1`` detects on every frame.
-        """
-        import cv2
-
-        config = self.config
-        num_frames, height, width = frames.shape[:3]
-        shrink = 1.0 if config.detect_max_side is None else max(height, width) / config.detect_max_side
-        small_size = (max(1, round(width / shrink)), max(1, round(height / shrink))) if shrink > 1 else None
-        scale = (width / small_size[0], height / small_size[1]) if small_size else (1.0, 1.0)
-
-        observations: list[FaceObservation | None] = [None] * num_frames
-        calls = tracked = landmark_failures = 0
-
-        def detect(index: int, previous: FaceObservation | None) -> FaceObservation | None:
-            nonlocal calls, tracked, landmark_failures
-            frame = frames[index]
-            # Bilinear, like MediaPipe's own resize to the model input: INTER_AREA costs more (3 ms on a 1080p frame)
-            # than the downscale saves the detector.
-            small = cv2.resize(frame, small_size, interpolation=cv2.INTER_LINEAR) if small_size else frame
-            observation, landmarks_failed = self._observe(frame, small, scale, previous)
-            if observation is not None and observation.tracked_steps > 0:
-                tracked += 1
-            else:
-                calls += 1
-            landmark_failures += int(landmarks_failed)
-            observations[index] = observation
-            return observation
-
-        keyframes = sorted({*range(0, num_frames, config.detect_every), num_frames - 1})
-        last: FaceObservation | None = None
-        for index in keyframes:
-            last = detect(index, last) or last  # the last face seen, to keep following the same person
-        intervals = list(itertools.pairwise(keyframes))
-        while intervals:
-            left, right = intervals.pop()
-            if right - left < 2:
-                continue
-            before, after = observations[left], observations[right]
-            if (
-                before is not None
-                and after is not None
-                and box_iou(before.face_box, after.face_box) >= config.stable_iou
-            ):
-                for index in range(left + 1, right):
-                    observations[index] = interpolate_observation(before, after, (index - left) / (right - left))
-                continue
-            middle = (left + right) // 2
-            detect(middle, before or after)
-            intervals += [(left, middle), (middle, right)]
-        return observations, calls, tracked, landmark_failures
-
     def _square(self, observation: FaceObservation | None) -> tuple[float, float, float]:
         """The square to crop (centre x, centre y, side) for one face; NaNs when there is none."""
         if observation is None:
@@ -305,6 +226,196 @@ class FaceCropper(ABC):
             fraction_x, fraction_y = self.mouth_centre_in_face_box
             centre_x, centre_y = x0 + fraction_x * (x1 - x0), y0 + fraction_y * (y1 - y0)
         return (float(centre_x), float(centre_y), self.config.mouth_scale * face_side)
+
+
+class FaceTrack:
+    """The crop squares of a clip whose frames arrive one at a time, each handed out once it can no longer change.
+
+    ``FaceCropper.crop`` runs it over a whole clip; ``SignBindVideoProcessor`` runs it while the video decodes, so that
+    only the last few frames are kept at full resolution instead of the whole clip. Either way a clip gets the same
+    squares: the steps are those of the module docstring, done as soon as the frames they read have arrived.
+
+    - Detection (no ``boxes``): a keyframe (every ``detect_every``-th frame, and the last) is detected when it
+      arrives, then the interval back to the previous keyframe is interpolated or bisected as in ``FaceCropper``.
+      Every detector call reads one frame and the face passed as ``previous`` (the interval's ends, or the last
+      keyframe's face), never the order of the calls, so detecting interval by interval finds the same faces as
+      detecting all keyframes first.
+    - Gap filling and smoothing are local: a frame's square depends on the frames within ``max_gap + 1`` of it (the
+      faces bridging its gap) and on their neighbours within ``smoothing_window // 2``. So it is final once
+      ``context`` = ``max_gap + smoothing_window`` later frames have their faces, and computing it on a slice that
+      starts ``2 * context`` earlier gives the whole clip's value: a gap or run cut by the slice's start is longer
+      than ``max_gap`` there, so the slice treats it as the clip does.
+
+    Args:
+        cropper: supplies the detector (``_observe``), the square of a face (``_square``) and the config.
+        frame_at: the full-resolution frame (H, W, 3) uint8 of a row; asked only for rows at most ``lookbehind``
+            behind the newest pushed row.
+        boxes: ``(T, 4)`` face boxes in pixels (NaN rows: no face) to use instead of detection.
+    """
+
+    def __init__(
+        self, cropper: FaceCropper, frame_at: Callable[[int], np.ndarray], boxes: np.ndarray | None = None
+    ) -> None:
+        self.cropper = cropper
+        self.config = config = cropper.config
+        self._frame_at = frame_at
+        self._boxes = boxes
+        self.context = config.max_gap + config.smoothing_window
+        self.lookbehind = config.detect_every + self.context
+        self._observations: list[FaceObservation | None] = []
+        self._squares: list[tuple[float, float, float]] = []  # (cx, cy, side) per resolved row, before gap filling
+        self._final_squares: list[np.ndarray] = []  # (cx, cy, side) per finished row, NaN without a face
+        self._last_keyframe: int | None = None
+        self._last_face: FaceObservation | None = None  # the last keyframe face: keeps following the same person
+        self._small_size: tuple[int, int] | None = None
+        self._scale = (1.0, 1.0)
+        self.detector_calls = self.tracked_frames = self.landmark_failures = 0
+
+    @property
+    def num_frames(self) -> int:
+        """Frames pushed so far."""
+        return len(self._observations)
+
+    @property
+    def num_finished(self) -> int:
+        """Frames whose square was handed out: ``frame_at`` is never asked for them again."""
+        return len(self._final_squares)
+
+    def push(self) -> list[tuple[int, np.ndarray]]:
+        """The next frame (row ``num_frames``) is readable with ``frame_at``: return the ``(row, square)`` pairs
+        finished by it, in row order; ``square`` is (centre x, centre y, side) and only rows with a face are listed."""
+        row = len(self._observations)
+        self._observations.append(None)
+        if self._boxes is not None:
+            box = self._boxes[row]
+            self._observations[row] = None if np.isnan(box[0]) else FaceObservation(face_box=box)
+            self._resolve_up_to(row)
+        elif row % self.config.detect_every == 0:
+            self._keyframe(row)
+        return self._finish_rows(final=False)
+
+    def finish(self) -> list[tuple[int, np.ndarray]]:
+        """No more frames: detect the last one (a keyframe) and return the remaining ``(row, square)`` pairs."""
+        last = len(self._observations) - 1
+        if self._boxes is None and last >= 0 and last != self._last_keyframe:
+            self._keyframe(last)
+        if self.landmark_failures:
+            logger.info(
+                "landmarks failed on %d detections; their mouth came from the detector", self.landmark_failures
+            )
+        finished = self._finish_rows(final=True)
+        self._frame_at = None  # no frame is read after this; a caller holding this track must not hold its frames
+        return finished
+
+    def result(self, crops: np.ndarray) -> FaceCrops:
+        """The ``FaceCrops`` of the finished clip, around ``crops`` (the caller cut them from the squares)."""
+        return FaceCrops(
+            crops=crops,
+            face_mask=self.face_mask,
+            boxes=self.crop_boxes,
+            found=self.found,
+            detector_calls=self.detector_calls,
+            tracked_frames=self.tracked_frames,
+            landmark_failures=self.landmark_failures,
+        )
+
+    @property
+    def face_mask(self) -> np.ndarray:
+        """(T,) bool over the finished rows: a face was found, held or interpolated."""
+        return ~np.isnan(self._finished_squares()[:, 0])
+
+    @property
+    def crop_boxes(self) -> np.ndarray:
+        """(T, 4) float32 x0, y0, x1, y1 of the squares cut for the finished rows; NaN rows without a face."""
+        squares = self._finished_squares()
+        half = squares[:, 2:3] / 2
+        return np.concatenate([squares[:, :2] - half, squares[:, :2] + half], axis=1).astype(np.float32)
+
+    @property
+    def found(self) -> np.ndarray:
+        """(T,) bool over the resolved rows: the detector (or a given box) had a face, before gap filling."""
+        return ~np.isnan(np.array(self._squares, dtype=np.float64).reshape(-1, 3)[:, 0])
+
+    def _finished_squares(self) -> np.ndarray:
+        return np.array(self._final_squares, dtype=np.float64).reshape(-1, 3)
+
+    # --- detection ------------------------------------------------------------------------------------------------
+    def _keyframe(self, row: int) -> None:
+        self._last_face = self._detect(row, self._last_face) or self._last_face
+        if self._last_keyframe is not None:
+            self._bisect(self._last_keyframe, row)
+        self._last_keyframe = row
+        self._resolve_up_to(row)
+
+    def _bisect(self, left: int, right: int) -> None:
+        """Between two detected keyframes: interpolate where both faces overlap by ``stable_iou``, else detect the
+        middle frame and check both halves the same way, down to neighbouring frames."""
+        observations = self._observations
+        intervals = [(left, right)]
+        while intervals:
+            left, right = intervals.pop()
+            if right - left < 2:
+                continue
+            before, after = observations[left], observations[right]
+            if (
+                before is not None
+                and after is not None
+                and box_iou(before.face_box, after.face_box) >= self.config.stable_iou
+            ):
+                for index in range(left + 1, right):
+                    observations[index] = interpolate_observation(before, after, (index - left) / (right - left))
+                continue
+            middle = (left + right) // 2
+            self._detect(middle, before or after)
+            intervals += [(left, middle), (middle, right)]
+
+    def _detect(self, row: int, previous: FaceObservation | None) -> FaceObservation | None:
+        import cv2
+
+        frame = self._frame_at(row)
+        if self._small_size is None:
+            height, width = frame.shape[:2]
+            limit = self.config.detect_max_side
+            shrink = 1.0 if limit is None else max(height, width) / limit
+            if shrink > 1:
+                self._small_size = (max(1, round(width / shrink)), max(1, round(height / shrink)))
+                self._scale = (width / self._small_size[0], height / self._small_size[1])
+            else:
+                self._small_size = (width, height)
+        # Bilinear, like MediaPipe's own resize to the model input: INTER_AREA costs more (3 ms on a 1080p frame)
+        # than the downscale saves the detector.
+        small = frame
+        if self._small_size != (frame.shape[1], frame.shape[0]):
+            small = cv2.resize(frame, self._small_size, interpolation=cv2.INTER_LINEAR)
+        observation, landmarks_failed = self.cropper._observe(frame, small, self._scale, previous)
+        if observation is not None and observation.tracked_steps > 0:
+            self.tracked_frames += 1
+        else:
+            self.detector_calls += 1
+        self.landmark_failures += int(landmarks_failed)
+        self._observations[row] = observation
+        return observation
+
+    # --- squares --------------------------------------------------------------------------------------------------
+    def _resolve_up_to(self, row: int) -> None:
+        """Rows up to ``row`` have their final faces: turn the new ones into squares."""
+        for index in range(len(self._squares), row + 1):
+            self._squares.append(self.cropper._square(self._observations[index]))
+
+    def _finish_rows(self, *, final: bool) -> list[tuple[int, np.ndarray]]:
+        resolved = len(self._squares)
+        first = len(self._final_squares)
+        stop = resolved if final else resolved - self.context
+        if stop <= first:
+            return []
+        start = max(0, first - 2 * self.context)
+        track = np.array(self._squares[start:resolved], dtype=np.float64).reshape(-1, 3)
+        track = fill_gaps(track, self.config.max_gap)
+        mask = ~np.isnan(track[:, 0])
+        track = smooth_runs(track, mask, self.config.smoothing_window)
+        finished = track[first - start : stop - start]
+        self._final_squares.extend(finished)
+        return [(first + offset, square) for offset, square in enumerate(finished) if not np.isnan(square[0])]
 
 
 class BoxFaceCropper(FaceCropper):
@@ -774,6 +885,9 @@ def smooth_runs(track: np.ndarray, mask: np.ndarray, window: int) -> np.ndarray:
 
     Near a run's ends the window shrinks symmetrically (down to the frame itself), so a face moving at constant
     speed is not pulled back towards where it was: smoothing never lags.
+
+    Each frame's window is summed on its own, in the same order wherever the run starts (not as a difference of
+    running sums), so ``FaceTrack``, which smooths a clip slice by slice, gets the same bits as the whole clip.
     """
     smoothed = track.copy()
     if window <= 1:
@@ -783,10 +897,13 @@ def smooth_runs(track: np.ndarray, mask: np.ndarray, window: int) -> np.ndarray:
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
         run = track[start:stop]  # (L, D)
         length = len(run)
-        cumulative = np.concatenate([np.zeros((1, run.shape[1])), np.cumsum(run, axis=0)])  # (L + 1, D)
         index = np.arange(length)
         half = np.minimum(np.minimum(index, length - 1 - index), window // 2)
-        smoothed[start:stop] = (cumulative[index + half + 1] - cumulative[index - half]) / (2 * half + 1)[:, None]
+        total = run.copy()
+        for offset in range(1, window // 2 + 1):
+            rows = index[half >= offset]  # frames whose window reaches `offset` frames either side
+            total[rows] += run[rows - offset] + run[rows + offset]
+        smoothed[start:stop] = total / (2 * half + 1)[:, None]
     return smoothed
 
 

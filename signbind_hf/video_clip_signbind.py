@@ -12,7 +12,8 @@ class DecodedClip:
     """Frames of one clip resampled to ``fps``, unpadded (see :func:`~signbind_hf.video.sampling.pad_frames`).
 
     Attributes:
-        frames: (T, H, W, 3) uint8 RGB frames, 1 <= T <= max_frames.
+        frames: (T, H, W, 3) uint8 RGB frames, 1 <= T <= max_frames; ``None`` when they went to a ``frame_sink``
+            as they were decoded (:func:`~signbind_hf.video.decode_video`).
         timestamps: (T,) float64 seconds (from the first video frame) of the grid times the frames stand for.
         source_timestamps: (T,) float64 seconds of the source frame shown at each grid time (the same source frame
             appears more than once when the source rate is below ``fps``).
@@ -32,7 +33,7 @@ class DecodedClip:
             ``None`` when no frame was read.
     """
 
-    frames: np.ndarray
+    frames: np.ndarray | None
     timestamps: np.ndarray
     source_timestamps: np.ndarray
     fps: float
@@ -47,7 +48,7 @@ class DecodedClip:
 
     @property
     def num_frames(self) -> int:
-        return int(self.frames.shape[0])
+        return len(self.timestamps)
 
     @property
     def effective_fps(self) -> float:

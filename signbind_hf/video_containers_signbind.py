@@ -24,7 +24,7 @@ import numpy as np
 from .errors import SignBindInputError
 from .video_clip_signbind import DecodedClip
 from .video_pixels_signbind import shrunk_size
-from .video_sampling_signbind import SamplingOptions, TimeGridSampler, grid_step
+from .video_sampling_signbind import FrameSink, SamplingOptions, TimeGridSampler, grid_step
 
 if TYPE_CHECKING:
     import av
@@ -61,8 +61,11 @@ def _import_av() -> Any:
     return av
 
 
-def decode_container(file: Path | bytes, *, options: SamplingOptions, name: str) -> DecodedClip:
-    """Decode a video file (a path, or the file's bytes) into a :class:`DecodedClip` on ``options``' time grid."""
+def decode_container(
+    file: Path | bytes, *, options: SamplingOptions, name: str, sink: FrameSink | None = None
+) -> DecodedClip:
+    """Decode a video file (a path, or the file's bytes) into a :class:`DecodedClip` on ``options``' time grid (its
+    frames handed to ``sink`` as they are decoded, when given)."""
     av = _import_av()
     if options.source_fps is not None:
         raise SignBindInputError(
@@ -74,7 +77,7 @@ def decode_container(file: Path | bytes, *, options: SamplingOptions, name: str)
     elif len(file) == 0:
         raise SignBindInputError(f"{name}: the video bytes are empty (0 bytes)")
     try:
-        return _decode(av, file, options=options, name=name)
+        return _decode(av, file, options=options, name=name, sink=sink)
     except av.FFmpegError as error:
         raise SignBindInputError(f"{name}: cannot decode the video: {error}") from error
 
@@ -125,7 +128,9 @@ def _origin(stream: "av.video.stream.VideoStream") -> float:
     return float(stream.start_time * stream.time_base)
 
 
-def _decode(av: Any, file: Path | bytes, *, options: SamplingOptions, name: str) -> DecodedClip:
+def _decode(
+    av: Any, file: Path | bytes, *, options: SamplingOptions, name: str, sink: FrameSink | None
+) -> DecodedClip:
     container = _open(av, file, name=name)
     try:
         stream = _video_stream(av, container, name=name)
@@ -155,7 +160,7 @@ def _decode(av: Any, file: Path | bytes, *, options: SamplingOptions, name: str)
             first = next(frames, None)
         if first is None:
             raise SignBindInputError(f"{name}: the video stream has no decodable frames")
-        return _sample(first, frames, options=options, reported=reported, source_fps=source_fps, name=name)
+        return _sample(first, frames, options=options, reported=reported, source_fps=source_fps, name=name, sink=sink)
     finally:
         container.close()
 
@@ -192,10 +197,11 @@ def _sample(
     reported: float | None,
     source_fps: float | None,
     name: str,
+    sink: FrameSink | None,
 ) -> DecodedClip:
     converter = _RGBConverter(options.max_shortest_edge)
     sampler: TimeGridSampler[_TimedFrame] = TimeGridSampler(
-        options=options, expected_end=reported, load=converter, source_name=name
+        options=options, expected_end=reported, load=converter, source_name=name, sink=sink
     )
     last = first
     for timed in itertools.chain([first], frames):

@@ -12,7 +12,13 @@ from .errors import SignBindInputError
 from .video_clip_signbind import DecodedClip
 from .video_containers_signbind import decode_container
 from .video_image_sequences_signbind import decode_frame_array, decode_frame_folder, decode_image_list, is_torch_tensor
-from .video_sampling_signbind import DEFAULT_MAX_FRAMES, DEFAULT_MAX_SHORTEST_EDGE, DEFAULT_TARGET_FPS, SamplingOptions
+from .video_sampling_signbind import (
+    DEFAULT_MAX_FRAMES,
+    DEFAULT_MAX_SHORTEST_EDGE,
+    DEFAULT_TARGET_FPS,
+    FrameSink,
+    SamplingOptions,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -33,6 +39,7 @@ def decode_video(
     fps: float | None = None,
     max_shortest_edge: int | None = DEFAULT_MAX_SHORTEST_EDGE,
     name: str | None = None,
+    frame_sink: FrameSink | None = None,
 ) -> DecodedClip:
     """Read a clip and resample it to ``target_fps``, keeping at most ``max_frames`` frames (evenly spaced).
 
@@ -50,6 +57,9 @@ def decode_video(
         max_shortest_edge: Frames are shrunk while decoding so that their shortest edge is at most this many pixels
             (``None`` keeps the decoded size); this bounds memory for 4K video.
         name: How to name the source in errors and logs (default: the path, or a description of the argument).
+        frame_sink: Takes each kept frame as it is decoded (:class:`~signbind_hf.video.sampling.FrameSink`), so the
+            clip is never held whole; the returned clip's ``frames`` is then ``None``. Raises
+            :class:`~signbind_hf.video.sampling.CannotStream` for a video whose kept frames are known only at its end.
 
     Returns:
         A :class:`DecodedClip` with unpadded frames; pad batches with :func:`~signbind_hf.video.sampling.pad_frames`.
@@ -69,14 +79,14 @@ def decode_video(
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if path.is_dir():
-            return decode_frame_folder(path, options=options, name=name)
-        return decode_container(path, options=options, name=name or str(path))
+            return decode_frame_folder(path, options=options, name=name, sink=frame_sink)
+        return decode_container(path, options=options, name=name or str(path), sink=frame_sink)
     if isinstance(source, bytes | bytearray | memoryview):
-        return decode_container(bytes(source), options=options, name=name or "<video bytes>")
+        return decode_container(bytes(source), options=options, name=name or "<video bytes>", sink=frame_sink)
     if isinstance(source, np.ndarray) or is_torch_tensor(source):
-        return decode_frame_array(source, options=options, name=name or "<frame array>")
+        return decode_frame_array(source, options=options, name=name or "<frame array>", sink=frame_sink)
     if isinstance(source, Sequence):
-        return decode_image_list(source, options=options, name=name or "<frame list>")
+        return decode_image_list(source, options=options, name=name or "<frame list>", sink=frame_sink)
     raise SignBindInputError(
         f"{name or 'source'}: expected a video path, the bytes of a video file, a folder of frames, a list of PIL "
         f"images or a (T, H, W, 3) array; got {type(source).__name__}"

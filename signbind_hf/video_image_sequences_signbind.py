@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .errors import SignBindInputError
 from .video_clip_signbind import DecodedClip
 from .video_pixels_signbind import FrameSizer
-from .video_sampling_signbind import SamplingOptions, TimeGridSampler
+from .video_sampling_signbind import FrameSink, SamplingOptions, TimeGridSampler
 
 # JPEG and PNG are what data sets ship (ChicagoFSWild: one JPEG per frame); the others cost nothing to accept.
 FRAME_FILE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
@@ -43,7 +43,9 @@ def list_frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda path: natural_sort_key(path.name))
 
 
-def decode_frame_folder(folder: Path, *, options: SamplingOptions, name: str | None = None) -> DecodedClip:
+def decode_frame_folder(
+    folder: Path, *, options: SamplingOptions, name: str | None = None, sink: FrameSink | None = None
+) -> DecodedClip:
     """Read a folder of frame images as a clip (see :func:`list_frame_files` for which files and in what order)."""
     files = list_frame_files(folder)
     name = name or str(folder)
@@ -57,10 +59,12 @@ def decode_frame_folder(folder: Path, *, options: SamplingOptions, name: str | N
         except (UnidentifiedImageError, OSError, SyntaxError) as error:  # PIL raises SyntaxError on some bad PNGs
             raise SignBindInputError(f"{path}: cannot be read as an image ({error})") from error
 
-    return _sample_frames(len(files), load, sizer, options=options, source_name=name)
+    return _sample_frames(len(files), load, sizer, options=options, source_name=name, sink=sink)
 
 
-def decode_image_list(images: Sequence[Any], *, options: SamplingOptions, name: str) -> DecodedClip:
+def decode_image_list(
+    images: Sequence[Any], *, options: SamplingOptions, name: str, sink: FrameSink | None = None
+) -> DecodedClip:
     """Read a list of PIL images, (H, W[, C]) arrays or tensors as a clip."""
     if len(images) == 0:
         raise SignBindInputError(f"{name}: the list of frames is empty; expected at least one image")
@@ -70,7 +74,7 @@ def decode_image_list(images: Sequence[Any], *, options: SamplingOptions, name: 
         image = images[index]
         return sizer(_frame_as_numpy(image) if is_torch_tensor(image) else image, what=f"{name}[{index}]")
 
-    return _sample_frames(len(images), load, sizer, options=options, source_name=name)
+    return _sample_frames(len(images), load, sizer, options=options, source_name=name, sink=sink)
 
 
 def is_torch_tensor(value: Any) -> bool:
@@ -78,7 +82,9 @@ def is_torch_tensor(value: Any) -> bool:
     return type(value).__module__.startswith("torch") and hasattr(value, "detach")
 
 
-def decode_frame_array(array: Any, *, options: SamplingOptions, name: str) -> DecodedClip:
+def decode_frame_array(
+    array: Any, *, options: SamplingOptions, name: str, sink: FrameSink | None = None
+) -> DecodedClip:
     """Read a (T, H, W), (T, H, W, C) numpy array or torch tensor (C in 1-4, channels last) as a clip.
 
     Frames are converted one by one as they are kept, so a float or 16-bit array is never copied whole.
@@ -99,6 +105,7 @@ def decode_frame_array(array: Any, *, options: SamplingOptions, name: str) -> De
         sizer,
         options=options,
         source_name=name,
+        sink=sink,
     )
 
 
@@ -119,6 +126,7 @@ def _sample_frames(
     *,
     options: SamplingOptions,
     source_name: str,
+    sink: FrameSink | None,
 ) -> DecodedClip:
     source_fps = options.source_fps if options.source_fps is not None else options.target_fps
     duration = num_frames / source_fps
@@ -128,7 +136,7 @@ def _sample_frames(
             f"{source_fps:g} fps last {duration:.3f} s)"
         )
     sampler: TimeGridSampler[int] = TimeGridSampler(
-        options=options, expected_end=duration, load=load, source_name=source_name
+        options=options, expected_end=duration, load=load, source_name=source_name, sink=sink
     )
     for index in range(num_frames):
         if not sampler.push(index / source_fps, index):

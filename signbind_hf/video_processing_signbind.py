@@ -3,8 +3,10 @@
 One clip goes through: decode and resample to ``target_fps`` (``signbind_hf.video.decode_video``: a file, its bytes,
 a folder of frames, a list of images, an array or tensor; longer clips than ``max_frames`` are subsampled uniformly),
 backbone frames (``FrameTransform``: centre crop, resize to ``frame_size``, normalise), face crops (a ``FaceCropper``:
-MediaPipe by default, mouth-centred, ``face_crop["size"]`` pixels) and masks. A batch is padded to its longest clip
-and at least ``min_frames``.
+MediaPipe by default, mouth-centred, ``face_crop["size"]`` pixels) and masks. The frames and crops are made while the
+clip decodes (``ClipStream``), so that only a few dozen full-resolution frames are held at a time; with given
+``face_boxes``, and for a video whose length is known only at its end, the clip is decoded whole first. A batch is
+padded to its longest clip and at least ``min_frames``.
 
 Example:
 
@@ -21,6 +23,7 @@ OpenCV and MediaPipe must be). The face model files travel too: ``SignBindProces
 ``face_models/`` (:meth:`SignBindVideoProcessor.save_face_models`) and ``from_pretrained`` points the cropper at them.
 """
 
+import functools
 import logging
 import numbers
 import os
@@ -59,8 +62,10 @@ from .video_sampling_signbind import (
     DEFAULT_MAX_SHORTEST_EDGE,
     DEFAULT_MIN_FRAMES,
     DEFAULT_TARGET_FPS,
+    CannotStream,
     SamplingOptions,
 )
+from .video_streaming_signbind import ClipStream, StreamedFrames
 from .video_transforms_signbind import (
     DEFAULT_FRAME_SIZE,
     DINOV2_IMAGE_MEAN,
@@ -410,7 +415,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         start: float | None,
         end: float | None,
     ) -> ProcessedClip:
-        clip = decode_video(
+        decode = functools.partial(
+            decode_video,
             source,
             target_fps=self.target_fps,
             start=start,
@@ -420,18 +426,20 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             max_shortest_edge=self.max_shortest_edge,
             name=name,
         )
-        if clip.was_subsampled:
-            logger.warning(
-                "%s: %d frames at %g fps are more than max_frames=%d; subsampled uniformly to %d (%.2f frames per "
-                "second of video)",
-                name,
-                clip.num_grid_frames,
-                clip.fps,
-                self.max_frames,
-                clip.num_frames,
-                clip.effective_fps,
-            )
-        metadata = clip_metadata(clip)
+        if boxes is None:  # make the model inputs while the video decodes (video_streaming_signbind.py)
+            cropper = None if self.face_cropper is None else self._face_cropper_for(has_boxes=False)
+            with ClipStream(self.frame_transform, cropper, tuple(self.image_mean), tuple(self.image_std)) as stream:
+                try:
+                    clip = decode(frame_sink=stream)
+                except CannotStream as reason:
+                    logger.debug("%s: decoding the clip whole", reason)
+                else:
+                    _warn_if_subsampled(clip, self.max_frames)
+                    return _streamed_clip(clip, stream.finish())
+        # Given face boxes (and the videos that cannot stream): decode the whole clip, then make the inputs.
+        clip = decode()
+        _warn_if_subsampled(clip, self.max_frames)
+        metadata = clip_metadata(clip, frame_size=(int(clip.frames.shape[2]), int(clip.frames.shape[1])))
         if self.face_cropper is None:
             pixel_values = self.frame_transform(clip.frames)  # (T, 3, S, S)
             return ProcessedClip(pixel_values, None, None, int(pixel_values.shape[0]), metadata)
@@ -505,6 +513,35 @@ def _pad_stack(processed: list[ProcessedClip], field: str, length: int) -> np.nd
         stacked[row, : array.shape[0]] = array
         setattr(item, field, None)
     return stacked
+
+
+def _warn_if_subsampled(clip: DecodedClip, max_frames: int) -> None:
+    if clip.was_subsampled:
+        logger.warning(
+            "%s: %d frames at %g fps are more than max_frames=%d; subsampled uniformly to %d (%.2f frames per second "
+            "of video)",
+            clip.source_name,
+            clip.num_grid_frames,
+            clip.fps,
+            max_frames,
+            clip.num_frames,
+            clip.effective_fps,
+        )
+
+
+def _streamed_clip(clip: DecodedClip, streamed: StreamedFrames) -> ProcessedClip:
+    """A clip made by a ``ClipStream``, with its metadata (as ``_process_clip`` makes it for a whole clip)."""
+    metadata = clip_metadata(clip, frame_size=streamed.frame_size)
+    num_frames = int(streamed.pixel_values.shape[0])
+    track = streamed.face_track
+    if track is None:
+        return ProcessedClip(streamed.pixel_values, None, None, num_frames, metadata)
+    face_mask = track.face_mask
+    metadata["face_frames"] = int(face_mask.sum())
+    metadata["detector_calls"] = track.detector_calls
+    metadata["tracked_frames"] = track.tracked_frames
+    metadata["face_crop_boxes"] = track.crop_boxes.tolist()
+    return ProcessedClip(streamed.pixel_values, streamed.face_pixel_values, face_mask, num_frames, metadata)
 
 
 # --- argument handling --------------------------------------------------------------------------------------------
@@ -597,8 +634,9 @@ def boxes_for_clip(boxes: Any, clip: DecodedClip, *, normalized: bool, name: str
     return chosen
 
 
-def clip_metadata(clip: DecodedClip) -> dict[str, Any]:
-    """What ``return_metadata=True`` reports about one clip (the face cropper adds its counts and squares)."""
+def clip_metadata(clip: DecodedClip, frame_size: tuple[int, int]) -> dict[str, Any]:
+    """What ``return_metadata=True`` reports about one clip (the face cropper adds its counts and squares);
+    ``frame_size`` is (width, height) of the decoded frames."""
     return {
         "source": clip.source_name,
         "num_frames": clip.num_frames,
@@ -608,7 +646,7 @@ def clip_metadata(clip: DecodedClip) -> dict[str, Any]:
         "num_grid_frames": clip.num_grid_frames,
         "source_fps": clip.source_fps,
         "source_size": clip.source_size,
-        "frame_size": (int(clip.frames.shape[2]), int(clip.frames.shape[1])),
+        "frame_size": frame_size,
         "start": clip.start,
         "end": clip.end,
         "timestamps": clip.timestamps.tolist(),

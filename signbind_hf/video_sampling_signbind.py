@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -133,12 +133,29 @@ def pad_frames(frames: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]
 class SampledFrames:
     """What :class:`TimeGridSampler` kept: the frames and where they came from."""
 
-    frames: np.ndarray  # (T, H, W, 3) uint8, one image per kept grid time
+    frames: np.ndarray | None  # (T, H, W, 3) uint8, one image per kept grid time; None: they went to a FrameSink
     grid_times: np.ndarray  # (T,) float64 seconds of the grid times kept
     source_times: np.ndarray  # (T,) float64 seconds of the source frame shown at each kept grid time
     num_grid_frames: int  # frames the window has at target_fps, before subsampling
     num_source_frames: int  # source frames whose timestamps fall in the window
     was_subsampled: bool  # True when fewer frames were kept than the window has at target_fps
+
+
+class FrameSink(Protocol):
+    """Takes the kept frames one at a time as they are decoded, instead of the sampler collecting them.
+
+    The sampler calls ``begin`` once with the most frames it will hand over, then ``add`` for frames 0, 1, 2, ...
+    in order. ``image`` is (H, W, 3) uint8 RGB and may be reused or freed once ``add`` returns: keep a copy.
+    """
+
+    def begin(self, max_frames: int) -> None: ...
+
+    def add(self, row: int, image: np.ndarray) -> None: ...
+
+
+class CannotStream(Exception):
+    """A ``FrameSink`` was given, but which frames to keep is known only at the end of this video (its container
+    reports no duration, or frames run past the one it reports): decode it again without the sink."""
 
 
 ItemT = TypeVar("ItemT")
@@ -163,6 +180,10 @@ class TimeGridSampler(Generic[ItemT]):
 
     A container that under-reports its duration is caught when frames run past the planned end: sampling switches to
     the bounded scheme above rather than dropping the rest of the video.
+
+    With a ``sink`` (:class:`FrameSink`) each kept image goes to it as soon as it is loaded, and nothing is collected:
+    only the planned scheme can do that, so the sampler raises :class:`CannotStream` where it would need the bounded
+    buffer (before the first frame when the end is unknown, or when frames run past it).
     """
 
     def __init__(
@@ -172,6 +193,7 @@ class TimeGridSampler(Generic[ItemT]):
         expected_end: float | None,
         load: Callable[[ItemT], np.ndarray],
         source_name: str,
+        sink: FrameSink | None = None,
     ) -> None:
         self._fps = options.target_fps
         self._start = options.start
@@ -189,6 +211,11 @@ class TimeGridSampler(Generic[ItemT]):
         if expected_end is not None:
             self._planned_count = grid_length(min(self._end, expected_end) - self._start, self._fps)
             self._plan = uniform_indices(self._planned_count, self._max_frames)
+        self._sink = sink
+        if sink is not None:
+            if self._plan is None:
+                raise CannotStream(f"{source_name}: the video's length is unknown until it is decoded")
+            sink.begin(len(self._plan))
         self._stride = 1  # bounded-buffer mode: keep grid index k when k >= _next_wanted
         self._next_wanted = 0
 
@@ -223,9 +250,12 @@ class TimeGridSampler(Generic[ItemT]):
             self._assign(held_time, held_item, until=held_time + last_frame_duration)
             self._held = None
         num_kept = len(self._kept_grid_indices)
-        if self._plan is not None:  # every kept frame is in its row already
+        if self._plan is not None:  # every kept frame is in its row already (or went to the sink)
             positions = np.arange(num_kept)
-            frames = _EMPTY_FRAMES if self._planned_frames is None else self._planned_frames[:num_kept]
+            if self._sink is not None:
+                frames = None
+            else:
+                frames = _EMPTY_FRAMES if self._planned_frames is None else self._planned_frames[:num_kept]
         else:
             positions = uniform_indices(num_kept, self._max_frames)
             selected = [self._kept_images[i] for i in positions]
@@ -263,6 +293,10 @@ class TimeGridSampler(Generic[ItemT]):
         return grid_index >= self._next_wanted
 
     def _switch_to_bounded_buffer(self, grid_index: int) -> None:
+        if self._sink is not None:
+            raise CannotStream(
+                f"{self._source_name}: frames continue past the {self._expected_end:.3f} s the container reports"
+            )
         logger.warning(
             "%s: the container reported %.3f s of video but frames continue past it; sampling the rest with a bounded "
             "buffer (frames stay evenly spaced to within a factor of two)",
@@ -279,6 +313,9 @@ class TimeGridSampler(Generic[ItemT]):
     def _keep(self, grid_index: int, source_time: float, image: np.ndarray) -> None:
         self._kept_grid_indices.append(grid_index)
         self._kept_source_times.append(source_time)
+        if self._sink is not None:
+            self._sink.add(len(self._kept_grid_indices) - 1, image)
+            return
         if self._plan is not None:
             # No list of frames to stack at the end, which would hold the clip twice for a moment.
             if self._planned_frames is None:

@@ -113,6 +113,14 @@ class FrameTransform:
         )["pixel_values"]
         return np.ascontiguousarray(pixel_values, dtype=np.float32)  # (T, 3, size, size)
 
+    def transform_into(self, frame: np.ndarray, out: np.ndarray) -> None:
+        """One (H, W, 3) uint8 RGB frame into ``out`` (3, size, size) float32: what ``self(frames)`` makes of it."""
+        if self.resample == "fast":
+            coefficients = normalization_coefficients(self.image_mean, self.image_std)
+            normalize_frame_into(self._fast_resize_crop(frame), coefficients, out)
+        else:
+            out[...] = self(frame[None])[0]
+
     def _fast_resize_crop(self, frame: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 -> (size, size, 3) uint8: the centre crop of the shortest-edge resize, cut first."""
         import cv2

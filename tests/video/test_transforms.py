@@ -139,15 +139,15 @@ def test_the_processor_runs_opencv_single_threaded_and_restores_it(monkeypatch):
 
     seen = []
     processor = SignBindVideoProcessor(frame_size=16, face_cropper=None, min_frames=1)
-    real_transform = FrameTransform.__call__
+    real_transform = FrameTransform.transform_into
     monkeypatch.setattr(
         FrameTransform,
-        "__call__",
-        lambda self, frames: seen.append(cv2.getNumThreads()) or real_transform(self, frames),
+        "transform_into",
+        lambda self, frame, out: seen.append(cv2.getNumThreads()) or real_transform(self, frame, out),
     )
     before = cv2.getNumThreads()
 
     processor(np.zeros((2, 24, 24, 3), np.uint8))
 
-    assert seen == [1]
+    assert seen == [1, 1]  # frame by frame, as the clip streams
     assert cv2.getNumThreads() == before
