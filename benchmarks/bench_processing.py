@@ -1,12 +1,20 @@
 """The full SignBindProcessor (decode + sample + resize + face crop) against bare PyAV decoding of the same clip.
 
     .venv/bin/python -m benchmarks.bench_processing
-    .venv/bin/python -m benchmarks.bench_processing --seconds 10 --repeats 5 --long-minutes 10
-    .venv/bin/python -m benchmarks.bench_processing --baseline-rev 30dcc88 --long-minutes 0   # before/after
+    .venv/bin/python -m benchmarks.bench_processing --seconds 10 --repeats 7 --long-minutes 10
+    .venv/bin/python -m benchmarks.bench_processing --baseline-rev 0382146 --long-minutes 0   # before/after
+    .venv/bin/python -m benchmarks.bench_processing --noise 0 4 8 16 --long-minutes 0          # more clips
 
-Speed, on one generated 640×480 H.264 clip at 30 fps (resampled to 25 fps) showing a real face (matplotlib's
-photograph of Grace Hopper) that sways like a signer's head over a moving background, side by side in one run:
+Speed, on generated 640×480 H.264 clips at 30 fps (resampled to 25 fps) showing a real face (matplotlib's photograph
+of Grace Hopper) that sways like a signer's head over a moving background; one clip per ``--noise`` value:
+  - ``0``: the clean synthetic picture. It compresses to 0.32 Mbit/s at crf 23, far less than camera footage (YouTube
+    recommends 2.5 Mbit/s for 480p uploads), so it is cheap to decode and the processor's fixed work per frame weighs
+    most against it: the hardest case for the goal;
+  - ``8``: the same picture with a camera's sensor noise (Gaussian, 8 grey levels, new in every frame): 1.37 Mbit/s,
+    still below YouTube's 480p figure, and 2.2x the decoding time of the clean clip.
+Side by side, in turns, on each clip:
   - bare decode: PyAV decodes every frame (threads on, as in the processor) and does nothing else. THE BASELINE;
+  - bare decode, PyAV default: the same with PyAV's own threading (slice threads only), for reference;
   - bare decode + RGB: every frame also converted to an RGB array;
   - processor, no face crops: decode, resample, backbone frames (224 px, normalised);
   - processor (paper preset): the above + MediaPipe face detection, FaceMesh lip landmarks and 224 px mouth crops;
@@ -16,27 +24,31 @@ decode run of the same round; the median and, in brackets, the best of the runs)
 CPU time of the whole process (all threads, user + system); and its user part alone. On a machine shared with other
 work the wall-clock ratio swings with the load; CPU time is the steadier measure of the work done (it does not
 credit the processor for running two threads at once). Its system part is mostly the kernel handing out fresh
-memory for the decoded clip and the output tensors (~0.5 GB for the 10 s clip, which bare decode never allocates):
-on a virtual machine that returns freed memory to its host, that part jumps from run to run (0.06 s to 0.8 s on the
-2-core VM below), and the user-time ratio is the steadiest. The goal is the paper-preset processor at no more than
-3× bare decode.
+memory for the output tensors (~300 MB of float32 for the 10 s clip, which bare decode never allocates): on a virtual
+machine that returns freed memory to its host, that part jumps from run to run (0.03 s to 0.7 s a call on the 2-core
+VM below), and the user-time ratio is the steadiest. The goal is the paper-preset processor at no more than 3× bare
+decode.
 
-Measured on the shared 2-core AMD EPYC VM (2026-11-26, other work running; ``--seconds 10 --repeats 5 --long-minutes 10
---baseline-rev 30dcc88 --baseline-rounds 3``), paper preset against bare decode, median (best): user CPU 3.09x (2.79x),
-CPU 3.76x (3.41x), wall 3.63x (3.35x). In the before/after child processes of the same run, this tree 3.14x (2.59x)
-user CPU, 3.40x (2.94x) CPU, 3.73x (3.09x) wall against 3.36x (3.15x), 3.62x (3.46x) and 3.92x (3.09x) for 30dcc88 (the
-tree measured on 2026-11-25 at 3.30x (3.09x) user CPU and 4.02x (3.55x) CPU). The change is about -6 % of the
-processor's user CPU, no more than the swing between runs: over 30 runs each (6 rounds) its median went from 0.509 s to
-0.476 s for the clip, 3.31x (2.81x) -> 3.02x (2.74x); other runs that day gave 3.27x -> 3.29x (main run 2.85x), and,
-with a variant since reverted (1 % faster), 3.44x -> 3.13x and 3.49x -> 3.05x. CPU time by stage: decode + resample +
-RGB 45 %, face detection + landmarks 25 % (default cadence: 10 detector calls and 26 landmark-tracked frames for 250
-frames), backbone frames 18 %, face normalise 7 %, crops 5 %. 10-minute clip: peak growth 833 MiB. The 3x goal is met
-in user CPU time at best (2.6x-2.8x), at the median only in some runs (2.85x-3.29x), and not in total CPU time
-(3.4x-3.8x median; best 2.9x-3.4x): its system part is the kernel zeroing fresh memory (the clip's frames, 230 MB, and
-the two float32 outputs, 300 MB; ``clear_page_erms`` is 30 % of the process's ``perf`` samples), which bare decode
-never allocates.
+Measured on the 2-core AMD EPYC VM (2026-11-26, after the processor started streaming: backbone frames and mouth
+crops made while the video decodes, ``video_streaming_signbind.py``; ``--seconds 10 --repeats 7 --long-minutes 10
+--baseline-rev 0382146 --baseline-rounds 3``), paper preset against bare decode, median (best):
 
-What the 2026-11-26 changes did, side by side: FaceMesh runs in MediaPipe's own runtime instead of OpenCV's DNN module
+    clip                         wall          CPU           user CPU
+    clean, 0.32 Mbit/s           4.05x (3.09x) 4.38x (3.33x) 3.24x (3.05x)   main run
+      before/after, 3 rounds     4.15x -> 3.30x 3.73x -> 3.41x 3.20x -> 3.27x  (0382146 -> streaming)
+    camera noise, 1.37 Mbit/s    3.12x (2.82x) 3.30x (2.94x) 2.09x (1.86x)   main run
+      before/after, 3 rounds     2.31x -> 2.57x 2.25x -> 2.59x 2.03x -> 2.04x
+
+Streaming took a fifth off the wall-clock time on the clean clip and left the CPU time about where it was (the frames
+are no longer copied into a clip-sized array, but two threads now share the cores with the decoder's); its gain is
+memory (below). The goal is met on the camera-like clip in user CPU time (2.0-2.1x) and in the child processes of the
+before/after comparison (2.3-2.6x); in the main run, where three processors and six methods take turns, its wall and
+CPU ratios were 3.1x and 3.3x. On the clean clip it is not met (3.2-3.4x at the median, every measure). PyAV's own
+threading decodes faster than frame threading on these 2 cores (0.77-0.86x the wall time, 0.90-0.95x the CPU time);
+the processor keeps frame threads, which scale with more cores.
+
+Earlier changes, measured the same way before streaming (paper preset, clean clip: user CPU 3.0-3.3x, CPU 3.4-3.8x,
+wall 3.6-3.9x at the median): FaceMesh runs in MediaPipe's own runtime instead of OpenCV's DNN module
 (1.7 instead of 2.3 ms of CPU a pass, the same points within 1e-4 px; -5.6 % user CPU for the processor); the
 normalisation of frames and face crops is one OpenCV multiply-add per channel instead of a 256-entry table look-up
 (0.07 instead of 0.10 ms per 224 px frame, the same values to float32 precision); face squares inside the frame are
@@ -48,18 +60,25 @@ peak memory 831 -> 1054 MiB, because the frames and both float32 outputs are ali
 across calls (system time 0.235 -> 0.198 s median, the CPU ratio's median unchanged; it would hold up to 630 MB per
 processor between calls); OpenCV DNN settings (Winograd or layer fusion off: within noise); a smaller detector input
 (the detector's 4.2 ms a call is the model: 4.2-4.5 ms for 192-640 px images); preallocated buffers for the backbone
-resize (-2 % of that stage).
+resize (-2 % of that stage). Waking the face thread for every 8 frames instead of
+every frame made no measurable difference (0.49-0.50 s user CPU a call either way), so it wakes for each. Ways on that
+were measured but not taken: MediaPipe's short-range face detector costs 1.7 ms a call against 4.35 ms for the full-range one the
+processor uses (signers far from the camera, as in BOBSL's inset interpreter, need the full range); the landmark
+passes (~2 ms each, 36 for the clip) are the largest part of the face work.
 
-One more instrumented run splits the processor's work into its stages, run one after another (the processor itself
-makes the backbone frames and the face crops at the same time, in two threads), in CPU time, with OpenCV
-single-threaded as in the processor (``single_threaded_opencv``).
+One more instrumented run, on the first clip, splits the processor's work into its stages, run one after another on
+a decoded clip (the processor itself makes them frame by frame in two threads while decoding), in CPU time, with
+OpenCV single-threaded as in the processor (``single_threaded_opencv``). Measured above: decode + resample + RGB 43 %,
+backbone frames 18 %, face detection + landmarks 26 % (10 detector calls and 26 landmark-tracked frames for 250
+frames), face crops 7 %, face normalise 6 %.
 
 ``--baseline-rev REV`` also times the processor of an earlier commit (``git archive REV signbind_hf`` into a temporary
 folder, run in child processes alternating with the current tree's), so before/after ratios come from one run.
 
 Memory: a generated 10-minute 640×480 clip (25 fps, 15,000 frames, more than max_frames=512 so it is subsampled)
 through the paper-preset processor in a fresh process: the peak growth of resident memory during the call
-(``bench_model.PeakResidentMemory``), against the size of the tensors returned.
+(``bench_model.PeakResidentMemory``), against the size of the tensors returned. Measured above: 641 MiB for 588 MiB of
+tensors returned (the frames no longer held: 833 MiB before streaming); 5.0 s for the 10 minutes.
 """
 
 import argparse

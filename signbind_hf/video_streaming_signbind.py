@@ -26,9 +26,6 @@ from .video_transforms_signbind import FrameTransform, normalization_coefficient
 
 # Frames the decoding thread may run ahead of the face thread beyond what the face track needs.
 RING_SLACK = 16
-# The face thread wakes for this many new frames at a time (or the last ones): waking it for every frame cost ~5 % more
-# CPU in thread hand-offs. At most RING_SLACK // 2, so that the decoding thread never waits for a sleeping face thread.
-FACE_BATCH = 8
 
 
 @dataclass
@@ -77,7 +74,6 @@ class ClipStream:
         self._changed = threading.Condition()
         self._num_added = 0
         self._num_finished = 0
-        self._face_wants = 0  # the face thread sleeps until this many frames are added (or the stream is closed)
         self._closed = False
         self._aborted = False
         self._face_error: BaseException | None = None
@@ -113,8 +109,7 @@ class ClipStream:
         self._frame_transform.transform_into(frame, self._pixel_values[row])
         with self._changed:
             self._num_added = row + 1
-            if self._num_added >= self._face_wants:
-                self._changed.notify_all()
+            self._changed.notify_all()
 
     # --- the result ---------------------------------------------------------------------------------------------------
     def finish(self) -> StreamedFrames:
@@ -168,14 +163,13 @@ class ClipStream:
         try:
             while True:
                 with self._changed:
-                    self._face_wants = track.num_frames + FACE_BATCH
-                    while self._num_added < self._face_wants and not self._closed and not self._aborted:
+                    while track.num_frames >= self._num_added and not self._closed and not self._aborted:
                         self._changed.wait()
                     if self._aborted:
                         return
                     if track.num_frames >= self._num_added:  # closed, and every frame pushed
                         break
-                for _ in range(self._num_added - track.num_frames):  # frames added before the wait ended
+                for _ in range(self._num_added - track.num_frames):  # every frame added since the last wait
                     self._cut(track.push(), crop)
                 with self._changed:
                     self._num_finished = track.num_finished
