@@ -30,22 +30,25 @@ VM below), and the user-time ratio is the steadiest. The goal is the paper-prese
 decode.
 
 Measured on the 2-core AMD EPYC VM (2026-11-26, after the processor started streaming: backbone frames and mouth
-crops made while the video decodes, ``video_streaming_signbind.py``; ``--seconds 10 --repeats 7 --long-minutes 10
---baseline-rev 0382146 --baseline-rounds 3``), paper preset against bare decode, median (best):
+crops made while the video decodes, ``video_streaming_signbind.py``; two runs of ``--seconds 10 --repeats 7
+--long-minutes 10 --baseline-rev 0382146 --baseline-rounds 3``), paper preset against bare decode, median of the runs,
+run 1 / run 2:
 
-    clip                         wall          CPU           user CPU
-    clean, 0.32 Mbit/s           4.05x (3.09x) 4.38x (3.33x) 3.24x (3.05x)   main run
-      before/after, 3 rounds     4.15x -> 3.30x 3.73x -> 3.41x 3.20x -> 3.27x  (0382146 -> streaming)
-    camera noise, 1.37 Mbit/s    3.12x (2.82x) 3.30x (2.94x) 2.09x (1.86x)   main run
-      before/after, 3 rounds     2.31x -> 2.57x 2.25x -> 2.59x 2.03x -> 2.04x
+    clip                                   wall           CPU            user CPU
+    clean, 0.32 Mbit/s, main run           4.05x / 4.61x  4.38x / 5.14x  3.24x / 3.25x
+      child processes, 0382146             4.15x / 3.55x  3.73x / 3.41x  3.20x / 2.96x
+      child processes, streaming           3.30x / 3.76x  3.41x / 4.01x  3.27x / 3.28x
+    camera noise, 1.37 Mbit/s, main run    3.12x / 2.68x  3.30x / 2.80x  2.09x / 1.96x
+      child processes, 0382146             2.31x / 2.35x  2.25x / 2.24x  2.03x / 2.00x
+      child processes, streaming           2.57x / 2.32x  2.59x / 2.42x  2.04x / 2.11x
 
-Streaming took a fifth off the wall-clock time on the clean clip and left the CPU time about where it was (the frames
-are no longer copied into a clip-sized array, but two threads now share the cores with the decoder's); its gain is
-memory (below). The goal is met on the camera-like clip in user CPU time (2.0-2.1x) and in the child processes of the
-before/after comparison (2.3-2.6x); in the main run, where three processors and six methods take turns, its wall and
-CPU ratios were 3.1x and 3.3x. On the clean clip it is not met (3.2-3.4x at the median, every measure). PyAV's own
-threading decodes faster than frame threading on these 2 cores (0.77-0.86x the wall time, 0.90-0.95x the CPU time);
-the processor keeps frame threads, which scale with more cores.
+Streaming did not make the paper preset faster: wall and CPU ratios moved both ways between the two runs, and user CPU
+rose 0-10 % (two threads now share the cores with the decoder's). Its gain is memory (below) and the processor without
+face crops (1.65x wall, 1.70x CPU in run 2, against 2.20x and 1.85x in a run of 0382146 that morning). The goal is met on the camera-like clip in
+user CPU time (2.0-2.1x) and at the median in 3 of the 4 wall and CPU measurements (2.3-2.8x; the fourth 3.1-3.3x);
+on the clean clip it is not met in any measure (user CPU 3.0-3.3x, CPU 3.4-5.1x, wall 3.3-4.6x). PyAV's own threading
+decodes faster than frame threading on these 2 cores (0.79-0.86x the wall time, 0.90-0.93x the CPU time); the
+processor keeps frame threads, which scale with more cores.
 
 Earlier changes, measured the same way before streaming (paper preset, clean clip: user CPU 3.0-3.3x, CPU 3.4-3.8x,
 wall 3.6-3.9x at the median): FaceMesh runs in MediaPipe's own runtime instead of OpenCV's DNN module
@@ -78,7 +81,8 @@ folder, run in child processes alternating with the current tree's), so before/a
 Memory: a generated 10-minute 640×480 clip (25 fps, 15,000 frames, more than max_frames=512 so it is subsampled)
 through the paper-preset processor in a fresh process: the peak growth of resident memory during the call
 (``bench_model.PeakResidentMemory``), against the size of the tensors returned. Measured above: 641 MiB for 588 MiB of
-tensors returned (the frames no longer held: 833 MiB before streaming); 5.0 s for the 10 minutes.
+tensors returned, 642 MiB in run 2 (the frames are no longer held: 833 MiB before streaming); 4.7-5.0 s for the 10
+minutes.
 """
 
 import argparse
