@@ -43,7 +43,8 @@ run 1 / run 2:
       child processes, streaming           2.57x / 2.32x  2.59x / 2.42x  2.04x / 2.11x
 
 Streaming did not make the paper preset faster: wall and CPU ratios moved both ways between the two runs, and user CPU
-rose 0-10 % (two threads now share the cores with the decoder's). Its gain is memory (below) and the processor without
+rose 0-10 % (the work is done frame by frame, interleaved with decoding, and squares are smoothed slice by slice; making
+the crops in the decoding thread instead of a second one cost the same user CPU and ~15 % more wall time). Its gain is memory (below) and the processor without
 face crops (1.65x wall, 1.70x CPU in run 2, against 2.20x and 1.85x in a run of 0382146 that morning). The goal is met on the camera-like clip in
 user CPU time (2.0-2.1x) and at the median in 3 of the 4 wall and CPU measurements (2.3-2.8x; the fourth 3.1-3.3x);
 on the clean clip it is not met in any measure (user CPU 3.0-3.3x, CPU 3.4-5.1x, wall 3.3-4.6x). PyAV's own threading
