@@ -2,7 +2,8 @@
 
 ``decode_video`` reads a file, bytes, a frame folder, an image list or an array into a :class:`DecodedClip`;
 ``pad_frames`` pads a clip for batching; ``FrameTransform`` makes backbone pixel values. Face cropping lives in
-``signbind_hf.video.face`` (MediaPipe, imported on use).
+``signbind_hf.video.face`` (MediaPipe, imported on use). A ``FrameSink`` given to ``decode_video`` takes the frames as
+they are decoded instead (``signbind_hf.video.streaming.ClipStream`` makes the processor's inputs that way).
 
 The code itself lives in flat modules of ``signbind_hf`` (``video_*_signbind.py``, ``face_*_signbind.py``), because a
 processor saved with ``save_pretrained`` carries its code as Hub remote code and transformers copies only flat sibling
@@ -23,6 +24,7 @@ from .. import (
     video_image_sequences_signbind,
     video_pixels_signbind,
     video_sampling_signbind,
+    video_streaming_signbind,
     video_transforms_signbind,
 )
 from ..video_clip_signbind import DecodedClip
@@ -34,6 +36,8 @@ from ..video_sampling_signbind import (
     DEFAULT_MAX_SHORTEST_EDGE,
     DEFAULT_MIN_FRAMES,
     DEFAULT_TARGET_FPS,
+    CannotStream,
+    FrameSink,
     SamplingOptions,
     pad_frames,
     uniform_indices,
@@ -50,6 +54,7 @@ SUBMODULES = {
     "image_sequences": video_image_sequences_signbind,
     "pixels": video_pixels_signbind,
     "sampling": video_sampling_signbind,
+    "streaming": video_streaming_signbind,
     "transforms": video_transforms_signbind,
 }
 for _name, _module in SUBMODULES.items():
@@ -64,7 +69,9 @@ __all__ = [
     "DEFAULT_TARGET_FPS",
     "DINOV2_IMAGE_MEAN",
     "DINOV2_IMAGE_STD",
+    "CannotStream",
     "DecodedClip",
+    "FrameSink",
     "FrameTransform",
     "SamplingOptions",
     "VideoSource",

@@ -16,7 +16,8 @@ from matplotlib import cbook
 from PIL import Image
 
 from signbind_hf import SignBindInputError, SignBindVideoProcessor
-from signbind_hf.face_cropping_signbind import (
+from signbind_hf.video import CannotStream, FrameTransform, SamplingOptions, decode_video
+from signbind_hf.video.face import (
     BoxFaceCropper,
     FaceCropConfig,
     FaceCropper,
@@ -28,10 +29,9 @@ from signbind_hf.face_cropping_signbind import (
     interpolate_observation,
     smooth_runs,
 )
-from signbind_hf.video import decode_video
-from signbind_hf.video_sampling_signbind import CannotStream, SamplingOptions, TimeGridSampler
-from signbind_hf.video_streaming_signbind import RING_SLACK, ClipStream
-from signbind_hf.video_transforms_signbind import FrameTransform, normalize_frames
+from signbind_hf.video.sampling import TimeGridSampler
+from signbind_hf.video.streaming import RING_SLACK, ClipStream
+from signbind_hf.video.transforms import normalize_frames
 
 
 def whole_track_squares(cropper: FaceCropper, observations: list) -> tuple[np.ndarray, np.ndarray]:
