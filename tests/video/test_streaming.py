@@ -31,7 +31,7 @@ from signbind_hf.video.face import (
 )
 from signbind_hf.video.sampling import TimeGridSampler
 from signbind_hf.video.streaming import RING_SLACK, ClipStream
-from signbind_hf.video.transforms import normalize_frames
+from signbind_hf.video.transforms import normalize_frames, single_threaded_opencv
 
 
 def whole_track_squares(cropper: FaceCropper, observations: list) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +179,10 @@ def signer_frames() -> np.ndarray:
 
 
 def whole_clip_inputs(processor: SignBindVideoProcessor, source, **decode_options) -> dict[str, np.ndarray]:
-    """The processor's inputs made the way they were before streaming: decode the clip, then transform and crop."""
+    """The processor's inputs made the way they were before streaming: decode the clip, then transform and crop.
+
+    With the processor's own detector, in single-threaded OpenCV as the processor runs: MediaPipe's landmarks can differ
+    in the last float32 bits between two detector instances of one process (seen once in a full test run)."""
     clip = decode_video(
         source,
         target_fps=processor.target_fps,
@@ -187,8 +190,8 @@ def whole_clip_inputs(processor: SignBindVideoProcessor, source, **decode_option
         max_shortest_edge=processor.max_shortest_edge,
         **decode_options,
     )
-    with MediaPipeFaceCropper(FaceCropConfig(**processor.face_crop)) as cropper:
-        faces = cropper.crop(clip.frames)
+    with single_threaded_opencv():
+        faces = processor._face_cropper_for(has_boxes=False).crop(clip.frames)
     return {
         "pixel_values": processor.frame_transform(clip.frames),
         "face_pixel_values": normalize_frames(faces.crops, tuple(processor.image_mean), tuple(processor.image_std)),
@@ -221,7 +224,7 @@ def test_the_processor_streams_the_inputs_of_the_whole_clip(signer_frames, sourc
     np.testing.assert_array_equal(batch["pixel_values"][0], expected["pixel_values"])
     np.testing.assert_array_equal(batch["face_pixel_values"][0], expected["face_pixel_values"])
     np.testing.assert_array_equal(batch["face_attention_mask"][0], expected["face_attention_mask"])
-    np.testing.assert_array_equal(batch["video_metadata"][0]["face_crop_boxes"], expected["face_crop_boxes"])
+    np.testing.assert_allclose(batch["video_metadata"][0]["face_crop_boxes"], expected["face_crop_boxes"], atol=1e-3)
     assert expected["face_attention_mask"].tolist() == [1] * 14 + [0] * 6 + [1] * 20
     assert batch["video_metadata"][0]["frame_size"] == (320, 240)
     processor.close()
