@@ -83,12 +83,7 @@ class ClipStream:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._face_thread is not None:  # left without finish(): decoding failed, stop the face thread now
-            with self._changed:
-                self._aborted = True
-                self._changed.notify_all()
-            self._face_thread.join()
-            self._face_thread = None
+        self._stop_face_thread(abort=True)  # left without finish(): decoding failed, stop the face thread now
 
     # --- FrameSink ----------------------------------------------------------------------------------------------------
     def begin(self, max_frames: int) -> None:
@@ -186,16 +181,21 @@ class ClipStream:
             crop_square(self._ring_frame(row), square, crop.shape[0], out=crop)
             normalize_frame_into(crop, self._face_coefficients, self._face_pixel_values[row])
 
-    def _stop_face_thread(self) -> None:
-        """No more frames: let the face thread finish them (or stop it after an error) and raise what it raised."""
+    def _stop_face_thread(self, *, abort: bool = False) -> None:
+        """No more frames: let the face thread finish them and raise what it raised; with ``abort``, stop it at once
+        and raise nothing (the caller is already leaving with an error)."""
         if self._face_thread is None:
             return
         with self._changed:
-            self._closed = True
+            if abort:
+                self._aborted = True
+            else:
+                self._closed = True
             self._changed.notify_all()
         self._face_thread.join()
         self._face_thread = None
-        self._raise_face_error()
+        if not abort:
+            self._raise_face_error()
 
     def _raise_face_error(self) -> None:
         if self._face_error is not None:

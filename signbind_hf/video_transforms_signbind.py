@@ -103,9 +103,8 @@ class FrameTransform:
             # Resize and normalise frame by frame straight into the output: each frame is still in cache when it is
             # normalised, and no (T, size, size, 3) intermediate is allocated.
             pixel_values = np.empty((frames.shape[0], 3, self.size, self.size), dtype=np.float32)
-            coefficients = normalization_coefficients(self.image_mean, self.image_std)
             for index, frame in enumerate(frames):
-                normalize_frame_into(self._fast_resize_crop(frame), coefficients, pixel_values[index])
+                self.transform_into(frame, pixel_values[index])
             return pixel_values
         # Channels-last is stated, not guessed: a 3-pixel-high frame would otherwise look channels-first.
         pixel_values = self.image_processor(
@@ -116,10 +115,14 @@ class FrameTransform:
     def transform_into(self, frame: np.ndarray, out: np.ndarray) -> None:
         """One (H, W, 3) uint8 RGB frame into ``out`` (3, size, size) float32: what ``self(frames)`` makes of it."""
         if self.resample == "fast":
-            coefficients = normalization_coefficients(self.image_mean, self.image_std)
-            normalize_frame_into(self._fast_resize_crop(frame), coefficients, out)
+            normalize_frame_into(self._fast_resize_crop(frame), self._coefficients, out)
         else:
             out[...] = self(frame[None])[0]
+
+    @cached_property
+    def _coefficients(self) -> tuple[tuple[float, float], ...]:
+        """``normalization_coefficients`` of this transform's mean and std, worked out once, not per frame."""
+        return normalization_coefficients(self.image_mean, self.image_std)
 
     def _fast_resize_crop(self, frame: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 -> (size, size, 3) uint8: the centre crop of the shortest-edge resize, cut first."""
