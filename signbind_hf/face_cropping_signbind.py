@@ -22,6 +22,7 @@ import itertools
 import logging
 import math
 import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -483,8 +484,10 @@ class MediaPipeFaceCropper(FaceCropper):
         self._load_models()  # now, so that a wrong model file fails at construction, not on the first clip
 
     def _load_models(self) -> None:
+        tasks = import_mediapipe_tasks()
         import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
+
+        BaseOptions, vision = tasks.BaseOptions, tasks.vision
 
         # The landmarker first: a wrong file fails before the detector's graph is started (a wrong detector file
         # closes the landmarker's graph below).
@@ -619,6 +622,27 @@ class MediaPipeFaceCropper(FaceCropper):
         self.__dict__.update(state)
 
 
+def import_mediapipe_tasks():
+    """``mediapipe.tasks.python``, imported so that MediaPipe keeps none of the importing code's variables alive.
+
+    MediaPipe's audio module, which its task package imports, keeps the error of its optional ``sounddevice`` import
+    at module level (``audio_record.sd_error``: "PortAudio library not found" wherever PortAudio is missing), and with
+    it the error's traceback: every frame of the stack that first imported MediaPipe, with its local variables. The
+    processor builds its face cropper inside the first call, so that was the first call's input video and output
+    tensors, held until the process ended (a weak reference to the outputs never died). Dropping the traceback
+    releases them; the error itself stays, for MediaPipe's audio recorder to raise.
+    """
+    from mediapipe.tasks import python as tasks
+
+    error = getattr(sys.modules.get("mediapipe.tasks.python.audio.core.audio_record"), "sd_error", None)
+    seen = set()
+    while isinstance(error, BaseException) and id(error) not in seen:  # the error and those it was raised during
+        seen.add(id(error))
+        error.__traceback__ = None
+        error = error.__cause__ or error.__context__
+    return tasks
+
+
 def _discard_failed_task(task) -> None:
     """Release a MediaPipe Tasks object (a FaceDetector, an ImageEmbedder) whose graph failed.
 
@@ -664,7 +688,8 @@ class FaceMeshLandmarker:
     NUM_LANDMARKS = 468
 
     def __init__(self, model_path: str | os.PathLike) -> None:
-        from mediapipe.tasks.python import BaseOptions, vision
+        tasks = import_mediapipe_tasks()
+        BaseOptions, vision = tasks.BaseOptions, tasks.vision
 
         self.model_path = model_path
         options = vision.ImageEmbedderOptions(

@@ -65,7 +65,7 @@ from .video_sampling_signbind import (
     CannotStream,
     SamplingOptions,
 )
-from .video_streaming_signbind import ClipStream, StreamedFrames
+from .video_streaming_signbind import BufferPool, ClipStream, StreamedFrames
 from .video_transforms_signbind import (
     DEFAULT_FRAME_SIZE,
     DINOV2_IMAGE_MEAN,
@@ -198,6 +198,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         self.face_detector_model_path = None if face_detector_model_path is None else str(face_detector_model_path)
         self.face_landmark_model_path = None if face_landmark_model_path is None else str(face_landmark_model_path)
         self._cropper: FaceCropper | None = None  # the detector, built on first use; never serialised
+        # The last clip's output and ring arrays, written again by the next clip once the caller has dropped them.
+        self._buffers = BufferPool()
 
     # --- construction ---------------------------------------------------------------------------------------------
     @classmethod
@@ -250,10 +252,12 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         return state
 
     def close(self) -> None:
-        """Release the face detector now (it is also released when the processor is garbage-collected or at exit)."""
+        """Release the face detector and the memory kept for the next clip's outputs now (both are also released
+        when the processor is garbage-collected; the detector at exit)."""
         if self._cropper is not None:
             self._cropper.close()
         self._cropper = None
+        self._buffers.clear()
 
     def face_model_files(self) -> dict[str, Path]:
         """The model files the MediaPipe cropper reads, by the name a saved folder gives them (none for other
@@ -428,7 +432,9 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         )
         if boxes is None:  # make the model inputs while the video decodes (video_streaming_signbind.py)
             cropper = None if self.face_cropper is None else self._face_cropper_for(has_boxes=False)
-            with ClipStream(self.frame_transform, cropper, tuple(self.image_mean), tuple(self.image_std)) as stream:
+            with ClipStream(
+                self.frame_transform, cropper, tuple(self.image_mean), tuple(self.image_std), self._buffers
+            ) as stream:
                 try:
                     clip = decode(frame_sink=stream)
                 except CannotStream as reason:

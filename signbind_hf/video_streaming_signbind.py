@@ -17,6 +17,8 @@ The outputs are those of decoding the whole clip, then ``FrameTransform`` and ``
 the same faces and squares whichever way the frames come (``tests/video/test_streaming.py``).
 """
 
+import platform
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -27,6 +29,51 @@ from .video_transforms_signbind import FrameTransform, normalization_coefficient
 
 # Frames the decoding thread may run ahead of the face thread beyond what the face track needs.
 RING_SLACK = 16
+
+# Whether sys.getrefcount tells exactly who holds an array (BufferPool relies on it): CPython with its GIL. Elsewhere
+# (PyPy, free-threaded CPython) the pool never reuses an array.
+_EXACT_REFCOUNTS = platform.python_implementation() == "CPython" and getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
+class BufferPool:
+    """The large arrays of one clip (outputs and ring), reused by the next clip once nothing else refers to them.
+
+    Why: a clip's outputs are big (float32 frames and crops, ~300 MB for 10 s at 224 px), and fresh memory is not
+    free: the kernel zeroes every page on first write, and a virtual machine may first have to get the page back from
+    its host. On the 2-core VM of ``benchmarks/bench_processing.py`` that system time was 25-180 ms a call for a 10 s
+    clip, a fifth of the processor's CPU time. A processor run over a data set, or behind a demo, drops each batch
+    before it asks for the next, so the next clip can write into the same pages.
+
+    An array is handed out again only when the pool holds its only reference: the tensors a caller keeps (and every
+    view of them, numpy or torch) refer to it, so outputs still in use are never overwritten; the pool then makes a
+    new array and keeps that one instead. So it holds at most one array per name: between calls, the processor keeps
+    the memory of its longest clip's outputs since then (the pages written) until ``clear`` or until it is collected.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()  # two threads sharing a processor must never take the same array
+
+    def take(self, name: str, shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
+        """An uninitialised array of ``shape`` and ``dtype``: the first rows of the pooled ``name`` if that is free
+        and has as many rows or more (clips differ in length), else a new array, pooled in its place."""
+        shape = tuple(shape)
+        with self._lock:
+            array = self._arrays.pop(name, None)
+            # `array` (this frame's name) and getrefcount's own argument: 2 means the pool was its only holder.
+            free = array is not None and _EXACT_REFCOUNTS and sys.getrefcount(array) == 2
+            if not (free and array.dtype == dtype and array.shape[1:] == shape[1:] and len(array) >= shape[0]):
+                array = np.empty(shape, dtype=dtype)
+            self._arrays[name] = array
+            return array[: shape[0]]
+
+    def clear(self) -> None:
+        """Let go of the pooled arrays (arrays still held elsewhere live on with their holders)."""
+        with self._lock:
+            self._arrays.clear()
+
+    def __reduce__(self):
+        return (BufferPool, ())  # a copy (pickled, deep-copied) starts empty: the arrays belong to this process
 
 
 @dataclass
@@ -52,6 +99,8 @@ class ClipStream:
         frame_transform: makes the backbone frames.
         cropper: finds the faces (its ``config.size`` is the crop side); ``None`` makes backbone frames only.
         image_mean, image_std: normalisation of the face crops (the frames' is ``frame_transform``'s).
+        buffers: where the outputs and the ring come from (a processor passes its own, to reuse them across clips);
+            default a new pool, so fresh arrays.
     """
 
     def __init__(
@@ -60,7 +109,9 @@ class ClipStream:
         cropper: FaceCropper | None,
         image_mean: tuple[float, float, float],
         image_std: tuple[float, float, float],
+        buffers: BufferPool | None = None,
     ) -> None:
+        self._buffers = BufferPool() if buffers is None else buffers
         self._frame_transform = frame_transform
         self._cropper = cropper
         self._face_coefficients = normalization_coefficients(image_mean, image_std)
@@ -132,13 +183,13 @@ class ClipStream:
     def _allocate(self, frame_shape: tuple[int, ...]) -> None:
         self._frame_shape = frame_shape
         size = self._frame_transform.size
-        self._pixel_values = np.empty((self._max_frames, 3, size, size), dtype=np.float32)
+        self._pixel_values = self._buffers.take("pixel_values", (self._max_frames, 3, size, size))
         if self._cropper is None:
             return
         self._track = FaceTrack(self._cropper, self._ring_frame)
-        self._ring = np.empty((self._track.lookbehind + 1 + RING_SLACK, *frame_shape), dtype=np.uint8)
+        self._ring = self._buffers.take("ring", (self._track.lookbehind + 1 + RING_SLACK, *frame_shape), np.uint8)
         face_size = self._cropper.config.size
-        self._face_pixel_values = np.empty((self._max_frames, 3, face_size, face_size), dtype=np.float32)
+        self._face_pixel_values = self._buffers.take("face_pixel_values", (self._max_frames, 3, face_size, face_size))
         self._face_thread = threading.Thread(target=self._follow_faces, name="signbind-faces", daemon=True)
         self._face_thread.start()
 

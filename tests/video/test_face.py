@@ -5,6 +5,8 @@ it). The known positions below were read off that 512x600 photo by eye, independ
 """
 
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -473,3 +475,25 @@ def test_packaged_models_are_present_and_default_to_full_range():
     assert "Apache License" in notice
     with MediaPipeFaceCropper(FaceCropConfig(size=32), use_landmarks=False) as cropper:
         assert cropper.detector_model_path == face_models.FULL_RANGE_DETECTOR_PATH
+
+
+def test_the_first_processor_call_of_a_process_keeps_nothing_of_its_video_alive():
+    # MediaPipe is imported by the first call that crops faces, and it keeps a traceback of that import (through
+    # the frames of the call) unless import_mediapipe_tasks drops it. A fresh interpreter, where it is not imported yet.
+    script = """
+import gc, sys, weakref
+import numpy as np
+from signbind_hf import SignBindVideoProcessor
+assert "mediapipe" not in sys.modules, "importing signbind_hf imported MediaPipe: this test would test nothing"
+processor = SignBindVideoProcessor(frame_size=16, face_crop={"size": 16}, min_frames=1)
+video = np.zeros((8, 48, 64, 3), dtype=np.uint8)
+batch = processor(video, return_tensors="np")
+alive = [weakref.ref(video), weakref.ref(batch["pixel_values"]), weakref.ref(batch["face_pixel_values"])]
+del video, batch
+gc.collect()
+print("alive:", [ref() is not None for ref in alive])
+processor.close()
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "alive: [False, False, False]" in completed.stdout, completed.stdout

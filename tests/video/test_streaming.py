@@ -6,7 +6,9 @@ gap filling and smoothing over the whole track, detection of every keyframe befo
 own whole-clip path.
 """
 
+import copy
 import itertools
+import pickle
 import threading
 
 import av
@@ -30,7 +32,7 @@ from signbind_hf.video.face import (
     smooth_runs,
 )
 from signbind_hf.video.sampling import TimeGridSampler
-from signbind_hf.video.streaming import RING_SLACK, ClipStream
+from signbind_hf.video.streaming import RING_SLACK, BufferPool, ClipStream
 from signbind_hf.video.transforms import normalize_frames, single_threaded_opencv
 
 
@@ -315,3 +317,93 @@ def test_a_bad_frame_midway_stops_the_face_thread_and_names_the_frame(signer_fra
         processor(frames)
     assert signbind_threads() == []
     processor.close()
+
+
+def test_the_buffer_pool_hands_an_array_out_again_only_when_nothing_else_holds_it():
+    import torch
+
+    pool = BufferPool()
+    first = pool.take("frames", (4, 3, 8, 8))
+    address = first.ctypes.data
+    del first
+    second = pool.take("frames", (4, 3, 8, 8))
+    assert second.ctypes.data == address  # dropped, so reused
+    # Whatever still refers to the array keeps it: a numpy view of a view, a torch tensor over a slice.
+    for make_holder in (lambda array: array[:2][None][0], lambda array: torch.from_numpy(array[:3])[1:]):
+        holder = make_holder(second)
+        del second
+        taken = pool.take("frames", (4, 3, 8, 8))
+        assert taken.ctypes.data != address
+        assert not np.shares_memory(taken, np.asarray(holder))
+        second, address = taken, taken.ctypes.data
+        del holder, taken
+    # Fewer rows: the first rows of the same array; more rows, another dtype or row shape: a new array.
+    del second
+    shorter = pool.take("frames", (2, 3, 8, 8))
+    assert shorter.shape == (2, 3, 8, 8)
+    assert shorter.ctypes.data == address
+    del shorter
+    longer = pool.take("frames", (5, 3, 8, 8))
+    assert longer.shape == (5, 3, 8, 8)
+    assert longer.ctypes.data != address
+    del longer
+    assert pool.take("frames", (5, 3, 8, 8), np.uint8).dtype == np.uint8
+    assert pool.take("frames", (5, 3, 4, 4), np.uint8).shape == (5, 3, 4, 4)
+    ring, frames = pool.take("ring", (5, 3, 8, 8), np.uint8), pool.take("frames", (5, 3, 8, 8), np.uint8)
+    assert not np.shares_memory(ring, frames)
+
+
+def test_a_copied_buffer_pool_starts_empty():
+    pool = BufferPool()
+    pool.take("frames", (2, 2))
+    for copied in (pickle.loads(pickle.dumps(pool)), copy.deepcopy(pool)):
+        assert copied._arrays == {}
+    pool.clear()
+    assert pool._arrays == {}
+
+
+def test_two_threads_sharing_a_pool_never_get_the_same_array():
+    pool = BufferPool()
+    barrier = threading.Barrier(4)
+    taken = []
+
+    def take_and_hold() -> None:
+        for _ in range(200):
+            array = pool.take("frames", (8,))
+            taken.append(array)  # held by this list: no other thread may get it
+        barrier.wait()
+
+    threads = [threading.Thread(target=take_and_hold) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({array.ctypes.data for array in taken}) == len(taken)
+
+
+def test_the_processor_reuses_its_output_memory_and_never_overwrites_outputs_still_held(signer_frames):
+    face_crop = {"size": 32, "detect_every": 4, "max_gap": 3}
+    processor = SignBindVideoProcessor(frame_size=32, face_crop=face_crop, min_frames=1)
+    fresh = SignBindVideoProcessor(frame_size=32, face_crop=face_crop, min_frames=1)
+    no_face = np.full((50, 240, 320, 3), 110, dtype=np.uint8)  # longer: the next clip fits in its memory
+
+    held = processor(signer_frames)
+    kept = {key: value.clone() for key, value in held.items()}
+    other = processor(no_face)  # while `held` is alive: new memory, `held` untouched
+    for key, value in kept.items():
+        assert torch_equal(held[key], value), key
+    # Plain names, not expressions inside `assert`: pytest keeps those alive, and with them `other`'s memory.
+    shared = np.shares_memory(held["pixel_values"].numpy(), other["pixel_values"].numpy())
+    address = other["face_pixel_values"].data_ptr()
+    del other
+    assert not shared
+    again = processor(signer_frames)  # into the no-face clip's memory: every row is written again
+    assert again["face_pixel_values"].data_ptr() == address
+    for key, value in fresh(signer_frames).items():
+        assert torch_equal(again[key], value), key
+    processor.close()
+    fresh.close()
+
+
+def torch_equal(first, second) -> bool:
+    return first.shape == second.shape and bool((first == second).all())
