@@ -29,27 +29,37 @@ machine that returns freed memory to its host, that part jumps from run to run (
 VM below), and the user-time ratio is the steadiest. The goal is the paper-preset processor at no more than 3× bare
 decode.
 
-Measured on the 2-core AMD EPYC VM (2026-11-26, after the processor started streaming: backbone frames and mouth
-crops made while the video decodes, ``video_streaming_signbind.py``; two runs of ``--seconds 10 --repeats 7
---long-minutes 10 --baseline-rev 0382146 --baseline-rounds 3``), paper preset against bare decode, median of the runs,
-run 1 / run 2:
+Measured on the 2-core AMD EPYC VM (2026-11-26, after the processor began reusing the memory of its last clip's
+outputs, ``BufferPool`` in ``video_streaming_signbind.py``; two runs of ``--seconds 10 --repeats 7 --long-minutes 10
+--baseline-rev c5382c2 --baseline-rounds 3``, the second with ``--noise 0 4 8``), paper preset against bare decode,
+median of the runs, run 1 / run 2:
 
     clip                                   wall           CPU            user CPU
-    clean, 0.32 Mbit/s, main run           4.05x / 4.61x  4.38x / 5.14x  3.24x / 3.25x
-      child processes, 0382146             4.15x / 3.55x  3.73x / 3.41x  3.20x / 2.96x
-      child processes, streaming           3.30x / 3.76x  3.41x / 4.01x  3.27x / 3.28x
-    camera noise, 1.37 Mbit/s, main run    3.12x / 2.68x  3.30x / 2.80x  2.09x / 1.96x
-      child processes, 0382146             2.31x / 2.35x  2.25x / 2.24x  2.03x / 2.00x
-      child processes, streaming           2.57x / 2.32x  2.59x / 2.42x  2.04x / 2.11x
+    clean, 0.32 Mbit/s, main run           2.96x / 3.00x  3.12x / 3.16x  3.24x / 3.15x
+      child processes, c5382c2             3.64x / 3.25x  3.74x / 3.42x  3.18x / 3.28x
+      child processes, reusing memory      2.95x / 2.94x  3.12x / 3.10x  3.16x / 3.21x
+    noise 4, 0.38 Mbit/s, main run                2.70x          2.93x          2.87x
+      child processes, c5382c2                    3.26x          3.55x          3.05x
+      child processes, reusing memory             2.73x          2.98x          3.03x
+    camera noise, 1.37 Mbit/s, main run    1.91x / 1.90x  2.01x / 2.02x  2.03x / 2.09x
+      child processes, c5382c2             2.06x / 2.37x  2.18x / 2.43x  2.08x / 2.09x
+      child processes, reusing memory      1.87x / 1.88x  2.00x / 2.01x  2.05x / 2.03x
 
-Streaming did not make the paper preset faster: wall and CPU ratios moved both ways between the two runs, and user CPU
-rose 0-10 % (the work is done frame by frame, interleaved with decoding, and squares are smoothed slice by slice; making
-the crops in the decoding thread instead of a second one cost the same user CPU and ~15 % more wall time). Its gain is memory (below) and the processor without
-face crops (1.65x wall, 1.70x CPU in run 2, against 2.20x and 1.85x in a run of 0382146 that morning). The goal is met on the camera-like clip in
-user CPU time (2.0-2.1x) and at the median in 3 of the 4 wall and CPU measurements (2.3-2.8x; the fourth 3.1-3.3x);
-on the clean clip it is not met in any measure (user CPU 3.0-3.3x, CPU 3.4-5.1x, wall 3.3-4.6x). PyAV's own threading
-decodes faster than frame threading on these 2 cores (0.79-0.86x the wall time, 0.90-0.93x the CPU time); the
-processor keeps frame threads, which scale with more cores.
+Reusing the memory took 10-20 % off the wall and CPU time and left user CPU where it was: the system time of the
+kernel zeroing ~300 MB of fresh pages a call (and the VM fetching them from its host) fell from 80-180 ms to ~25 ms
+(``perf``: ``clear_page_erms`` was 9.6 % of the processor's samples). So the goal is met on the camera-like clip in every
+measure (1.9-2.1x), and on the clean clip in wall time at the median (2.94-3.00x) but not in CPU time (3.1-3.2x). On
+the clean clip the work left is: decoding 1.0x (the baseline itself), RGB conversion and resampling 0.2x, copying the
+frames into the ring 0.15x, backbone frames 0.35x, MediaPipe's detector and FaceMesh 0.7x, cutting and normalising the
+mouth crops 0.4x, the two threads' hand-offs and Python the rest (``perf`` and per-thread CPU time, 2026-11-26). Before
+that, streaming (2026-11-26, against 0382146) left the speed within the noise and cut the peak memory of a 10-minute clip
+from 833 to 642 MiB. PyAV's own threading decodes faster than frame threading on these 2 cores (0.82-0.87x the wall
+time, 0.87-0.94x the CPU time); the processor keeps frame threads, which scale with more cores. Tried with the pool and
+not kept (clean clip, ratios to bare decode, 10 rounds): a smaller ring (RING_SLACK 16 / 4 / 0: CPU 3.13x / 3.18x /
+3.23x, wall 2.92x / 3.19x / 3.54x: the decoding thread waits for the face thread); keeping the converted frames instead
+of copying them into the ring (the same CPU, 17x the page faults: every frame is a fresh FFmpeg buffer); longer landmark
+tracking (``landmark_tracking`` 5 instead of 3: 6 detector calls instead of 10, the face cropper's CPU 0.168 -> 0.152 s,
+but the crop side 1.18 instead of 1.06 px from detecting every frame; a default is not worth 3 % of a synthetic clip).
 
 Earlier changes, measured the same way before streaming (paper preset, clean clip: user CPU 3.0-3.3x, CPU 3.4-3.8x,
 wall 3.6-3.9x at the median): FaceMesh runs in MediaPipe's own runtime instead of OpenCV's DNN module
@@ -61,7 +71,7 @@ clip against 0.19 s for full-size RGB: slower than OpenCV's resize, and the face
 making the backbone frames inside the decode loop while each frame is in cache (-2 % user CPU, slower in wall time: the
 backbone no longer overlaps the face cropper in a second thread); normalising each face crop as it is cut (-1 % CPU;
 peak memory 831 -> 1054 MiB, because the frames and both float32 outputs are alive at once); keeping one frame buffer
-across calls (system time 0.235 -> 0.198 s median, the CPU ratio's median unchanged; it would hold up to 630 MB per
+of the decoded clip across calls (system time 0.235 -> 0.198 s median, the CPU ratio's median unchanged; it would hold up to 630 MB per
 processor between calls); OpenCV DNN settings (Winograd or layer fusion off: within noise); a smaller detector input
 (the detector's 4.2 ms a call is the model: 4.2-4.5 ms for 192-640 px images); preallocated buffers for the backbone
 resize (-2 % of that stage). Waking the face thread for every 8 frames instead of
@@ -81,9 +91,8 @@ folder, run in child processes alternating with the current tree's), so before/a
 
 Memory: a generated 10-minute 640×480 clip (25 fps, 15,000 frames, more than max_frames=512 so it is subsampled)
 through the paper-preset processor in a fresh process: the peak growth of resident memory during the call
-(``bench_model.PeakResidentMemory``), against the size of the tensors returned. Measured above: 641 MiB for 588 MiB of
-tensors returned, 642 MiB in run 2 (the frames are no longer held: 833 MiB before streaming); 4.7-5.0 s for the 10
-minutes.
+(``bench_model.PeakResidentMemory``), against the size of the tensors returned. Measured above: 643 and 644 MiB for 588
+MiB of tensors returned (the frames are not held: 833 MiB before streaming); 4.8-4.9 s for the 10 minutes.
 """
 
 import argparse

@@ -139,6 +139,11 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             ``SIGNBIND_FACE_DETECTOR_MODEL`` / ``SIGNBIND_FACE_LANDMARK_MODEL``, else the files packaged with
             signbind-hf. Not settings (a path belongs to one machine): ``SignBindProcessor.save_pretrained`` copies
             the files into the folder and ``from_pretrained`` passes the copies here.
+
+    Memory: a clip's outputs are written into the memory of the previous clip's once nothing refers to those any more
+    (outputs you still hold are never overwritten), which spares the kernel zeroing fresh pages for every clip. So
+    between calls the processor may keep one clip's worth of output memory (``max_frames`` frames at most) until
+    ``close()``.
     """
 
     model_input_names: ClassVar[list[str]] = [PIXEL_VALUES, FACE_PIXEL_VALUES, ATTENTION_MASK, FACE_ATTENTION_MASK]

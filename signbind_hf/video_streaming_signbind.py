@@ -15,6 +15,10 @@ within the noise of the measurement (``benchmarks/bench_processing.py``).
 
 The outputs are those of decoding the whole clip, then ``FrameTransform`` and ``FaceCropper.crop``: ``FaceTrack`` finds
 the same faces and squares whichever way the frames come (``tests/video/test_streaming.py``).
+
+The ring and the output arrays come from a :class:`BufferPool` the processor keeps, so a clip is written into the
+memory of the one before once the caller has dropped that one's outputs: fresh memory cost a fifth of the processor's
+CPU time in page faults (``benchmarks/bench_processing.py``).
 """
 
 import platform
@@ -46,8 +50,8 @@ class BufferPool:
 
     An array is handed out again only when the pool holds its only reference: the tensors a caller keeps (and every
     view of them, numpy or torch) refer to it, so outputs still in use are never overwritten; the pool then makes a
-    new array and keeps that one instead. So it holds at most one array per name: between calls, the processor keeps
-    the memory of its longest clip's outputs since then (the pages written) until ``clear`` or until it is collected.
+    new array and keeps that one instead. So it holds at most one array per name, the last one it made: between calls,
+    the processor keeps one clip's worth of output memory (the pages written) until ``clear`` or until it is collected.
     """
 
     def __init__(self) -> None:
