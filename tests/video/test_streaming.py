@@ -385,11 +385,11 @@ def test_the_processor_reuses_its_output_memory_and_never_overwrites_outputs_sti
     face_crop = {"size": 32, "detect_every": 4, "max_gap": 3}
     processor = SignBindVideoProcessor(frame_size=32, face_crop=face_crop, min_frames=1)
     fresh = SignBindVideoProcessor(frame_size=32, face_crop=face_crop, min_frames=1)
-    no_face = np.full((50, 240, 320, 3), 110, dtype=np.uint8)  # longer: the next clip fits in its memory
+    no_face = np.full((40, 240, 320, 3), 110, dtype=np.uint8)  # as long: each clip fits in the memory of the other
 
-    held = processor(signer_frames)
+    held = processor(no_face)
     kept = {key: value.clone() for key, value in held.items()}
-    other = processor(no_face)  # while `held` is alive: new memory, `held` untouched
+    other = processor(signer_frames)  # while `held` is alive: new memory, `held` untouched
     for key, value in kept.items():
         assert torch_equal(held[key], value), key
     # Plain names, not expressions inside `assert`: pytest keeps those alive, and with them `other`'s memory.
@@ -397,9 +397,10 @@ def test_the_processor_reuses_its_output_memory_and_never_overwrites_outputs_sti
     address = other["face_pixel_values"].data_ptr()
     del other
     assert not shared
-    again = processor(signer_frames)  # into the no-face clip's memory: every row is written again
+    # Into the memory of the clip with faces: every row is written again, the rows without a face too (black crops).
+    again = processor(no_face)
     assert again["face_pixel_values"].data_ptr() == address
-    for key, value in fresh(signer_frames).items():
+    for key, value in fresh(no_face).items():
         assert torch_equal(again[key], value), key
     processor.close()
     fresh.close()
@@ -407,3 +408,30 @@ def test_the_processor_reuses_its_output_memory_and_never_overwrites_outputs_sti
 
 def torch_equal(first, second) -> bool:
     return first.shape == second.shape and bool((first == second).all())
+
+
+def test_two_threads_sharing_a_processor_get_what_each_would_alone(signer_frames):
+    # A demo server shares one processor between requests: each call must get its own memory and face track.
+    processor = SignBindVideoProcessor(frame_size=32, face_crop={"size": 32, "detect_every": 4}, min_frames=1)
+    clips = [signer_frames, signer_frames[::-1].copy(), np.full((30, 240, 320, 3), 110, dtype=np.uint8)]
+    alone = [processor(clip, return_tensors="np") for clip in clips]
+    together: dict[int, dict] = {}
+    errors = []
+
+    def run(index: int) -> None:
+        try:
+            for _ in range(3):
+                together[index] = processor(clips[index], return_tensors="np")
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(clips))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for index, expected in enumerate(alone):
+        for key, value in expected.items():
+            np.testing.assert_array_equal(together[index][key], value, err_msg=f"clip {index}, {key}")
+    processor.close()
