@@ -17,8 +17,8 @@ The outputs are those of decoding the whole clip, then ``FrameTransform`` and ``
 the same faces and squares whichever way the frames come (``tests/video/test_streaming.py``).
 
 The ring and the output arrays come from a :class:`BufferPool` the processor keeps, so a clip is written into the
-memory of the one before once the caller has dropped that one's outputs: fresh memory cost a fifth of the processor's
-CPU time in page faults (``benchmarks/bench_processing.py``).
+memory of the one before once the caller has dropped that one's outputs: the page faults of fresh memory cost 10-20 %
+of the processor's wall and CPU time (``benchmarks/bench_processing.py``).
 """
 
 import platform
@@ -44,9 +44,10 @@ class BufferPool:
 
     Why: a clip's outputs are big (float32 frames and crops, ~300 MB for 10 s at 224 px), and fresh memory is not
     free: the kernel zeroes every page on first write, and a virtual machine may first have to get the page back from
-    its host. On the 2-core VM of ``benchmarks/bench_processing.py`` that system time was 25-180 ms a call for a 10 s
-    clip, a fifth of the processor's CPU time. A processor run over a data set, or behind a demo, drops each batch
-    before it asks for the next, so the next clip can write into the same pages.
+    its host. On the 2-core VM of ``benchmarks/bench_processing.py`` that system time was 80-180 ms a call for a 10 s
+    clip (~25 ms with the memory reused), 10-20 % of the processor's wall and CPU time. A processor run over a data
+    set, or behind a demo, drops each batch before it asks for the next, so the next clip can write into the same
+    pages.
 
     An array is handed out again only when the pool holds its only reference: the tensors a caller keeps (and every
     view of them, numpy or torch) refer to it, so outputs still in use are never overwritten; the pool then makes a
