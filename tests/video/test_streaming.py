@@ -14,6 +14,7 @@ import threading
 import av
 import numpy as np
 import pytest
+import torch
 from matplotlib import cbook
 from PIL import Image
 
@@ -320,8 +321,6 @@ def test_a_bad_frame_midway_stops_the_face_thread_and_names_the_frame(signer_fra
 
 
 def test_the_buffer_pool_hands_an_array_out_again_only_when_nothing_else_holds_it():
-    import torch
-
     pool = BufferPool()
     first = pool.take("frames", (4, 3, 8, 8))
     address = first.ctypes.data
@@ -391,7 +390,7 @@ def test_the_processor_reuses_its_output_memory_and_never_overwrites_outputs_sti
     kept = {key: value.clone() for key, value in held.items()}
     other = processor(signer_frames)  # while `held` is alive: new memory, `held` untouched
     for key, value in kept.items():
-        assert torch_equal(held[key], value), key
+        assert torch.equal(held[key], value), key
     # Plain names, not expressions inside `assert`: pytest keeps those alive, and with them `other`'s memory.
     shared = np.shares_memory(held["pixel_values"].numpy(), other["pixel_values"].numpy())
     address = other["face_pixel_values"].data_ptr()
@@ -401,13 +400,9 @@ def test_the_processor_reuses_its_output_memory_and_never_overwrites_outputs_sti
     again = processor(no_face)
     assert again["face_pixel_values"].data_ptr() == address
     for key, value in fresh(no_face).items():
-        assert torch_equal(again[key], value), key
+        assert torch.equal(again[key], value), key
     processor.close()
     fresh.close()
-
-
-def torch_equal(first, second) -> bool:
-    return first.shape == second.shape and bool((first == second).all())
 
 
 def test_two_threads_sharing_a_processor_get_what_each_would_alone(signer_frames):
