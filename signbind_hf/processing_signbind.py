@@ -21,13 +21,14 @@ Kept flat with relative imports so that it is exported as remote code beside the
 ``AutoProcessor.from_pretrained(folder, trust_remote_code=True)`` works where signbind-hf is not installed.
 """
 
+import json
 import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import create_repo
+from huggingface_hub import create_repo, upload_folder
 from transformers import BatchFeature, ProcessorMixin
 from transformers.utils import cached_file
 
@@ -42,6 +43,7 @@ from .video_processing_signbind import SignBindVideoProcessor
 logger = logging.getLogger(__name__)
 
 TEXT = "text"
+PROCESSOR_CONFIG_FILE = "processor_config.json"  # where ProcessorMixin.save_pretrained writes the settings
 # What from_pretrained passes on to fetching files (Hub cache and revision); the face models are fetched the same way.
 DOWNLOAD_ARGUMENTS = ("cache_dir", "force_download", "local_files_only", "proxies", "revision", "token")
 
@@ -127,10 +129,9 @@ class SignBindProcessor(ProcessorMixin):
             SignBindCTCTokenizer.for_phonemes(),
         )
 
-    # transformers builds a `video_processor` through AutoVideoProcessor, which exists only with torchvision installed
-    # (and checks it against a base class that top-level transformers does not export without it). Ours needs
-    # neither: the two methods below check and rebuild it directly; everything else (saving it inside
-    # processor_config.json, loading the tokenizers) is ProcessorMixin's.
+    # ProcessorMixin checks every sub-processor against the base class of its modality; for `video_processor` that is
+    # the torchvision-only BaseVideoProcessor, which ours does not need. The check named here is the one ProcessorMixin
+    # hook we override (tests/test_transformers_contract.py pins it).
     def check_argument_for_proper_class(self, argument_name: str, argument: Any) -> type:
         if argument_name != "video_processor":
             return super().check_argument_for_proper_class(argument_name, argument)
@@ -139,48 +140,84 @@ class SignBindProcessor(ProcessorMixin):
         return SignBindVideoProcessor
 
     @classmethod
-    def _get_arguments_from_pretrained(
-        cls, pretrained_model_name_or_path: Any, processor_dict: dict[str, Any] | None = None, **kwargs: Any
-    ) -> list[Any]:
-        settings = (processor_dict or {}).get("video_processor")
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path: str | os.PathLike,
+        *,
+        subfolder: str = "",
+        trust_remote_code: bool | None = None,
+        **kwargs: Any,
+    ) -> "SignBindProcessor":
+        """Load a processor written by :meth:`save_pretrained`, from a local folder or a Hub repo.
+
+        Our own loader, not ProcessorMixin's: transformers builds every ``*_processor`` through its Auto class
+        (AutoVideoProcessor needs torchvision) and that private path has changed between minor releases. This one
+        reads ``processor_config.json``, builds the video processor from its settings (with the face models saved
+        beside it) and the three tokenizers as this module's own class, so a remote-code copy of this file uses the
+        copies beside it.
+
+        Args:
+            pretrained_model_name_or_path: a folder or a Hub repo id.
+            subfolder: where the processor sits inside it.
+            trust_remote_code: accepted because ``AutoProcessor`` passes it; this class is the code it trusted.
+            kwargs: ``cache_dir``, ``force_download``, ``local_files_only``, ``proxies``, ``revision``, ``token``
+                (for every file), and tokenizer loading options.
+        """
+        del trust_remote_code
+        download = {name: kwargs[name] for name in DOWNLOAD_ARGUMENTS if name in kwargs}
+        tokenizer_kwargs = {name: value for name, value in kwargs.items() if not name.startswith("_")}
+        config_file = cached_file(
+            pretrained_model_name_or_path,
+            PROCESSOR_CONFIG_FILE,
+            subfolder=subfolder,
+            _raise_exceptions_for_missing_entries=False,
+            **download,
+        )
+        if config_file is None:
+            raise SignBindInputError(
+                f"{pretrained_model_name_or_path}: no {PROCESSOR_CONFIG_FILE}"
+                f"{f' in {subfolder!r}' if subfolder else ''}; expected a folder written by "
+                "SignBindProcessor.save_pretrained"
+            )
+        try:
+            settings = json.loads(Path(config_file).read_text(encoding="utf-8")).get("video_processor")
+        except (OSError, ValueError, AttributeError) as error:
+            raise SignBindInputError(f"{config_file}: cannot read it as a JSON object: {error}") from error
         if not isinstance(settings, dict):
             raise SignBindInputError(
-                f"{pretrained_model_name_or_path}: processor_config.json has no 'video_processor' settings; expected a "
-                "folder written by SignBindProcessor.save_pretrained"
+                f"{config_file} has no 'video_processor' settings; expected a folder written by "
+                "SignBindProcessor.save_pretrained"
             )
-        subfolder = kwargs.pop("subfolder", "")
         if settings.get("face_cropper", "mediapipe") == "mediapipe":
-            settings = {**settings, **_saved_face_models(pretrained_model_name_or_path, subfolder, kwargs)}
-        # The tokenizers are loaded as this module's own SignBindCTCTokenizer, not through AutoTokenizer: a remote-code
-        # copy of this file then uses the copy of tokenization_signbind.py beside it, with no signbind-hf installed.
-        arguments = []
-        for name in cls.get_attributes():
-            if name == "video_processor":
-                arguments.append(SignBindVideoProcessor(**settings))
-                continue
-            folder = subfolder if name == "tokenizer" else (f"{subfolder}/{name}" if subfolder else name)
-            arguments.append(
-                SignBindCTCTokenizer.from_pretrained(pretrained_model_name_or_path, subfolder=folder, **kwargs)
+            settings = {**settings, **_saved_face_models(pretrained_model_name_or_path, subfolder, download)}
+        tokenizers = {}
+        for name in ("tokenizer", "letter_tokenizer", "phoneme_tokenizer"):
+            folder = subfolder if name == "tokenizer" else "/".join(part for part in (subfolder, name) if part)
+            tokenizers[name] = SignBindCTCTokenizer.from_pretrained(
+                pretrained_model_name_or_path, subfolder=folder, **tokenizer_kwargs
             )
-        return arguments
+        return cls(SignBindVideoProcessor(**settings), **tokenizers)
 
     def save_pretrained(
         self, save_directory: str | os.PathLike, push_to_hub: bool = False, **kwargs: Any
     ) -> list[str]:
         """``ProcessorMixin.save_pretrained`` plus the face model files (``face_models/``, see
-        ``SignBindVideoProcessor.save_face_models``), so that the folder's remote code needs no signbind-hf."""
-        if push_to_hub:
-            # ProcessorMixin uploads before returning, which would leave the face models behind: push afterwards.
-            commit_message = kwargs.pop("commit_message", None)
-            repo_id = kwargs.pop("repo_id", Path(save_directory).name)
-            token = kwargs.get("token")
-            repo_id = create_repo(repo_id, exist_ok=True, token=token, private=kwargs.get("private")).repo_id
-            timestamps = self._get_files_timestamps(save_directory) if Path(save_directory).is_dir() else {}
+        ``SignBindVideoProcessor.save_face_models``), so that the folder's remote code needs no signbind-hf.
+
+        With ``push_to_hub=True`` the whole folder is uploaded once everything is written (``repo_id``,
+        ``commit_message``, ``token``, ``private`` as for ``push_to_hub``).
+        """
         files = list(super().save_pretrained(save_directory))
         files += self.video_processor.save_face_models(save_directory)
         if push_to_hub:
-            self._upload_modified_files(
-                save_directory, repo_id, timestamps, commit_message=commit_message, token=token
+            token = kwargs.get("token")
+            repo_id = kwargs.get("repo_id", Path(save_directory).name)
+            repo_id = create_repo(repo_id, exist_ok=True, token=token, private=kwargs.get("private")).repo_id
+            upload_folder(
+                repo_id=repo_id,
+                folder_path=save_directory,
+                commit_message=kwargs.get("commit_message") or "Upload processor",
+                token=token,
             )
         return files
 

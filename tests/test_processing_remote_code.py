@@ -129,13 +129,13 @@ def test_push_to_hub_uploads_the_face_models_too(tmp_path, monkeypatch):
 
     uploads = []
 
-    def fake_upload(self, working_dir, repo_id, files_timestamps, commit_message=None, token=None):
-        # What ProcessorMixin's upload would send: every entry of the folder that is new or newer than the snapshot.
-        uploads.append((repo_id, sorted(name for name in os.listdir(working_dir) if name not in files_timestamps)))
-        assert (Path(working_dir) / "face_models" / face_models.SAVED_DETECTOR_FILE).is_file()
+    def fake_upload(*, repo_id, folder_path, commit_message, token):
+        # huggingface_hub.upload_folder sends every file of the folder: what is there when it is called.
+        uploads.append((repo_id, sorted(os.listdir(folder_path))))
+        assert (Path(folder_path) / "face_models" / face_models.SAVED_DETECTOR_FILE).is_file()
 
     monkeypatch.setattr(processing, "create_repo", lambda repo_id, **kwargs: type("Repo", (), {"repo_id": repo_id}))
-    monkeypatch.setattr(SignBindProcessor, "_upload_modified_files", fake_upload)
+    monkeypatch.setattr(processing, "upload_folder", fake_upload)
     processor = SignBindProcessor.from_preset("tiny", glosses=GLOSS_CORPUS)
 
     processor.save_pretrained(tmp_path / "ckpt", push_to_hub=True, repo_id="someone/signbind-processor")
