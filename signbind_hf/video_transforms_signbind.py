@@ -75,7 +75,7 @@ class FrameTransform:
     @cached_property
     def image_processor(self) -> Any:
         """The transformers image processor doing the work (built once, on first use)."""
-        from transformers.models.bit.image_processing_pil_bit import BitImageProcessorPil
+        from transformers import BitImageProcessorPil
 
         return BitImageProcessorPil(
             do_resize=True,

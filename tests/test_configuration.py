@@ -75,6 +75,7 @@ def test_unknown_preset():
         SignBindConfig.from_preset("huge")
 
 
+@pytest.mark.compat
 def test_save_and_load_round_trip(tmp_path):
     config = SignBindConfig.from_preset("tiny", fusion_type="cross_attention", lip_shift=-3)
     config.save_pretrained(tmp_path)

@@ -90,6 +90,7 @@ def assert_segments_tile(result: dict) -> None:
     assert all(segment["label"] in SEGMENT_NAMES and segment["end"] > segment["start"] for segment in segments)
 
 
+@pytest.mark.compat
 def test_pipeline_is_registered_and_runs_on_cpu(translator):
     assert isinstance(translator, SignBindTranslationPipeline)
     assert translator.device == torch.device("cpu")
@@ -119,6 +120,7 @@ def test_result_has_every_key_with_sane_types(translator, videos):
     json.dumps(result)  # plain Python values only
 
 
+@pytest.mark.compat
 @pytest.mark.parametrize("beam_width", [None, 4])
 def test_one_window_matches_the_processor_and_model_run_by_hand(translator, videos, beam_width):
     """The pipeline's streams are exactly processor -> model -> batch_decode when the clip fits one window."""

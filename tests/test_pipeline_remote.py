@@ -107,6 +107,7 @@ def test_pipeline_code_and_model_load_without_signbind_hf(standalone_report):
     assert standalone_report["model_module"].startswith("transformers_modules.")
 
 
+@pytest.mark.compat
 def test_full_pipeline_runs_without_signbind_hf(standalone_report, carrying_folder, frames):
     """The whole pipeline (processor, model, decoding) from the folder's code; the same result as the package's."""
     assert "error" not in standalone_report, standalone_report.get("error")

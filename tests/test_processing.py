@@ -100,6 +100,7 @@ def square_centre(box: list[float]) -> np.ndarray:
 # --- the model's inputs -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.compat
 def test_video_file_becomes_exactly_what_the_model_takes(processor, tmp_path):
     video = write_video(tmp_path / "clip.mp4", num_frames=30, fps=25)
 
@@ -534,6 +535,7 @@ def test_presets_match_the_model_presets():
         )
 
 
+@pytest.mark.compat
 def test_save_and_load_round_trip_through_auto_processor(processor, tmp_path):
     video = write_video(tmp_path / "clip.mp4", num_frames=12)
     processor.save_pretrained(tmp_path / "saved")
@@ -604,6 +606,7 @@ REMOTE_CODE_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.compat
 @pytest.mark.timeout(120)
 def test_remote_code_copy_loads_with_and_without_the_package(tmp_path):
     SignBindProcessor.from_preset("tiny", glosses=GLOSS_CORPUS, face_cropper=None).save_pretrained(tmp_path / "ckpt")

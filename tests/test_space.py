@@ -315,6 +315,7 @@ def make_handler(space, translate_fn, max_seconds: float = 60):
     return space.make_translate_handler(translate_fn, max_seconds=max_seconds)
 
 
+@pytest.mark.compat
 def test_handler_renders_every_output(space, space_modules, tmp_path):
     _, translator, _ = space_modules
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "signbind"}))
@@ -376,6 +377,7 @@ def test_handler_turns_every_failure_into_a_message(space, tmp_path):
     assert message == "synthsign-test-000000.mp4: no person found: no face was detected in any of the 115 frames read"
 
 
+@pytest.mark.compat
 def test_build_demo_wires_the_translate_endpoint(space):
     demo = space.build_demo(translate_fn=lambda video, model: None, model="org/model", max_seconds=30)
     (endpoint,) = [fn for fn in demo.fns.values() if fn.api_name == space.API_NAME]

@@ -107,6 +107,7 @@ def _mouth_box(appearance, frame: int) -> tuple[slice, slice]:
 # --- the data set on disk -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.compat
 def test_splits_sizes_schema_and_files(generated):
     out, dataset = generated
     assert isinstance(dataset, datasets.DatasetDict)

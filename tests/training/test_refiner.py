@@ -189,6 +189,7 @@ def test_bad_paths_and_inputs_give_clear_errors(model_dir, tmp_path):
         build_small_llm(tmp_path, model_dir, SmallLlmSettings())
 
 
+@pytest.mark.compat
 def test_sft_trains_lora_weights_only_on_completion_tokens(model_dir, data_dir, tmp_path):
     base_dir = model_dir / REFINER_DIR / BASE_MODEL_DIR
     model = AutoModelForCausalLM.from_pretrained(base_dir)

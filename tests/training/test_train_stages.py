@@ -74,6 +74,7 @@ def fusion_run(mini_synthsign, clip_cache, experts_run, tmp_path_factory) -> Pat
     return train_stage(*parse_stage_arguments(argv))
 
 
+@pytest.mark.compat
 def test_experts_run_folder_loads_with_the_auto_classes(experts_run, mini_synthsign):
     for name in RUN_FILES:
         assert (experts_run / name).is_file(), name
@@ -105,6 +106,7 @@ def test_experts_stage_trains_the_experts_only(experts_run):
         assert not torch.equal(trained[name], initial[name]), name
 
 
+@pytest.mark.compat
 def test_fusion_stage_freezes_the_experts_and_trains_the_fusion(fusion_run, experts_run):
     experts, fused = _weights(experts_run), _weights(fusion_run)
     assert experts.keys() == fused.keys()
