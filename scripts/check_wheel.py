@@ -79,8 +79,9 @@ def main() -> None:
     if from_cli["face_frames"] == 0:
         raise SystemExit("check_wheel: the MediaPipe face cropper found no face in a SynthSign clip")
 
-    import signbind_hf  # noqa: F401  (registers the task)
     from transformers import pipeline
+
+    import signbind_hf  # noqa: F401  (registers the task)
 
     translator = pipeline("sign-language-translation", model=str(model_dir))
     from_pipeline = translator(str(clip))

@@ -8,8 +8,9 @@ versions CI actually runs. A requirement without a `>=` bound is an error: it wo
 
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?:\[[^\]]*\])?(?P<specifiers>[^;]*)(?P<marker>;.*)?$")

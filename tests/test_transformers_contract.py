@@ -80,7 +80,8 @@ def test_pipeline_loads_only_the_processor_named_by_the_load_flags(tmp_path):
     translator = pipeline(TASK, model=str(tmp_path))
     assert isinstance(translator, SignBindTranslationPipeline)
     assert isinstance(translator.processor, SignBindProcessor)
-    assert translator.image_processor is None and translator.feature_extractor is None
+    assert translator.image_processor is None
+    assert translator.feature_extractor is None
 
 
 def test_relative_import_files_lists_the_flat_modules_a_file_needs():
@@ -118,7 +119,8 @@ def test_a_tokenizer_subclass_round_trips_through_save_and_from_pretrained(tmp_p
     tokenizer = SignBindCTCTokenizer.for_glosses(["HAVE DIFFERENT HERE"])
     tokenizer.save_pretrained(tmp_path)
     reloaded = SignBindCTCTokenizer.from_pretrained(tmp_path)
-    assert reloaded.get_vocab() == tokenizer.get_vocab() and reloaded.stream == "gloss"
+    assert reloaded.get_vocab() == tokenizer.get_vocab()
+    assert reloaded.stream == "gloss"
 
 
 def test_processor_mixin_is_what_auto_processor_dispatches_to():
