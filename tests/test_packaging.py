@@ -50,7 +50,59 @@ def test_distribution_metadata():
 def test_every_requirement_has_a_lower_bound_and_no_pin():
     for requirement in _all_requirements():
         assert ">=" in requirement, f"{requirement!r} needs a lower bound"
-        assert "==" not in requirement, f"{requirement!r} is pinned; the Makefile pins torch, the package does not"
+        assert "==" not in requirement, f"{requirement!r} is pinned; requirements-lock.txt pins, the package does not"
+
+
+# The libraries whose API we reach into (subclasses, trainer arguments, hub helpers): a next major release is a set we
+# know nothing about, so the ranges stop before it.
+API_LIBRARIES = (
+    "torch", "transformers", "datasets", "peft", "trl", "accelerate", "evaluate", "huggingface-hub", "gradio", "mediapipe"
+)  # fmt: skip
+
+
+def test_libraries_whose_api_we_use_stop_before_their_next_major_release():
+    requirements = {_requirement_name(requirement): requirement for requirement in _all_requirements()}
+    for name in API_LIBRARIES:
+        lower = re.search(r">=\s*(\d+)(?:\.(\d+))?", requirements[name])
+        upper = re.search(r"<\s*(\d+)(?:\.(\d+))?", requirements[name])
+        assert upper, f"{requirements[name]!r} needs an upper bound below the next major release"
+        assert int(upper[1]) == int(lower[1]) + 1, requirements[name]
+        assert upper[2] in (None, "0"), requirements[name]
+
+
+def _locked() -> dict[str, str]:
+    lines = (REPO / "requirements-lock.txt").read_text().splitlines()
+    pins = [line.split("==") for line in lines if line and not line.startswith("#")]
+    return {name.lower().replace("_", "-"): version for name, version in pins}
+
+
+def test_the_lock_pins_every_requirement_inside_its_range():
+    from packaging.requirements import Requirement
+
+    locked = _locked()
+    assert "signbind-hf" not in locked  # the package itself is installed from the checkout
+    assert locked["torch"] == "2.13.0"  # the Makefile's TORCH_REQUIREMENT, without the local build's label
+    for text in _all_requirements():
+        requirement = Requirement(text)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        name = _requirement_name(text)
+        assert name in locked, f"{name} is a requirement but not in requirements-lock.txt: run `make lock`"
+        assert requirement.specifier.contains(locked[name], prereleases=True), (
+            f"requirements-lock.txt has {name}=={locked[name]}, outside {requirement.specifier}: run `make lock`"
+        )
+
+
+def test_lower_bounds_script_pins_every_requirement_at_its_lower_bound():
+    constraints = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "lower_bounds.py")], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert len(constraints) == len(_all_requirements())
+    assert (
+        "transformers=="
+        + re.search(r">=([^,]+)", next(r for r in _all_requirements() if r.startswith("transformers")))[1]
+        in constraints
+    )
 
 
 def test_no_torchvision_and_one_opencv():
@@ -117,26 +169,43 @@ def _make(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(["make", "-C", str(REPO), *arguments], capture_output=True, text=True)
 
 
-def test_make_venv_installs_pinned_torch_first_then_the_editable_package(tmp_path):
+def test_make_venv_installs_the_lock_torch_first_then_the_package_without_resolving(tmp_path):
     dry_run = _make("-n", "venv", f"VENV={tmp_path / 'venv'}")
     assert dry_run.returncode == 0, dry_run.stderr
     commands = dry_run.stdout.splitlines()
     torch_line = next(index for index, line in enumerate(commands) if '"torch==2.13.0"' in line)
-    package_line = next(index for index, line in enumerate(commands) if '-e ".[video,app,dev]"' in line)
-    assert torch_line < package_line
+    lock_line = next(
+        index for index, line in enumerate(commands) if "--no-deps --requirement requirements-lock.txt" in line
+    )
+    package_line = next(
+        index for index, line in enumerate(commands) if "--no-deps --no-build-isolation --editable" in line
+    )
+    assert "--constraint requirements-lock.txt" in commands[torch_line]
+    assert torch_line < lock_line < package_line
     assert "torchvision" not in dry_run.stdout
 
 
-def test_make_venv_is_a_no_op_until_pyproject_changes(tmp_path):
+def test_make_venv_is_a_no_op_until_pyproject_or_the_lock_changes(tmp_path):
+    assert "$(STAMP): pyproject.toml $(LOCK)" in (REPO / "Makefile").read_text()
     stamp = tmp_path / "venv" / ".installed"
     stamp.parent.mkdir()
     stamp.touch()
-    newer = (REPO / "pyproject.toml").stat().st_mtime + 10
-    os.utime(stamp, (newer, newer))
+    sources = [(REPO / name).stat().st_mtime for name in ("pyproject.toml", "requirements-lock.txt")]
+    os.utime(stamp, (max(sources) + 10, max(sources) + 10))
     assert _make("-q", "venv", f"VENV={stamp.parent}").returncode == 0  # up to date: nothing to run
-    older = newer - 20
-    os.utime(stamp, (older, older))
-    assert _make("-q", "venv", f"VENV={stamp.parent}").returncode == 1  # pyproject.toml is newer: reinstall
+    os.utime(stamp, (min(sources) - 10, min(sources) - 10))
+    assert _make("-q", "venv", f"VENV={stamp.parent}").returncode == 1  # the sources are newer: reinstall
+
+
+def test_compat_legs_install_other_releases_and_run_only_the_compat_tests(tmp_path):
+    newest = _make("-n", "test-newest").stdout
+    assert "--upgrade --upgrade-strategy eager" in newest
+    assert "requirements-lock.txt" not in newest  # resolved from pyproject.toml alone
+    oldest = _make("-n", "test-oldest").stdout
+    assert "--constraint build/oldest-constraints.txt" in oldest
+    for dry_run in (newest, oldest):
+        assert "-m compat" in dry_run
+        assert '"torch==2.13.0"' in dry_run
 
 
 @pytest.mark.parametrize(
@@ -149,11 +218,36 @@ def test_make_venv_is_a_no_op_until_pyproject_changes(tmp_path):
     ],
 )
 def test_ci_run_fails_on_a_failing_or_missing_test_run(tmp_path, make_output, make_status, expected_status):
+    # A stand-in `make`: the locked suite prints make_output and exits make_status; the other steps pass.
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     fake_make = fake_bin / "make"
-    fake_make.write_text(f"#!/bin/sh\necho '{make_output}'\nexit {make_status}\n")
+    fake_make.write_text(
+        "#!/bin/sh\n"
+        f"case \"$1\" in\n  test) echo '{make_output}'; exit {make_status};;\n"
+        "  test-newest|test-oldest) echo '3 passed in 1.00s';;\n  wheel-check) echo 'check_wheel: ok';;\nesac\n"
+    )
     fake_make.chmod(0o755)
     environment = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(["bash", str(REPO / ".ci" / "run")], capture_output=True, text=True, env=environment)
     assert result.returncode == expected_status, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("failing_target", "output", "status"),
+    [("test-newest", "1 failed, 2 passed in 1.00s", 1), ("test-oldest", "", 0), ("wheel-check", "", 1)],
+)
+def test_ci_run_fails_when_a_compat_leg_or_the_wheel_check_fails(tmp_path, failing_target, output, status):
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    fake_make = fake_bin / "make"
+    fake_make.write_text(
+        "#!/bin/sh\n"
+        f"if [ \"$1\" = {failing_target} ]; then echo '{output}'; exit {status}; fi\n"
+        "case \"$1\" in\n  wheel-check) echo 'check_wheel: ok';;\n  *) echo '3 passed in 1.00s';;\nesac\n"
+    )
+    fake_make.chmod(0o755)
+    environment = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["bash", str(REPO / ".ci" / "run")], capture_output=True, text=True, env=environment)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert f"make {failing_target}" in result.stderr
