@@ -201,7 +201,7 @@ def cache_expert_outputs(
         manifest = {
             "format": CACHE_FORMAT,
             "version": CACHE_VERSION,
-            "model": str(model.config._name_or_path or ""),
+            "model": str(model.config.name_or_path or ""),
             "experts_fingerprint": fingerprint,
             "data": str(data_dir),
             "dtype": str(dtype).removeprefix("torch."),

@@ -187,7 +187,7 @@ def load_initial(
     processor = SignBindProcessor(
         SignBindVideoProcessor(**video_settings), tokenizer, saved.letter_tokenizer, saved.phoneme_tokenizer
     )
-    model.config._name_or_path = str(init)
+    model.config.name_or_path = str(init)
     return model, processor
 
 
