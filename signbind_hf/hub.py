@@ -398,17 +398,24 @@ def _hub_model_id(reference: str | None) -> str | None:
     return reference
 
 
-def _synthsign_vocabulary(root: Path) -> bool:
-    """Whether every gloss of the model's gloss vocabulary is a SynthSign gloss (a model trained on SynthSign only)."""
+def _synthsign_words() -> set[str]:
+    """Every word a SynthSign pseudo-gloss can hold: the lexicon's signs and the fingerspelled names and surnames."""
     from .data.synthsign.lexicon import GLOSSES
+    from .data.synthsign.sentences import SLOTS
 
+    # The names are pseudo-gloss words too (fingerspelled, "OMAR SMITH"): a vocabulary learnt from SynthSign holds them.
+    return set(GLOSSES) | {name.upper() for name in (*SLOTS["name"], *SLOTS["surname"])}
+
+
+def _synthsign_vocabulary(root: Path) -> bool:
+    """Whether every word of the model's gloss vocabulary is a SynthSign word (a model trained on SynthSign only)."""
     vocabulary, tokenizer_config = root / "vocab.json", root / "tokenizer_config.json"
     if not vocabulary.is_file() or not tokenizer_config.is_file():
         return False
     added = json.loads(tokenizer_config.read_text()).get("added_tokens_decoder") or {}
     special = {token["content"] for token in added.values() if token.get("special")}
     words = set(json.loads(vocabulary.read_text())) - special
-    return bool(words) and words <= set(GLOSSES)
+    return bool(words) and words <= _synthsign_words()
 
 
 def _render_card(
@@ -442,7 +449,8 @@ def _render_card(
         if not datasets:
             raise HubPushError(
                 "--dataset is needed with results (--results or the model folder's results.json): the model-index "
-                "names the data set the scores were measured on"
+                "names the data set the scores were measured on, and the model's gloss vocabulary is not SynthSign's; "
+                "name it (--dataset ORG/NAME, the Hub id of the data set)"
             )
         dataset_name = (
             "SynthSign (signbind-hf, procedural)" if SYNTHETIC_DATASET in datasets[0].lower() else datasets[0]

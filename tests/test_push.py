@@ -65,7 +65,7 @@ def model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def synthsign_model_dir(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("push_synthsign") / "model"
-    save_model_folder(path, [" ".join(GLOSSES[:6])])
+    save_model_folder(path, [" ".join(GLOSSES[:6]), "OUR DOCTOR OMAR SMITH"])  # fingerspelled names, as SynthSign has
     shutil.rmtree(path / "refiner")
     (path / "results.json").write_text(json.dumps(RESULTS))
     return path
