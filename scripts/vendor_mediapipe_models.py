@@ -1,7 +1,8 @@
-"""Rebuild ``signbind_hf/video/assets/`` (the MediaPipe face models) from the mediapipe==0.10.21 wheel.
+"""Rebuild ``signbind_hf/video/assets/`` (the MediaPipe face, hand and pose models) from the mediapipe==0.10.21 wheel.
 
 MediaPipe 1.x ships no model files and the Hugging Face Hub / Google storage may be out of reach, but the package
-registry is not: the 0.10.21 wheel is the last one that bundles the face models. The wheel is only unzipped, never
+registry is not: the 0.10.21 wheel is the last one that bundles the models (face: ``face_models_signbind.py``; hands
+and body: ``landmark_models_signbind.py``, which says why the "full" variants). The wheel is only unzipped, never
 installed (it needs numpy<2), so any platform tag works; the checksums below pin the exact bytes.
 
 Example:
@@ -27,6 +28,12 @@ from signbind_hf.video.face_models import (  # noqa: E402  (the repo root must b
     FULL_RANGE_DETECTOR_FILE,
     SHORT_RANGE_DETECTOR_FILE,
 )
+from signbind_hf.video.landmark_models import (  # noqa: E402
+    HAND_DETECTOR_FILE,
+    HAND_LANDMARK_FILE,
+    POSE_DETECTOR_FILE,
+    POSE_LANDMARK_FILE,
+)
 
 logger = logging.getLogger("vendor_mediapipe_models")
 
@@ -49,6 +56,22 @@ WHEEL_MEMBERS = {
     "mediapipe/modules/face_landmark/face_landmark.tflite": (
         FACE_LANDMARK_FILE,
         "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+    ),
+    "mediapipe/modules/palm_detection/palm_detection_full.tflite": (
+        HAND_DETECTOR_FILE,
+        "1b14e9422c6ad006cde6581a46c8b90dd573c07ab7f3934b5589e7cea3f89a54",
+    ),
+    "mediapipe/modules/hand_landmark/hand_landmark_full.tflite": (
+        HAND_LANDMARK_FILE,
+        "11c272b891e1a99ab034208e23937a8008388cf11ed2a9d776ed3d01d0ba00e3",
+    ),
+    "mediapipe/modules/pose_detection/pose_detection.tflite": (
+        POSE_DETECTOR_FILE,
+        "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    ),
+    "mediapipe/modules/pose_landmark/pose_landmark_full.tflite": (
+        POSE_LANDMARK_FILE,
+        "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
     ),
     f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE": (
         "LICENSE.mediapipe",
@@ -83,7 +106,7 @@ def download_wheel(destination: Path, platform: str, python_version: str) -> Pat
 
 
 def extract_models(wheel: Path, output_dir: Path) -> list[str]:
-    """Copy the face models and licence out of ``wheel`` into ``output_dir``; returns NOTICE lines."""
+    """Copy the models and licence out of ``wheel`` into ``output_dir``; returns NOTICE lines."""
     output_dir.mkdir(parents=True, exist_ok=True)
     file_lines = []
     with zipfile.ZipFile(wheel) as archive:

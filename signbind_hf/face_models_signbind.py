@@ -42,11 +42,14 @@ LANDMARK_MODEL_ENV = "SIGNBIND_FACE_LANDMARK_MODEL"
 _TFLITE_IDENTIFIER = b"TFL3"
 
 
-def resolve_model_path(path: str | os.PathLike | None, *, argument: str, env_var: str, default: Path) -> Path:
+def resolve_model_path(
+    path: str | os.PathLike | None, *, argument: str, env_var: str, default: Path, what: str = "face model"
+) -> Path:
     """Pick a model file (argument, then ``env_var``, then ``default``) and check that it is a TFLite model.
 
     Raises ``SignBindInputError`` naming the path and where it came from when the file is missing, unreadable or
-    not a TFLite model, so that a wrong path fails here rather than deep inside MediaPipe or OpenCV.
+    not a TFLite model, so that a wrong path fails here rather than deep inside MediaPipe or OpenCV. ``what`` names
+    the kind of model in those messages (the hand and pose models of ``landmark_models_signbind.py`` use it too).
     """
     if path is not None:
         chosen, source = Path(path), f"argument {argument}"
@@ -58,21 +61,26 @@ def resolve_model_path(path: str | os.PathLike | None, *, argument: str, env_var
     if not chosen.is_file():
         hint = ""
         if path is None and not os.environ.get(env_var):
+            saved = (
+                f"load a processor folder saved with its face models ({FACE_MODELS_DIR}/, written by "
+                f"SignBindProcessor.save_pretrained) or "
+                if what == "face model"
+                else ""
+            )
             hint = (
                 f" scripts/vendor_mediapipe_models.py restores the packaged files. Where signbind-hf is not installed "
-                f"there are none: load a processor folder saved with its face models ({FACE_MODELS_DIR}/, written by "
-                f"SignBindProcessor.save_pretrained) or set {env_var}."
+                f"there are none: {saved}set {env_var}."
             )
-        raise SignBindInputError(f"face model file {chosen} (from {source}) does not exist or is not a file.{hint}")
+        raise SignBindInputError(f"{what} file {chosen} (from {source}) does not exist or is not a file.{hint}")
     try:
         with chosen.open("rb") as handle:
             header = handle.read(8)
     except OSError as error:
-        raise SignBindInputError(f"face model file {chosen} (from {source}) cannot be read: {error}.") from error
+        raise SignBindInputError(f"{what} file {chosen} (from {source}) cannot be read: {error}.") from error
     if header[4:8] != _TFLITE_IDENTIFIER:
         raise SignBindInputError(
-            f"face model file {chosen} (from {source}) is not a TFLite model: expected the identifier "
+            f"{what} file {chosen} (from {source}) is not a TFLite model: expected the identifier "
             f"{_TFLITE_IDENTIFIER!r} at bytes 4-8, found {header[4:8]!r}. Point it to a .tflite file such as "
-            f"{FULL_RANGE_DETECTOR_FILE} or {FACE_LANDMARK_FILE}."
+            f"{default.name}."
         )
     return chosen
