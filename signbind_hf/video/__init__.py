@@ -2,8 +2,10 @@
 
 ``decode_video`` reads a file, bytes, a frame folder, an image list or an array into a :class:`DecodedClip`;
 ``pad_frames`` pads a clip for batching; ``FrameTransform`` makes backbone pixel values. Face cropping lives in
-``signbind_hf.video.face`` (MediaPipe, imported on use). A ``FrameSink`` given to ``decode_video`` takes the frames as
-they are decoded instead (``signbind_hf.video.streaming.ClipStream`` makes the processor's inputs that way).
+``signbind_hf.video.face`` (MediaPipe, imported on use); hand and body keypoints in ``signbind_hf.video.keypoints``
+(``extract_keypoints``), their ``.pose`` files in ``signbind_hf.video.pose_files``. A ``FrameSink`` given to
+``decode_video`` takes the frames as they are decoded instead (``signbind_hf.video.streaming.ClipStream`` makes the
+processor's inputs that way).
 
 The code itself lives in flat modules of ``signbind_hf`` (``video_*_signbind.py``, ``face_*_signbind.py``), because a
 processor saved with ``save_pretrained`` carries its code as Hub remote code and transformers copies only flat sibling
@@ -18,6 +20,10 @@ import sys
 from .. import (
     face_cropping_signbind,
     face_models_signbind,
+    keypoint_extraction_signbind,
+    keypoint_layout_signbind,
+    keypoint_pose_files_signbind,
+    landmark_models_signbind,
     video_clip_signbind,
     video_containers_signbind,
     video_decoding_signbind,
@@ -27,6 +33,8 @@ from .. import (
     video_streaming_signbind,
     video_transforms_signbind,
 )
+from ..keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, Keypoints, extract_keypoints
+from ..keypoint_pose_files_signbind import read_pose_file, write_pose_file
 from ..video_clip_signbind import DecodedClip
 from ..video_decoding_signbind import VideoSource, decode_video
 from ..video_image_sequences_signbind import natural_sort_key
@@ -52,6 +60,10 @@ SUBMODULES = {
     "face": face_cropping_signbind,
     "face_models": face_models_signbind,
     "image_sequences": video_image_sequences_signbind,
+    "keypoints": keypoint_extraction_signbind,
+    "keypoint_layout": keypoint_layout_signbind,
+    "pose_files": keypoint_pose_files_signbind,
+    "landmark_models": landmark_models_signbind,
     "pixels": video_pixels_signbind,
     "sampling": video_sampling_signbind,
     "streaming": video_streaming_signbind,
@@ -73,11 +85,17 @@ __all__ = [
     "DecodedClip",
     "FrameSink",
     "FrameTransform",
+    "KeypointConfig",
+    "KeypointExtractor",
+    "Keypoints",
     "SamplingOptions",
     "VideoSource",
     "decode_video",
+    "extract_keypoints",
     "natural_sort_key",
     "pad_frames",
+    "read_pose_file",
     "to_rgb_uint8",
     "uniform_indices",
+    "write_pose_file",
 ]

@@ -1,0 +1,426 @@
+"""Hand and body keypoints from any video: two hands x 21 points and MediaPipe's 33 body points per frame.
+
+``extract_keypoints(video)`` reads a video file, its bytes, a frame folder, an image list or a (T, H, W, 3) array and
+returns ``Keypoints`` at the video's own frame rate, x/y in its own pixels. ``KeypointExtractor`` keeps the models
+loaded across clips; ``KeypointExtractor.track(...)`` takes the frames of one clip one at a time (as they decode).
+
+How, per frame (MediaPipe Tasks, VIDEO mode, imported on use):
+
+- hands: ``HandLandmarker`` runs BlazePalm to find palms and the 21-point landmark model on a crop around each; on
+  the next frames it follows each hand by its landmarks (a crop from the last frame's points) and runs the palm
+  detector again only when fewer than two hands are followed or one is lost, as MediaPipe's own hand graph does;
+- body: ``PoseLandmarker`` (BlazePose detector + GHUM full landmarks, tracked the same way), for the shoulders,
+  elbows, wrists and face points; its models need input-range metadata the vendored files lack
+  (``landmark_models_signbind.py`` adds it in memory);
+- left or right: a detected hand belongs to the body wrist (pose point 15 or 16) nearest to its own wrist point;
+  without a body, MediaPipe's handedness classifier decides (mediapipe 1.x labels the hand as it appears in the
+  image, not assuming a mirrored selfie view as the legacy Solutions API did: that API's class 0, "Left", is
+  reported as "Right" here). Sides are as they appear: in a mirrored (selfie) video the signer's right hand is
+  ``LEFT_HAND_LANDMARKS``, as the pose's ``LEFT_WRIST`` is; flip such frames first to get the signer's own sides.
+
+Confidence: the pose's per-point visibility (0..1); for hand points 1 where the hand was found (MediaPipe's hand
+graph keeps a hand only while its presence score passes ``min_hand_presence_confidence``, and reports no per-point
+score), as ``pose-format``'s MediaPipe Holistic reader does; 0 and zero coordinates where nothing was found.
+z is MediaPipe's relative depth scaled like x (pixels): the body's depth around the hips, each hand's around its wrist.
+"""
+
+import logging
+import math
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import SignBindInputError
+from .face_cropping_signbind import import_mediapipe_tasks
+from .keypoint_layout_signbind import LEFT, NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_WRISTS, RIGHT
+from .landmark_models_signbind import LandmarkModelPaths
+from .video_decoding_signbind import VideoSource, decode_video
+from .video_sampling_signbind import DEFAULT_TARGET_FPS, CannotStream
+
+logger = logging.getLogger(__name__)
+
+# The smallest confidence a found point gets, so that 0 always means "not found" (pose-format masks those points).
+FOUND_MIN_CONFIDENCE = 1e-6
+
+
+@dataclass
+class KeypointConfig:
+    """How hands and body are found. Every default of the extractor lives here.
+
+    Args:
+        num_hands: most hands followed per frame; 2 (a signer's two hands).
+        min_hand_detection_confidence: BlazePalm score a palm needs to start a hand (MediaPipe's default 0.5).
+        min_hand_presence_confidence: hand-presence score the landmark model must give for a hand to be kept, on
+            detected and tracked frames alike (MediaPipe's default 0.5).
+        min_hand_tracking_confidence: below this, a followed hand is detected again instead (default 0.5).
+        pose: also extract the 33 body points (their wrists also decide left and right). False leaves the pose
+            arrays at zero and uses the handedness classifier alone; it saves about half of the time.
+        min_pose_detection_confidence, min_pose_presence_confidence, min_pose_tracking_confidence: the same three
+            thresholds for the body (MediaPipe's defaults, 0.5).
+    """
+
+    num_hands: int = 2
+    min_hand_detection_confidence: float = 0.5
+    min_hand_presence_confidence: float = 0.5
+    min_hand_tracking_confidence: float = 0.5
+    pose: bool = True
+    min_pose_detection_confidence: float = 0.5
+    min_pose_presence_confidence: float = 0.5
+    min_pose_tracking_confidence: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.num_hands, int) or not 0 <= self.num_hands <= 2:
+            raise SignBindInputError(f"KeypointConfig.num_hands must be 0, 1 or 2, got {self.num_hands!r}.")
+        for name in (
+            "min_hand_detection_confidence",
+            "min_hand_presence_confidence",
+            "min_hand_tracking_confidence",
+            "min_pose_detection_confidence",
+            "min_pose_presence_confidence",
+            "min_pose_tracking_confidence",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                raise SignBindInputError(f"KeypointConfig.{name} must be in [0, 1], got {value!r}.")
+
+
+@dataclass
+class Keypoints:
+    """Keypoints of a clip of T frames, x/y in pixels of frames ``width`` x ``height``, at ``fps`` frames a second.
+
+    Point order and names: ``keypoint_layout_signbind`` (MediaPipe's). Where nothing was found, points are zero and
+    their confidence is 0.
+    """
+
+    pose: np.ndarray  # (T, 33, 3) float32 x, y, z
+    pose_confidence: np.ndarray  # (T, 33) float32 visibility in [0, 1]
+    hands: np.ndarray  # (T, 2, 21, 3) float32 x, y, z; hands[:, 0] the left hand, hands[:, 1] the right
+    hand_confidence: np.ndarray  # (T, 2, 21) float32: 1 where the hand was found
+    fps: float
+    width: int
+    height: int
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.pose)
+
+    @property
+    def pose_found(self) -> np.ndarray:
+        """(T,) bool: a body was found in the frame."""
+        return self.pose_confidence.any(axis=1)
+
+    @property
+    def hands_found(self) -> np.ndarray:
+        """(T, 2) bool: the left / right hand was found in the frame."""
+        return self.hand_confidence.any(axis=2)
+
+
+@dataclass
+class _Frames:
+    """The per-frame rows collected by a ``KeypointTrack``."""
+
+    pose: list[np.ndarray] = field(default_factory=list)
+    pose_confidence: list[np.ndarray] = field(default_factory=list)
+    hands: list[np.ndarray] = field(default_factory=list)
+    hand_confidence: list[np.ndarray] = field(default_factory=list)
+
+
+class KeypointExtractor:
+    """Loads the hand and body models once; each clip is followed by its own ``KeypointTrack`` (``track``).
+
+    Args:
+        config: thresholds (``KeypointConfig``).
+        hand_detector_model_path, hand_landmark_model_path, pose_detector_model_path, pose_landmark_model_path:
+            model files; default: the environment variables of ``landmark_models_signbind.py``, else the packaged
+            files. A wrong file fails here, not on the first frame.
+
+    Picklable (``datasets.map`` with ``num_proc``): the MediaPipe graphs are per clip and never part of its state.
+    """
+
+    def __init__(
+        self,
+        config: KeypointConfig | None = None,
+        *,
+        hand_detector_model_path: str | os.PathLike | None = None,
+        hand_landmark_model_path: str | os.PathLike | None = None,
+        pose_detector_model_path: str | os.PathLike | None = None,
+        pose_landmark_model_path: str | os.PathLike | None = None,
+    ) -> None:
+        self.config = config if config is not None else KeypointConfig()
+        self.model_paths = LandmarkModelPaths.resolve(
+            hand_detector=hand_detector_model_path,
+            hand_landmarks=hand_landmark_model_path,
+            pose_detector=pose_detector_model_path,
+            pose_landmarks=pose_landmark_model_path,
+        )
+        self._hand_bundle = self.model_paths.hand_bundle()
+        self._pose_bundle = self.model_paths.pose_bundle() if self.config.pose else None
+        with self.track(fps=DEFAULT_TARGET_FPS) as track:  # run the graphs once: a wrong model fails now
+            track.push(np.zeros((64, 64, 3), dtype=np.uint8))
+
+    def track(self, fps: float) -> "KeypointTrack":
+        """A fresh ``KeypointTrack`` for one clip of ``fps`` frames a second (close it, or use ``with``)."""
+        return KeypointTrack(self, fps)
+
+    def extract(self, frames: Iterable[np.ndarray], fps: float) -> Keypoints:
+        """Keypoints of ``frames`` ((H, W, 3) uint8 RGB each, in order, all of one size) at ``fps``."""
+        with self.track(fps) as track:
+            for frame in frames:
+                track.push(frame)
+            return track.result()
+
+    def _create_landmarkers(self):
+        """(HandLandmarker, PoseLandmarker or None) in VIDEO mode: new ones per clip, so no tracking state leaks."""
+        tasks = import_mediapipe_tasks()
+        vision, config = tasks.vision, self.config
+        created = []
+        try:
+            hand_options = vision.HandLandmarkerOptions(
+                base_options=tasks.BaseOptions(model_asset_buffer=self._hand_bundle),
+                running_mode=vision.RunningMode.VIDEO,
+                num_hands=max(config.num_hands, 1),
+                min_hand_detection_confidence=config.min_hand_detection_confidence,
+                min_hand_presence_confidence=config.min_hand_presence_confidence,
+                min_tracking_confidence=config.min_hand_tracking_confidence,
+            )
+            created.append(_create(vision.HandLandmarker, hand_options, self.model_paths.hand_landmarks, "hand"))
+            if self._pose_bundle is None:
+                return created[0], None
+            pose_options = vision.PoseLandmarkerOptions(
+                base_options=tasks.BaseOptions(model_asset_buffer=self._pose_bundle),
+                running_mode=vision.RunningMode.VIDEO,
+                num_poses=1,
+                min_pose_detection_confidence=config.min_pose_detection_confidence,
+                min_pose_presence_confidence=config.min_pose_presence_confidence,
+                min_tracking_confidence=config.min_pose_tracking_confidence,
+            )
+            created.append(_create(vision.PoseLandmarker, pose_options, self.model_paths.pose_landmarks, "pose"))
+            return created[0], created[1]
+        except BaseException:
+            for landmarker in created:
+                landmarker.close()
+            raise
+
+
+class KeypointTrack:
+    """The keypoints of one clip whose frames arrive one at a time (``push``); ``result()`` once they are all in.
+
+    Holds MediaPipe graphs in VIDEO mode (landmark tracking between frames): close it, or use ``with``.
+    """
+
+    def __init__(self, extractor: KeypointExtractor, fps: float) -> None:
+        if not (isinstance(fps, int | float) and math.isfinite(fps) and fps > 0):
+            raise SignBindInputError(f"fps must be a positive number of frames per second, got {fps!r}.")
+        self.fps = float(fps)
+        self.config = extractor.config
+        self._hands, self._pose = extractor._create_landmarkers()
+        self._frames = _Frames()
+        self._size: tuple[int, int] | None = None  # (width, height)
+        self._last_timestamp_ms = -1
+
+    @property
+    def num_frames(self) -> int:
+        return len(self._frames.pose)
+
+    def push(self, frame: np.ndarray) -> None:
+        """Find the hands and the body in the next frame, (H, W, 3) uint8 RGB, the size of the clip's first."""
+        import mediapipe as mp
+
+        if self._hands is None:
+            raise RuntimeError("this KeypointTrack is closed")
+        frame = _check_frame(frame, self._size, self.num_frames)
+        height, width = frame.shape[:2]
+        self._size = (width, height)
+        # VIDEO mode wants strictly increasing integer milliseconds; above 1000 fps rounding would repeat one.
+        timestamp_ms = max(round(self.num_frames * 1000 / self.fps), self._last_timestamp_ms + 1)
+        self._last_timestamp_ms = timestamp_ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)
+
+        pose = np.zeros((NUM_POSE_POINTS, 3), dtype=np.float32)
+        pose_confidence = np.zeros(NUM_POSE_POINTS, dtype=np.float32)
+        if self._pose is not None:
+            bodies = self._pose.detect_for_video(image, timestamp_ms).pose_landmarks
+            if bodies:
+                pose[:] = [(point.x * width, point.y * height, point.z * width) for point in bodies[0]]
+                # At least a hair above 0 (a visibility sigmoid can round to 0.0): confidence 0 means "not found".
+                pose_confidence[:] = [max(point.visibility or 0.0, FOUND_MIN_CONFIDENCE) for point in bodies[0]]
+
+        hands = np.zeros((2, NUM_HAND_POINTS, 3), dtype=np.float32)
+        hand_confidence = np.zeros((2, NUM_HAND_POINTS), dtype=np.float32)
+        if self.config.num_hands:
+            found = self._hands.detect_for_video(image, timestamp_ms)
+            points = [
+                np.array([(p.x * width, p.y * height, p.z * width) for p in hand], dtype=np.float32)
+                for hand in found.hand_landmarks
+            ]
+            classified = [(categories[0].category_name, categories[0].score) for categories in found.handedness]
+            body_wrists = pose[list(POSE_WRISTS), :2] if pose_confidence.any() else None
+            for side, hand in zip(assign_sides(points, classified, body_wrists), points, strict=True):
+                if side is not None:
+                    hands[side] = hand
+                    hand_confidence[side] = 1.0
+
+        self._frames.pose.append(pose)
+        self._frames.pose_confidence.append(pose_confidence)
+        self._frames.hands.append(hands)
+        self._frames.hand_confidence.append(hand_confidence)
+
+    def result(self) -> Keypoints:
+        """The ``Keypoints`` of the frames pushed so far (at least one)."""
+        if self._size is None:
+            raise SignBindInputError("no frame was given: keypoints need at least one frame.")
+        frames = self._frames
+        return Keypoints(
+            pose=np.stack(frames.pose),
+            pose_confidence=np.stack(frames.pose_confidence),
+            hands=np.stack(frames.hands),
+            hand_confidence=np.stack(frames.hand_confidence),
+            fps=self.fps,
+            width=self._size[0],
+            height=self._size[1],
+        )
+
+    def close(self) -> None:
+        """Stop the MediaPipe graphs (a closed track keeps its frames' keypoints for ``result``)."""
+        for landmarker in (self._hands, self._pose):
+            if landmarker is not None:
+                landmarker.close()
+        self._hands = self._pose = None
+
+    def __enter__(self) -> "KeypointTrack":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def assign_sides(
+    hands: list[np.ndarray], classified: list[tuple[str, float]], body_wrists: np.ndarray | None
+) -> list[int | None]:
+    """Which side (``LEFT``, ``RIGHT``, or None: dropped) each detected hand is.
+
+    Args:
+        hands: each hand's (21, 3) points; point 0 is its wrist.
+        classified: each hand's (label "Left"/"Right", score) from MediaPipe's handedness classifier.
+        body_wrists: (2, 2) x, y of the body's left and right wrist, or None without a body.
+
+    With a body, the hands go to the wrists so that their wrists are nearest in total (the arm a hand is at the end
+    of decides, as in MediaPipe Holistic, which crops hands from the pose wrists); the classifier can flip on a hand
+    seen edge-on or from the back. Without one, each hand takes its classifier's side, and of two hands claiming one
+    side the less sure takes the other.
+    """
+    if not hands:
+        return []
+    if body_wrists is not None:
+        distances = np.array(
+            [[float(np.hypot(*(hand[0, :2] - wrist))) for wrist in body_wrists] for hand in hands]
+        )  # (N, 2)
+        if len(hands) == 1:
+            return [int(np.argmin(distances[0]))]
+        straight = distances[0, LEFT] + distances[1, RIGHT]
+        crossed = distances[0, RIGHT] + distances[1, LEFT]
+        return [LEFT, RIGHT] if straight <= crossed else [RIGHT, LEFT]
+    sides = [LEFT if label.lower() == "left" else RIGHT for label, _ in classified]
+    if len(hands) == 2 and sides[0] == sides[1]:
+        less_sure = int(classified[1][1] < classified[0][1])
+        sides[less_sure] = 1 - sides[less_sure]
+    return sides
+
+
+def extract_keypoints(
+    video: VideoSource,
+    fps: float | None = None,
+    *,
+    config: KeypointConfig | None = None,
+    extractor: KeypointExtractor | None = None,
+) -> Keypoints:
+    """Hand and body keypoints of every frame of ``video``, at its own frame rate, in its own pixels.
+
+    Args:
+        video: a video file path (any container FFmpeg reads), its bytes, a folder of frame images, a list of PIL
+            images or (H, W, 3) arrays, or a (T, H, W, 3) array (see ``decode_video``).
+        fps: frame rate of frame folders, image lists and arrays (they have none of their own); default 25. Not
+            allowed for video files, which carry their own.
+        config: thresholds, when no ``extractor`` is given.
+        extractor: a ``KeypointExtractor`` to reuse (its models stay loaded across calls).
+
+    Raises:
+        SignBindInputError: the video is missing, empty, corrupt or has no frame (the message names it), or an
+            argument is invalid.
+    """
+    if extractor is None:
+        extractor = KeypointExtractor(config)
+    elif config is not None:
+        raise SignBindInputError("pass config= or extractor=, not both: an extractor has its own config.")
+    is_file = isinstance(video, str | os.PathLike | bytes | bytearray | memoryview) and not (
+        isinstance(video, str | os.PathLike) and os.path.isdir(video)
+    )
+    if is_file and fps is not None:
+        raise SignBindInputError("fps= is for frame folders, image lists and arrays; a video file has its own.")
+    rate = _native_fps(video) if is_file else (DEFAULT_TARGET_FPS if fps is None else fps)
+    with extractor.track(rate) as track:
+        sink = _TrackSink(track)
+        options = {"target_fps": rate, "max_frames": sys.maxsize, "max_shortest_edge": None, "fps": fps}
+        try:
+            decode_video(video, frame_sink=sink, **options)
+        except CannotStream:  # no duration up front (live WebM, raw H.264): decode whole, then extract
+            track.close()
+            clip = decode_video(video, **options)
+            return extractor.extract(clip.frames, rate)
+        return track.result()
+
+
+class _TrackSink:
+    """A ``FrameSink`` that hands each decoded frame straight to a ``KeypointTrack``: no clip is held whole."""
+
+    def __init__(self, track: KeypointTrack) -> None:
+        self.track = track
+
+    def begin(self, max_frames: int) -> None:
+        pass
+
+    def add(self, row: int, image: np.ndarray) -> None:
+        self.track.push(image)
+
+
+def _native_fps(video: "str | os.PathLike | bytes | bytearray | memoryview") -> float:
+    """The container's frame rate (average, else guessed); 25 when it reports none. Errors: ``decode_video``'s."""
+    import io
+
+    import av
+
+    source = io.BytesIO(bytes(video)) if isinstance(video, bytes | bytearray | memoryview) else str(video)
+    try:
+        with av.open(source, metadata_errors="replace") as container:
+            for stream in container.streams.video:
+                rate = stream.average_rate or stream.guessed_rate
+                if rate:
+                    return float(rate)
+    except (av.FFmpegError, OSError):
+        pass  # decode_video names the file and the reason
+    return DEFAULT_TARGET_FPS
+
+
+def _check_frame(frame: np.ndarray, size: tuple[int, int] | None, row: int) -> np.ndarray:
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        description = f"{frame.dtype} array of shape {frame.shape}" if isinstance(frame, np.ndarray) else type(frame)
+        raise SignBindInputError(f"frame {row}: expected an (H, W, 3) uint8 RGB array, got {description}.")
+    if size is not None and (frame.shape[1], frame.shape[0]) != size:
+        raise SignBindInputError(
+            f"frame {row}: size {frame.shape[1]}x{frame.shape[0]} differs from the clip's {size[0]}x{size[1]}."
+        )
+    return np.ascontiguousarray(frame)
+
+
+def _create(landmarker_class, options, model_path, what: str):
+    """Create a Tasks landmarker, turning MediaPipe's error on an unusable model into one naming the file."""
+    try:
+        return landmarker_class.create_from_options(options)
+    except (RuntimeError, ValueError, OSError) as error:
+        raise SignBindInputError(
+            f"{model_path}: MediaPipe cannot build its {what} landmarker from this model ({' '.join(str(error).split())})."
+            f" Expected MediaPipe's {what} models (scripts/vendor_mediapipe_models.py restores the packaged ones)."
+        ) from error

@@ -1,0 +1,189 @@
+"""Hand and body keypoints (signbind_hf.video.keypoints) and their .pose files (signbind_hf.video.pose_files).
+
+Photographs: no package installed here ships a photograph with visible hands (matplotlib's sample data has Grace
+Hopper's head-and-shoulders portrait; gradio's media assets show a tree creature, animals, a tower and two videos of a
+globe and a title card). So the portrait is the face-only image (no hands, a body), and frames drawn by SynthSign's
+renderer, whose hand positions are known exactly, are where the hands are.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from matplotlib import cbook
+from PIL import Image
+
+from signbind_hf.data.synthsign.config import SynthSignConfig
+from signbind_hf.data.synthsign.examples import plan_example
+from signbind_hf.data.synthsign.render import make_background, render_frame
+from signbind_hf.data.synthsign.space import HAND_REACH
+from signbind_hf.data.synthsign.video_writer import write_mp4
+from signbind_hf.errors import SignBindInputError
+from signbind_hf.video import KeypointExtractor, extract_keypoints, read_pose_file, write_pose_file
+from signbind_hf.video import keypoint_layout as layout
+from signbind_hf.video.face_models import ASSETS_DIR
+from signbind_hf.video.keypoints import LEFT, RIGHT, KeypointConfig, assign_sides
+from signbind_hf.video.landmark_models import HAND_DETECTOR_ENV, VENDORED_LANDMARK_FILES
+
+
+@pytest.fixture(scope="module")
+def extractor() -> KeypointExtractor:
+    return KeypointExtractor()
+
+
+@pytest.fixture(scope="module")
+def portrait() -> np.ndarray:
+    """Grace Hopper, head and shoulders (512 x 600): a face and a body, no hands."""
+    return np.asarray(Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def drawn_signer() -> tuple[np.ndarray, np.ndarray]:
+    """24 SynthSign frames at 384 px and the drawn palm centres (T, 2, 2) in pixels, with the hand's reach (px)."""
+    plan = plan_example(0, "train", 3, SynthSignConfig(frame_size=384))
+    appearance, timeline = plan.appearance, plan.timeline
+    background = make_background(appearance)
+    rows = range(0, 96, 4)
+    frames = np.stack([render_frame(appearance, background, timeline, row) for row in rows])
+    palms = np.array(
+        [
+            [appearance.to_pixels(tuple(timeline.hand_positions[row, hand]), hand=hand, frame=row) for hand in (0, 1)]
+            for row in rows
+        ]
+    )
+    return frames, palms, HAND_REACH * appearance.unit
+
+
+def test_layout_is_mediapipes():
+    from mediapipe.tasks.python import vision
+    from mediapipe.tasks.python.vision import hand_landmarker
+
+    assert tuple(point.name for point in vision.PoseLandmark) == layout.POSE_POINTS
+    assert tuple(point.name for point in hand_landmarker.HandLandmark) == layout.HAND_POINTS
+    pose_bones = {(c.start, c.end) for c in vision.PoseLandmarksConnections.POSE_LANDMARKS}
+    hand_bones = {(c.start, c.end) for c in vision.HandLandmarksConnections.HAND_CONNECTIONS}
+    assert set(layout.POSE_LIMBS) == pose_bones
+    assert len(layout.POSE_LIMBS) == len(pose_bones)
+    assert set(layout.HAND_LIMBS) == hand_bones
+    assert len(layout.HAND_LIMBS) == len(hand_bones)
+
+
+def test_packaged_models_are_present():
+    for name in VENDORED_LANDMARK_FILES:
+        assert (ASSETS_DIR / name).stat().st_size > 1_000_000
+        assert name in (ASSETS_DIR / "NOTICE").read_text()
+
+
+def test_no_hands_on_a_face_only_photo_and_its_upper_body_in_pixels(extractor, portrait):
+    keypoints = extract_keypoints(np.stack([portrait] * 3), fps=10, extractor=extractor)
+    assert (keypoints.num_frames, keypoints.width, keypoints.height, keypoints.fps) == (3, 512, 600, 10.0)
+    assert keypoints.pose.shape == (3, 33, 3)
+    assert keypoints.hands.shape == (3, 2, 21, 3)
+    assert keypoints.pose_confidence.shape == (3, 33)
+    assert keypoints.hand_confidence.shape == (3, 2, 21)
+    assert not keypoints.hands_found.any()
+    assert not keypoints.hands.any()
+    assert not keypoints.hand_confidence.any()
+    assert keypoints.pose_found.all()
+    nose, left_shoulder, right_shoulder = (keypoints.pose[0, layout.POSE_POINTS.index(name), :2] for name in (
+        "NOSE", "LEFT_SHOULDER", "RIGHT_SHOULDER"
+    ))  # fmt: skip
+    assert 200 < nose[0] < 340
+    assert 150 < nose[1] < 300
+    # Her left shoulder is on the image's right (a camera's view), both below the nose, at the photo's edges.
+    assert left_shoulder[0] > 400
+    assert right_shoulder[0] < 150
+    assert min(left_shoulder[1], right_shoulder[1]) > nose[1] + 100
+    shoulders = [layout.POSE_POINTS.index(name) for name in ("LEFT_SHOULDER", "RIGHT_SHOULDER")]
+    assert (keypoints.pose_confidence[:, shoulders] > 0.5).all()
+
+
+def test_hands_found_where_they_are_drawn(extractor, drawn_signer):
+    frames, palms, reach = drawn_signer
+    keypoints = extract_keypoints(frames, fps=25, extractor=extractor)
+    found = keypoints.hands_found  # (T, 2)
+    assert found.any(axis=1).mean() >= 0.75, found.any(axis=1).mean()
+    # Every hand found lies on a drawn hand: its points' centre within the reach of a drawn palm centre.
+    for row, side in zip(*np.nonzero(found), strict=True):
+        centre = keypoints.hands[row, side, :, :2].mean(axis=0)
+        assert np.hypot(*(palms[row] - centre).T).min() < reach, (row, side)
+    assert (keypoints.hand_confidence[found] == 1).all()
+    assert not keypoints.hand_confidence[~found].any()
+
+
+def test_sides_follow_the_body_wrists_else_the_classifier():
+    def hand_at(x: float) -> np.ndarray:
+        return np.full((21, 3), [x, 100.0, 0.0], dtype=np.float32)
+
+    wrists = np.array([[400.0, 300.0], [100.0, 300.0]])  # left wrist on the image's right
+    assert assign_sides([hand_at(120), hand_at(390)], [("Left", 0.9), ("Left", 0.9)], wrists) == [RIGHT, LEFT]
+    assert assign_sides([hand_at(390)], [("Right", 0.99)], wrists) == [LEFT]
+    # No body: the classifier, and of two hands claiming one side the less sure one takes the other.
+    assert assign_sides([hand_at(390)], [("Right", 0.99)], None) == [RIGHT]
+    assert assign_sides([hand_at(1), hand_at(2)], [("Left", 0.6), ("Left", 0.9)], None) == [RIGHT, LEFT]
+    assert assign_sides([], [], wrists) == []
+
+
+def test_a_video_file_keeps_its_frame_rate_and_size_and_round_trips_through_a_pose_file(extractor, portrait, tmp_path):
+    from pose_format import Pose
+
+    video = tmp_path / "portrait.mp4"
+    write_mp4(video, np.stack([portrait] * 6), fps=30)
+    keypoints = extract_keypoints(video, extractor=extractor)
+    assert (keypoints.num_frames, keypoints.fps, keypoints.width, keypoints.height) == (6, 30.0, 512, 600)
+    assert keypoints.pose_found.all()
+
+    path = write_pose_file(keypoints, tmp_path / "out" / "portrait.pose")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["portrait.pose"]  # no temporary file left
+    pose = Pose.read(path.read_bytes())
+    header = pose.header
+    assert [c.name for c in header.components] == ["POSE_LANDMARKS", "LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS"]
+    assert [len(c.points) for c in header.components] == [33, 21, 21]
+    assert header.components[0].points == list(layout.POSE_POINTS)
+    assert header.components[1].points == list(layout.HAND_POINTS)
+    assert all(c.format == "XYZC" for c in header.components)
+    assert (header.dimensions.width, header.dimensions.height) == (512, 600)
+    assert pose.body.fps == 30.0
+    assert pose.body.data.shape == (6, 1, 75, 3)
+    assert pose.body.confidence.shape == (6, 1, 75)
+    assert not pose.body.confidence[:, 0, 33:].any()  # no hand in the portrait: confidence 0
+    assert pose.body.data.mask[:, 0, 33:].all()  # which pose-format reads as "not found"
+    np.testing.assert_allclose(pose.body.data[:, 0, :33].filled(0), keypoints.pose, rtol=1e-6)
+
+    back = read_pose_file(path)
+    np.testing.assert_array_equal(back.pose, keypoints.pose)
+    np.testing.assert_array_equal(back.hands, keypoints.hands)
+    np.testing.assert_array_equal(back.pose_confidence, keypoints.pose_confidence)
+    assert (back.fps, back.width, back.height) == (30.0, 512, 600)
+
+
+def test_bad_inputs_fail_with_messages_naming_them(extractor, tmp_path):
+    with pytest.raises(SignBindInputError, match=r"gone\.mp4"):
+        extract_keypoints(tmp_path / "gone.mp4", extractor=extractor)
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"not a video at all" * 10)
+    with pytest.raises(SignBindInputError, match=r"corrupt\.mp4"):
+        extract_keypoints(corrupt, extractor=extractor)
+    with pytest.raises(SignBindInputError, match="fps"):
+        extract_keypoints(corrupt, fps=25, extractor=extractor)
+    with pytest.raises(SignBindInputError, match="frame 1: size"):
+        extractor.extract([np.zeros((64, 64, 3), np.uint8), np.zeros((32, 64, 3), np.uint8)], fps=25)
+    with pytest.raises(SignBindInputError, match="fps"):
+        extractor.track(fps=0)
+    with pytest.raises(SignBindInputError, match="num_hands"):
+        KeypointConfig(num_hands=3)
+    with pytest.raises(SignBindInputError, match=r"not a readable \.pose file"):
+        read_pose_file(corrupt)
+
+
+def test_a_wrong_model_file_fails_at_construction(tmp_path, monkeypatch):
+    not_a_model = tmp_path / "palm.tflite"
+    not_a_model.write_bytes(b"\0" * 64)
+    monkeypatch.setenv(HAND_DETECTOR_ENV, str(not_a_model))
+    with pytest.raises(SignBindInputError, match=f"hand detector model file .*palm.tflite.*{HAND_DETECTOR_ENV}"):
+        KeypointExtractor()
+
+
+def test_extractor_pickles(extractor, portrait):
+    copy = pickle.loads(pickle.dumps(extractor))
+    assert copy.extract([portrait], fps=25).pose_found.all()
