@@ -7,9 +7,9 @@ that venv's Python in an empty temporary folder:
 
     cd "$(mktemp -d)" && build/venv-wheel/bin/python /path/to/repo/scripts/check_wheel.py
 
-It runs `signbind --help`, `signbind synth` on a three-clip data set, `signbind translate --json` on one of its clips
-with a tiny model saved here (MediaPipe face crops included), and the `sign-language-translation` pipeline on the same
-clip, which must agree with the command. Exit 0 when all of that works; otherwise the failing step and its output.
+It runs `signbind --help`, `signbind synth` on a three-clip data set, `signbind keypoints` on one of its clips (the
+packaged hand and body models), `signbind translate --json` on the same clip with a tiny model saved here (MediaPipe
+face crops included), and the `sign-language-translation` pipeline on that clip, which must agree with the command. Exit 0 when all of that works; otherwise the failing step and its output.
 """
 
 import json
@@ -70,6 +70,10 @@ def main() -> None:
     clip = data / "videos" / "test" / "test-000000.mp4"
     if not clip.is_file():
         raise SystemExit(f"check_wheel: `signbind synth` wrote no {clip}")
+
+    run(signbind, "keypoints", clip, "--out", work / "keypoints")  # the packaged hand and body models
+    if not (work / "keypoints" / f"{clip.stem}.pose").is_file():
+        raise SystemExit(f"check_wheel: `signbind keypoints` wrote no {clip.stem}.pose")
 
     model_dir = save_tiny_model(work / "model")
     from_cli = json.loads(run(signbind, "translate", clip, "--model", model_dir, "--json"))

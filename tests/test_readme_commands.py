@@ -228,6 +228,16 @@ def check_targets(outcome: Outcome) -> None:
         assert word in outcome.output, outcome.output
 
 
+def check_keypoints(outcome: Outcome) -> None:
+    from pose_format import Pose
+
+    outcome.ok()
+    pose = Pose.read((outcome.workspace / "runs/keypoints/clip.pose").read_bytes())
+    names = [component.name for component in pose.header.components]
+    assert names == ["POSE_LANDMARKS", "LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS"], names
+    assert pose.body.data.shape[0] > 0
+
+
 def check_synth(outcome: Outcome) -> None:
     import datasets
 
@@ -364,6 +374,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "signbind params --preset paper": Entry(check_params),
     'signbind targets "I have a few different ones here."': Entry(check_targets),
+    "signbind keypoints clip.mp4 --out runs/keypoints": Entry(check_keypoints),
     "signbind synth --out runs/synthsign --seed 0": Entry(
         check_synth,
         "signbind synth --out runs/synthsign --seed 0 --num-train 4 --num-val 2 --num-test 2",
