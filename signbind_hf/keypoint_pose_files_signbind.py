@@ -33,6 +33,13 @@ POINT_FORMAT = "XYZC"
 POSE_COLOURS = [(255, 0, 0)]  # pose-format's Holistic body colour
 
 
+def sidecar_pose_path(video: str | os.PathLike) -> Path:
+    """Where a video's keypoints live beside it: ``clip.mp4`` -> ``clip.pose`` (``pose-format``'s convention, as its
+    ``video_to_pose`` writes them). SynthSign writes its clips' keypoints there; the processor reads them from there.
+    """
+    return Path(video).with_suffix(".pose")
+
+
 def keypoints_to_pose(keypoints: Keypoints):
     """A ``pose_format.Pose`` holding ``keypoints`` (one person; data (T, 1, 75, 3), confidence (T, 1, 75))."""
     from pose_format import Pose

@@ -30,8 +30,14 @@ from signbind_hf.data.synthsign import (
 from signbind_hf.data.synthsign import builder as builder_module
 from signbind_hf.data.synthsign.appearance import sample_clip_appearance, sample_signer
 from signbind_hf.data.synthsign.examples import plan_example, text_targets
-from signbind_hf.data.synthsign.handshapes import LETTER_HANDSHAPE_IDS, REST_HANDSHAPE_ID, SIGN_HANDSHAPE_IDS
-from signbind_hf.data.synthsign.render import draw_hand, draw_head, draw_mouth, render_clip
+from signbind_hf.data.synthsign.handshapes import (
+    HANDSHAPES,
+    LETTER_HANDSHAPE_IDS,
+    REST_HANDSHAPE_ID,
+    SIGN_HANDSHAPE_IDS,
+)
+from signbind_hf.data.synthsign.keypoints import DRAWN_POSE_POINTS, clip_keypoints
+from signbind_hf.data.synthsign.render import arm_joints, draw_hand, draw_head, draw_mouth, hand_side, render_clip
 from signbind_hf.data.synthsign.sentences import (
     SLOTS,
     TEMPLATES,
@@ -467,3 +473,83 @@ def test_cli_defaults_match_the_builder():
         DEFAULT_NUM_VALIDATION,
         DEFAULT_NUM_TEST,
     )
+
+
+# --- the renderer's keypoints (<clip>.pose) -------------------------------------------------------------------------
+
+
+def test_every_clip_has_its_renderer_keypoints_beside_it_as_a_pose_file(generated):
+    from pose_format import Pose
+
+    from signbind_hf.keypoint_layout_signbind import HAND_COMPONENTS, POSE_COMPONENT
+    from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path
+
+    out, dataset = generated
+    for split in SPLITS:
+        for index, row in enumerate(dataset[split]):
+            path = sidecar_pose_path(out / row["video"])
+            assert path.name == f"{row['id']}.pose"
+            pose = Pose.read(path.read_bytes())
+            assert [component.name for component in pose.header.components] == [POSE_COMPONENT, *HAND_COMPONENTS]
+            assert (pose.header.dimensions.width, pose.header.dimensions.height) == (CONFIG.frame_size,) * 2
+            assert pose.body.fps == row["fps"]
+            assert len(pose.body.data) == row["num_frames"]
+            plan = plan_example(SEED, split, index, CONFIG)
+            expected = clip_keypoints(plan.appearance, plan.timeline, row["fps"])
+            keypoints = read_pose_file(path)
+            for name in ("pose", "pose_confidence", "hands", "hand_confidence"):
+                np.testing.assert_array_equal(getattr(keypoints, name), getattr(expected, name), err_msg=name)
+
+
+def test_keypoints_are_the_drawn_geometry():
+    from signbind_hf.keypoint_layout_signbind import LEFT, POSE_POINTS, RIGHT
+
+    appearance = _appearance(signer_id=0)
+    timeline = _sign_timeline(GLOSSES[0])
+    keypoints = clip_keypoints(appearance, timeline, fps=25)
+    pose_index = {name: index for index, name in enumerate(POSE_POINTS)}
+    dominant = RIGHT if appearance.side == -1 else LEFT  # a right-handed signer's dominant hand is on the image left
+    for frame in range(0, timeline.num_frames, 5):
+        for hand, signer_side in ((0, dominant), (1, 1 - dominant)):
+            shoulder, elbow, palm = arm_joints(appearance, timeline, frame, hand)
+            name = "LEFT" if signer_side == LEFT else "RIGHT"
+            np.testing.assert_allclose(keypoints.pose[frame, pose_index[f"{name}_SHOULDER"], :2], shoulder, rtol=1e-6)
+            np.testing.assert_allclose(keypoints.pose[frame, pose_index[f"{name}_ELBOW"], :2], elbow, rtol=1e-6)
+            hand_points = keypoints.hands[frame, signer_side, :, :2]
+            np.testing.assert_array_equal(keypoints.pose[frame, pose_index[f"{name}_WRIST"], :2], hand_points[0])
+            # Every hand point lies on the hand drawn alone (white on black), at its own place in the image.
+            canvas = np.zeros((appearance.height, appearance.width, 3), dtype=np.uint8)
+            handshape = HANDSHAPES[int(timeline.handshapes[frame, hand])]
+            draw_hand(canvas, palm, appearance.unit, handshape, hand_side(appearance, hand), (255, 255, 255))
+            columns, rows = np.round(hand_points).astype(int).T
+            assert (canvas[rows, columns, 0] > 0).all(), f"frame {frame}, hand {hand}: points off the drawn hand"
+        # The signer's left shoulder appears on the image's right.
+        left_x = keypoints.pose[frame, pose_index["LEFT_SHOULDER"], 0]
+        assert left_x > keypoints.pose[frame, pose_index["RIGHT_SHOULDER"], 0]
+    drawn = keypoints.pose_confidence[0] > 0
+    assert {POSE_POINTS[index] for index in np.flatnonzero(drawn)} == set(DRAWN_POSE_POINTS)
+    assert not drawn[pose_index["NOSE"]]
+    assert not drawn[pose_index["LEFT_HIP"]]
+    assert (keypoints.pose[:, ~drawn] == 0).all()
+    assert (keypoints.hand_confidence == 1).all()
+    assert (keypoints.pose[..., 2] == 0).all()
+    assert (keypoints.hands[..., 2] == 0).all()
+
+
+def test_keypoint_mouth_corners_and_eyes_are_on_the_drawn_head():
+    from signbind_hf.keypoint_layout_signbind import POSE_POINTS
+
+    appearance = _appearance(signer_id=1)
+    timeline = _sign_timeline(GLOSSES[1])
+    keypoints = clip_keypoints(appearance, timeline, fps=25)
+    face = [index for index, name in enumerate(POSE_POINTS) if "EYE" in name or "MOUTH" in name]
+    for frame in range(0, timeline.num_frames, 7):
+        x0, y0, x1, y1 = appearance.face_box(frame)
+        points = keypoints.pose[frame, face, :2]
+        assert ((points[:, 0] > x0) & (points[:, 0] < x1) & (points[:, 1] > y0) & (points[:, 1] < y1)).all()
+        # The eye points are the eye dots: dark pixels of the rendered frame.
+        canvas = np.zeros((appearance.height, appearance.width, 3), dtype=np.uint8)
+        draw_head(canvas, appearance, frame, int(timeline.visemes[frame]))
+        eyes = keypoints.pose[frame, [POSE_POINTS.index("LEFT_EYE"), POSE_POINTS.index("RIGHT_EYE")], :2]
+        columns, rows = np.round(eyes).astype(int).T
+        assert (canvas[rows, columns].max(axis=1) < 60).all()

@@ -12,6 +12,7 @@ import numpy as np
 
 from .appearance import ClipAppearance, sample_clip_appearance, sample_signer
 from .config import SPLITS, SynthSignConfig
+from .keypoints import clip_keypoints
 from .lexicon import manual_sign
 from .render import render_clip
 from .sentences import sample_sentence
@@ -137,7 +138,11 @@ def plan_example(seed: int, split: str, index: int, config: SynthSignConfig) -> 
 
 
 def render_example(plan: ExamplePlan, root: Path, *, fps: int, crf: int) -> None:
-    """Draw and encode ``plan``'s clip under ``root`` (the data set folder being built)."""
+    """Draw and encode ``plan``'s clip under ``root`` (the data set folder being built), and write the renderer's
+    keypoints of every frame beside it as ``<clip>.pose`` (``keypoints.clip_keypoints``)."""
+    from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path, write_pose_file
+
     path = root / plan.row["video"]
     path.parent.mkdir(parents=True, exist_ok=True)
     write_mp4(path, render_clip(plan.appearance, plan.timeline), fps=fps, crf=crf)
+    write_pose_file(clip_keypoints(plan.appearance, plan.timeline, fps), sidecar_pose_path(path))

@@ -110,16 +110,16 @@ def _direction(angle_degrees: float, side: int) -> tuple[float, float]:
     return (side * math.cos(radians), math.sin(radians))
 
 
-def draw_hand(
-    frame: np.ndarray, palm: tuple[float, float], unit: float, handshape: Handshape, side: int, skin: Colour
-) -> None:
-    """Draw a hand of ``handshape`` with its palm centre at ``palm`` (pixels); ``side`` is +1 or -1 (mirroring)."""
+Point = tuple[float, float]
+
+
+def hand_strokes(palm: Point, unit: float, handshape: Handshape, side: int) -> list[tuple[Point, Point]]:
+    """(start, end) pixels of the index, middle, ring and pinky fingers and the thumb, in that order, as
+    ``draw_hand`` draws them: one straight stroke each, from its base on the palm disc to its tip."""
     palm_radius = space.PALM_RADIUS * unit
     finger_length = space.FINGER_LENGTH * unit
-    finger_width = max(0.085 * unit, 2.0)
-    outline = _darker(skin, 0.65)
     offsets = _SPREAD_FINGERS if handshape.spread else _CLOSED_FINGERS
-    strokes = []  # (start, end) of each finger and the thumb
+    strokes = []
     for extended, offset, length in zip(handshape.fingers, offsets, _FINGER_LENGTHS, strict=True):
         dx, dy = _direction(handshape.direction + offset, side)
         base = (palm[0] + 0.7 * palm_radius * dx, palm[1] + 0.7 * palm_radius * dy)
@@ -130,6 +130,15 @@ def draw_hand(
     base = (palm[0] + 0.6 * palm_radius * dx, palm[1] + 0.6 * palm_radius * dy)
     reach = finger_length * (0.75 if handshape.thumb else 0.35)
     strokes.append((base, (base[0] + reach * dx, base[1] + reach * dy)))
+    return strokes
+
+
+def draw_hand(frame: np.ndarray, palm: Point, unit: float, handshape: Handshape, side: int, skin: Colour) -> None:
+    """Draw a hand of ``handshape`` with its palm centre at ``palm`` (pixels); ``side`` is +1 or -1 (mirroring)."""
+    palm_radius = space.PALM_RADIUS * unit
+    finger_width = max(0.085 * unit, 2.0)
+    outline = _darker(skin, 0.65)
+    strokes = hand_strokes(palm, unit, handshape, side)
     # Outlines first, then fills, so neighbouring fingers stay separate at low resolution.
     for start, end in strokes:
         _line(frame, start, end, outline, finger_width + 2)
@@ -194,19 +203,31 @@ def draw_head(frame: np.ndarray, appearance: ClipAppearance, frame_index: int, v
     draw_mouth(frame, mouth_centre, unit, VISEME_SHAPES[VISEMES[viseme]], look.lips, look.skin)
 
 
+def hand_side(appearance: ClipAppearance, hand: int) -> int:
+    """Image-x direction (+1 or -1) of ``hand``'s side (0 dominant, 1 non-dominant)."""
+    return appearance.side if hand == 0 else -appearance.side
+
+
+def arm_joints(
+    appearance: ClipAppearance, timeline: ClipTimeline, frame_index: int, hand: int
+) -> tuple[Point, Point, Point]:
+    """Shoulder, elbow and palm centre (pixels) of ``hand``'s arm (0 dominant, 1 non-dominant) as drawn."""
+    position = tuple(timeline.hand_positions[frame_index, hand].tolist())  # Python floats: round() is fast
+    palm = appearance.to_pixels(position, hand=hand, frame=frame_index)
+    shoulder = appearance.to_pixels(space.SHOULDER, hand=hand, frame=frame_index)
+    return shoulder, _elbow(shoulder, palm, appearance.unit, hand_side(appearance, hand)), palm
+
+
 def _draw_arms(frame: np.ndarray, appearance: ClipAppearance, timeline: ClipTimeline, frame_index: int) -> None:
     """Arms and hands, the non-dominant one first so that the dominant hand is drawn over it."""
     look, unit = appearance.look, appearance.unit
     sleeve = _darker(look.shirt, 0.8)
     for hand in (1, 0):
-        side = appearance.side if hand == 0 else -appearance.side
-        position = tuple(timeline.hand_positions[frame_index, hand].tolist())  # Python floats: round() is fast
-        palm = appearance.to_pixels(position, hand=hand, frame=frame_index)
-        shoulder = appearance.to_pixels(space.SHOULDER, hand=hand, frame=frame_index)
-        elbow = _elbow(shoulder, palm, unit, side)
+        shoulder, elbow, palm = arm_joints(appearance, timeline, frame_index, hand)
         _line(frame, shoulder, elbow, sleeve, 0.26 * unit)
         _line(frame, elbow, palm, sleeve, 0.22 * unit)
-        draw_hand(frame, palm, unit, HANDSHAPES[int(timeline.handshapes[frame_index, hand])], side, look.skin)
+        handshape = HANDSHAPES[int(timeline.handshapes[frame_index, hand])]
+        draw_hand(frame, palm, unit, handshape, hand_side(appearance, hand), look.skin)
 
 
 def render_frame(
