@@ -54,13 +54,15 @@ test: venv
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \
 	exit $$status
 
-# The compat tests (pytest -m compat) in a fresh venv of other releases than the lock's, torch aside (the local build):
+# The compat tests (pytest -m compat) in a fresh venv of other releases than the lock's:
 #   test-newest: the newest releases pyproject.toml's ranges allow, resolved now; CI's early warning of a release that
 #                breaks us, before a user meets it.
 #   test-oldest: every requirement at its lower bound (scripts/lower_bounds.py), so the bounds pyproject.toml states
 #                are versions that ran.
 # Each prints the versions it tested.
-test-newest: COMPAT_PIP_OPTIONS = --upgrade --upgrade-strategy eager
+# torch stays at TORCH_REQUIREMENT in the newest leg too: its newest release is a CUDA build of several GB.
+test-newest: COMPAT_PIP_OPTIONS = --upgrade --upgrade-strategy eager --constraint build/torch-constraint.txt
+test-newest: build/torch-constraint.txt
 test-oldest: COMPAT_PIP_OPTIONS = --constraint build/oldest-constraints.txt
 test-oldest: build/oldest-constraints.txt
 test-newest test-oldest: COMPAT_VENV = build/venv-$(@:test-%=%)
@@ -74,6 +76,10 @@ test-newest test-oldest:
 		| grep -iE '^(torch|transformers|trl|peft|datasets|accelerate|evaluate|huggingface.hub|gradio|mediapipe|numpy)=='
 	cd /tmp && $(CURDIR)/$(COMPAT_VENV)/bin/python -c "import signbind_hf"  # the editable install imports from anywhere
 	$(COMPAT_VENV)/bin/python -m pytest $(COMPAT_ARGS)
+
+build/torch-constraint.txt: Makefile
+	mkdir -p build
+	echo "$(TORCH_REQUIREMENT)" > $@
 
 build/oldest-constraints.txt: pyproject.toml scripts/lower_bounds.py
 	mkdir -p build

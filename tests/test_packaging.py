@@ -201,6 +201,7 @@ def test_compat_legs_install_other_releases_and_run_only_the_compat_tests(tmp_pa
     newest = _make("-n", "test-newest").stdout
     assert "--upgrade --upgrade-strategy eager" in newest
     assert "requirements-lock.txt" not in newest  # resolved from pyproject.toml alone
+    assert "--constraint build/torch-constraint.txt --editable" in newest  # but torch held at the local build
     oldest = _make("-n", "test-oldest").stdout
     assert "--constraint build/oldest-constraints.txt" in oldest
     for dry_run in (newest, oldest):
