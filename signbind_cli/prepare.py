@@ -1,7 +1,7 @@
 """`signbind prepare FORMAT`: build a training data set from a sign-language corpus in its released format.
 
-Bad rows (missing clip, end <= start, times past the video's end, empty sentence, unreadable video) are skipped and
-counted by reason in OUT/prepare_report.json and in the summary printed at the end; they never stop the build.
+Bad rows (missing clip, end <= start, times past the video's end, empty sentence, unreadable video, media outside
+the folder given for it, duplicates, bytes that are not UTF-8) are skipped and counted by reason in OUT/prepare_report.json and in the summary printed at the end; they never stop the build.
 `datasets.load_from_disk(OUT)` reads the result.
 
 Examples:
@@ -56,6 +56,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default="en",
         help="language of `text` (ISO 639, default en); phoneme and letter targets are made for English only",
     )
+    folder.add_argument(
+        "--allow-absolute-paths",
+        action="store_true",
+        help="keep rows whose absolute `path` lies outside the manifest's folder (default: skipped as outside_root)",
+    )
 
     youtube = _format_parser(formats, "youtube-asl", "YouTube-ASL videos + caption tracks (.vtt), one example per cue")
     youtube.add_argument("--videos", type=Path, required=True, help="folder of ID.mp4 videos")
@@ -90,7 +95,9 @@ def _build(args: argparse.Namespace):
     if args.format == "chicagofswild":
         return builders.prepare_chicagofswild(args.csv, args.frames, **common)
     if args.format == "folder":
-        return builders.prepare_folder(args.manifest, language=args.language, **common)
+        return builders.prepare_folder(
+            args.manifest, language=args.language, allow_absolute_paths=args.allow_absolute_paths, **common
+        )
     if args.format == "youtube-asl":
         return builders.prepare_youtube_asl(args.videos, args.captions, splits=args.splits, **common)
     if args.format == "bobsl":

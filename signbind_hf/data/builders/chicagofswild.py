@@ -34,6 +34,9 @@ def read_chicagofswild(csv_path: Path, frames: Path) -> Iterator[Candidate | Ski
     if not frames.is_dir():
         raise SignBindInputError(f"--frames {frames}: not a folder (expected the root of the frame folders)")
     for line, row in enumerate(read_text_table(csv_path, delimiter=",", required=COLUMNS, argument="--csv"), 2):
+        if isinstance(row, Skip):
+            yield row
+            continue
         where = f"{csv_path.name}:{line}"
         folder = (row["filename"] or "").strip()
         split = PARTITIONS.get((row["partition"] or "").strip().lower())
@@ -47,6 +50,7 @@ def read_chicagofswild(csv_path: Path, frames: Path) -> Iterator[Candidate | Ski
             video=frames / folder,
             sentence=label,
             split=split,
+            root=frames,
             signer_id=(row["signer"] or "").strip() or None,
             pseudo_gloss=" ".join(words),
             letters=letters(label) if label else "",

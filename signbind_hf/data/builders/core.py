@@ -13,10 +13,17 @@ language, such as CMUdict phonemes for a non-English corpus, is ``false`` and it
 
 Video columns hold absolute paths to the user's files (clips are not copied: corpora are hundreds of GB), with
 ``start``/``end`` in seconds from the first frame; a frame folder (ChicagoFSWild) is a path to the folder.
+
+A corpus file names the media of each row, so it is input like any other: every candidate carries the ``root`` its
+media must lie in (``--videos``, ``--frames``, the manifest's folder), and a row whose media resolves outside it
+(``../``, an absolute path, a symlink pointing out) is skipped as ``outside_root`` before anything is opened. Rows
+that repeat an id or an earlier row's clip, times and text are skipped as ``duplicate``; a row with bytes that are
+not UTF-8 as ``not_utf8``.
 """
 
 import json
 import logging
+import math
 import os
 import shutil
 import uuid
@@ -42,11 +49,15 @@ ENGLISH = "en"
 MISSING_VIDEO = "missing_video"
 UNREADABLE_VIDEO = "unreadable_video"
 BAD_TIMES = "end_not_after_start"
+BAD_TIME = "bad_time"  # a start or end that is negative or not a finite number (NaN, inf)
 PAST_VIDEO_END = "past_video_end"
 EMPTY_SENTENCE = "empty_sentence"
 MALFORMED_ROW = "malformed_row"
 NOT_IN_SPLITS = "not_in_split_file"
 MISSING_SUBTITLES = "missing_subtitles"  # counted per video: a split file lists it, the subtitle folder lacks it
+OUTSIDE_ROOT = "outside_root"  # the row's media resolves outside the folder the user gave for it
+DUPLICATE = "duplicate"  # the id of a kept row, or its clip, times and text again
+NOT_UTF8 = "not_utf8"  # the row's bytes cannot be decoded as UTF-8
 # A kept row that lacks one target (counted under "incomplete", not skipped: the other streams still learn from it).
 NO_PHONEMES = "no_phonemes"
 
@@ -87,13 +98,16 @@ class Candidate:
     """One row as a format reads it, before checks and targets.
 
     ``letters``/``pseudo_gloss``/``segment_labels`` are given by formats that know them (ChicagoFSWild's
-    ``label_proc``); otherwise they are made from ``sentence``. ``num_frames`` is the frame count of a frame folder.
+    ``label_proc``); otherwise they are made from ``sentence``. ``root`` is the folder ``video`` must resolve inside
+    (no default, so no format can forget it); None only where the user named the path outright
+    (``--allow-absolute-paths``).
     """
 
     id: str
     video: Path
     sentence: str
     split: str
+    root: Path | None
     start: float | None = None
     end: float | None = None
     signer_id: str | None = None
@@ -269,16 +283,39 @@ class TargetMaker:
         }
 
 
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` lies in ``root`` once both are resolved (``..`` and every symlink followed).
+
+    Raises ``OSError``/``RuntimeError`` on a symlink loop."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def _time_problem(start: float | None, end: float | None) -> tuple[str, str] | None:
+    for name, value in (("start", start), ("end", end)):
+        # NaN compares false with everything: unchecked, it would pass every later comparison.
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            return BAD_TIME, f"{name} {value} s (expected a finite number of seconds >= 0)"
+    if start is not None and end is not None and end <= start:
+        return BAD_TIMES, f"start {start} s, end {end} s"
+    return None
+
+
 def check_candidate(candidate: Candidate, durations: VideoDurations) -> tuple[str, str] | tuple[None, dict]:
     """``(reason, detail)`` when ``candidate`` must be skipped, else ``(None, {"start", "end", "segment_labels"})``."""
+    video = candidate.video
+    if candidate.root is not None:
+        # First, before the media is even probed for existence: a corpus file must not reach outside its root.
+        try:
+            if not is_inside(video, candidate.root):
+                return OUTSIDE_ROOT, f"{video} is not inside {candidate.root}"
+        except (OSError, RuntimeError) as error:
+            return UNREADABLE_VIDEO, f"{video}: {error}"
     if not candidate.sentence.strip():
         return EMPTY_SENTENCE, "no text"
     start, end = candidate.start, candidate.end
-    if start is not None and end is not None and end <= start:
-        return BAD_TIMES, f"start {start} s, end {end} s"
-    if start is not None and start < 0:
-        return BAD_TIMES, f"negative start {start} s"
-    video = candidate.video
+    problem = _time_problem(start, end)
+    if problem is not None:
+        return problem
     if not video.exists():
         return MISSING_VIDEO, str(video)
     segment_labels: list[int] = []
@@ -310,12 +347,16 @@ def collect_rows(
     """Check every candidate, make its targets and sort the kept rows by split; every skip goes in ``report``."""
     durations = VideoDurations()
     rows: dict[str, list[dict]] = {}
+    duplicates = DuplicateRows()
     for item in items:
         if isinstance(item, Skip):
             report.skip(item.reason, item.where, item.detail)
             continue
         rows.setdefault(item.split, [])
         reason, checked = check_candidate(item, durations)
+        if reason is None:
+            # After the checks: a repeat of a skipped row may still be kept, so the kept ids stay unique.
+            reason, checked = duplicates.check(item, checked)
         if reason is not None:
             report.skip(reason, item.id, checked)
             continue
@@ -332,6 +373,26 @@ def collect_rows(
         rows[item.split].append(row)
         report.keep(item.split)
     return rows
+
+
+class DuplicateRows:
+    """Remembers the kept rows: a row is a duplicate when it repeats a kept id, or a kept row's clip, times and text
+    (the same example twice weighs it double in training, and an id must name one row)."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._examples: dict[tuple, str] = {}
+
+    def check(self, candidate: Candidate, checked: dict) -> tuple[str, str] | tuple[None, dict]:
+        if candidate.id in self._ids:
+            return DUPLICATE, f"id {candidate.id!r} is already kept"
+        example = (candidate.video.resolve(), checked["start"], checked["end"], candidate.sentence.strip())
+        first = self._examples.get(example)
+        if first is not None:
+            return DUPLICATE, f"same clip, times and text as {first}"
+        self._ids.add(candidate.id)
+        self._examples[example] = candidate.id
+        return None, checked
 
 
 def build_dataset(
@@ -355,7 +416,7 @@ def build_dataset(
 
     out_dir = Path(out_dir).absolute()
     if out_dir.exists() and not overwrite:
-        raise FileExistsError(f"--out {out_dir} already exists: choose a new folder, or pass overwrite=True")
+        raise FileExistsError(f"--out {out_dir} already exists: choose a new folder, or pass --overwrite")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     report = PrepareReport()
     rows = collect_rows(items, source=source, targets=TargetMaker(streams, glosser), report=report)
@@ -392,23 +453,55 @@ def build_dataset(
     return datasets.load_from_disk(str(out_dir))
 
 
-def read_text_table(path: Path, *, delimiter: str, required: Iterable[str], argument: str) -> list[dict[str, str]]:
-    """Rows of a delimited text file as dicts; raises ``SignBindInputError`` naming ``argument`` when a column lacks."""
+def read_text_table(
+    path: Path, *, delimiter: str, required: Iterable[str], argument: str
+) -> list[dict[str, str] | Skip]:
+    """Rows of a delimited text file as dicts, or a ``Skip`` (``not_utf8``) for a row holding bytes that are not
+    UTF-8; raises ``SignBindInputError`` naming ``argument`` when a column lacks or the header cannot be decoded."""
     import csv
 
     if not path.is_file():
         raise SignBindInputError(f"{argument} {path}: no such file")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    # surrogateescape: an undecodable byte becomes a lone surrogate instead of ending the read, so one latin-1 row
+    # is skipped and counted rather than losing the file.
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         # QUOTE_NONE for tabs: How2Sign sentences hold bare double quotes that the csv module would pair up.
         quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         reader = csv.DictReader(handle, delimiter=delimiter, quoting=quoting)
+        if _undecodable(reader.fieldnames or []):
+            raise SignBindInputError(f"{argument} {path}: the header is not UTF-8 ({_first_bad_byte(path)})")
         missing = [name for name in required if name not in (reader.fieldnames or [])]
         if missing:
             raise SignBindInputError(
                 f"{argument} {path}: expected the columns {list(required)}; missing {missing}, "
                 f"found {reader.fieldnames}"
             )
-        return list(reader)
+        rows: list[dict[str, str] | Skip] = []
+        for line, row in enumerate(reader, 2):
+            bad = _undecodable(row.values())  # extra fields are a list under the key None
+            if bad:
+                rows.append(Skip(NOT_UTF8, f"{path.name}:{line}", f"byte 0x{bad:02X} is not UTF-8 (save as UTF-8)"))
+            else:
+                rows.append(row)
+        return rows
+
+
+def _undecodable(values: Iterable) -> int | None:
+    """The first byte ``surrogateescape`` stood in for in ``values`` (strings, or lists of them), else None."""
+    for value in values:
+        for text in value if isinstance(value, list) else [value]:
+            for char in text or "":
+                if "\udc80" <= char <= "\udcff":
+                    return ord(char) - 0xDC00
+    return None
+
+
+def _first_bad_byte(path: Path) -> str:
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"byte 0x{error.object[error.start]:02X} at offset {error.start}"
+    return "no undecodable byte found"
 
 
 def parse_seconds(text: str | None) -> float | None:

@@ -6,6 +6,8 @@ Inputs, as released:
 - a folder of clips, either the per-sentence clips ``SENTENCE_NAME.mp4`` (each row is then a whole clip) or the raw
   videos ``VIDEO_NAME.mp4``, cut by ``START_REALIGNED``/``END_REALIGNED`` seconds. A per-sentence clip wins when both
   exist. Some released timestamps run past the end of their video: those rows are skipped (``past_video_end``).
+  A name that leads outside the folder (``../``, an absolute path, a symlink pointing out) is skipped
+  (``outside_root``); a second row with the same ``SENTENCE_NAME`` is skipped (``duplicate``).
 
 How2Sign does not name its signers per sentence: ``signer_id`` is None.
 """
@@ -18,7 +20,16 @@ from pathlib import Path
 
 from signbind_hf.errors import SignBindInputError
 
-from .core import MALFORMED_ROW, Candidate, Skip, build_dataset, english_streams, parse_seconds, read_text_table
+from .core import (
+    MALFORMED_ROW,
+    Candidate,
+    Skip,
+    build_dataset,
+    english_streams,
+    is_inside,
+    parse_seconds,
+    read_text_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +61,9 @@ def read_how2sign(csv_paths: Sequence[Path], videos: Path) -> Iterator[Candidate
     for csv_path in csv_paths:
         split = split_of(csv_path)
         for line, row in enumerate(read_text_table(csv_path, delimiter="\t", required=COLUMNS, argument="--csv"), 2):
+            if isinstance(row, Skip):
+                yield row
+                continue
             where = f"{csv_path.name}:{line}"
             name = (row.get("SENTENCE_NAME") or "").strip()
             if not name or None in row or any(row.get(column) is None for column in COLUMNS):
@@ -57,8 +71,9 @@ def read_how2sign(csv_paths: Sequence[Path], videos: Path) -> Iterator[Candidate
                 continue
             sentence = row["SENTENCE"] or ""
             clip = videos / f"{name}{VIDEO_SUFFIX}"
-            if clip.exists():
-                yield Candidate(id=name, video=clip, sentence=sentence, split=split)
+            # A SENTENCE_NAME leading outside --videos is never probed: handed on whole, it is skipped as outside_root.
+            if not is_inside(clip, videos) or clip.exists():
+                yield Candidate(id=name, video=clip, sentence=sentence, split=split, root=videos)
                 continue
             try:
                 start, end = parse_seconds(row["START_REALIGNED"]), parse_seconds(row["END_REALIGNED"])
@@ -69,7 +84,7 @@ def read_how2sign(csv_paths: Sequence[Path], videos: Path) -> Iterator[Candidate
                 yield Skip(MALFORMED_ROW, where, "empty timestamp")
                 continue
             raw = videos / f"{row['VIDEO_NAME'].strip()}{VIDEO_SUFFIX}"
-            yield Candidate(id=name, video=raw, sentence=sentence, split=split, start=start, end=end)
+            yield Candidate(id=name, video=raw, sentence=sentence, split=split, root=videos, start=start, end=end)
 
 
 def prepare_how2sign(

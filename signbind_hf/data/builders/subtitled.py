@@ -54,7 +54,11 @@ def read_split_file(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise SignBindInputError(f"--splits {path}: no such file")
     try:
-        listing = json.loads(path.read_text())
+        listing = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise SignBindInputError(
+            f"--splits {path}: not UTF-8 (byte 0x{error.object[error.start]:02X} at offset {error.start})"
+        ) from error
     except json.JSONDecodeError as error:
         raise SignBindInputError(f"--splits {path}: not JSON ({error})") from error
     if not isinstance(listing, dict) or not all(isinstance(ids, list) for ids in listing.values()):
@@ -97,8 +101,8 @@ def read_subtitled(
                 yield Skip(MISSING_VIDEO, where, str(video))
             else:
                 yield Candidate(
-                    id=f"{video_id}-{index:05d}", video=video, sentence=cue.text, split=split, start=cue.start,
-                    end=cue.end,
+                    id=f"{video_id}-{index:05d}", video=video, sentence=cue.text, split=split, root=videos,
+                    start=cue.start, end=cue.end,
                 )  # fmt: skip
 
 
