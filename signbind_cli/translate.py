@@ -6,6 +6,13 @@ the pipeline's dict (a list of dicts for a long video), for several the list of 
 `--output FILE` writes that JSON to FILE (atomically) as well. A long video is read in windows (a progress bar on
 standard error when it is a terminal) and gives one result per sentence.
 
+A video that cannot be translated (not a video, no person found) gets one line on standard error and, in the JSON,
+an entry `{"video": PATH, "error": REASON}` in its place; the others are still translated and written. A missing
+path, a bad model folder or a bad option stops the command before any video is read.
+
+Exit status: 0 every video translated; 2 nothing translated (a bad argument, model or video; nothing is written);
+3 some videos translated and some not (the JSON holds every result and an error entry for each failure).
+
 Examples:
     signbind translate clip.mp4 --model runs/quickstart/model
     signbind translate a.mp4 b.webm frames_folder/ --model runs/quickstart/model --json > results.json
@@ -27,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path("runs/quickstart/model")
 EXIT_BAD_INPUT = 2
+EXIT_SOME_FAILED = 3  # distinct from 2, so that a script can tell "some results" from "no results"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -80,22 +88,20 @@ def main(args: argparse.Namespace) -> int:
     try:
         # --model is a local folder: check it here so that a typo is not taken for a Hub repository id.
         translator = translation_pipeline(check_model_folder(model_dir), device=_available_device(args.device))
-    except SignBindInputError as error:
+    except SignBindInputError as error:  # SignBindModelError included: damaged or pickled weights, one line
         logger.error("%s", error)
-        return EXIT_BAD_INPUT
-    except (OSError, ValueError) as error:  # transformers' own loading errors: a broken or incomplete folder
-        logger.error("%s: cannot load the model: %s", model_dir, _one_line(error))
         return EXIT_BAD_INPUT
 
     results = []
     for video in args.videos:
-        try:
-            results.append(_translate(translator, video, beam_width=args.beam_width))
-        except SignBindInputError as error:
-            logger.error("%s", _one_line(error))
-            return EXIT_BAD_INPUT
-        if not args.json:
-            print(_human_readable(video, results[-1]), flush=True)
+        results.append(_translate(translator, video, beam_width=args.beam_width))
+        if "error" in results[-1]:  # one line, and the next video: a bad file must not cost the good ones
+            logger.error("%s", results[-1]["error"])
+        elif not args.json:
+            print(_human_readable(video, results[-1], has_refiner=translator.refiner is not None), flush=True)
+    failed = [result for result in results if "error" in result]
+    if len(failed) == len(results):
+        return EXIT_BAD_INPUT
     # One video: the pipeline's result itself; several: the list of them in argument order (as pipeline([...])).
     document = _to_json(results[0] if len(results) == 1 else results)
     if args.json:
@@ -103,6 +109,14 @@ def main(args: argparse.Namespace) -> int:
     if args.output is not None:
         _write_atomically(args.output, document + "\n")
         logger.info("wrote %s", args.output)
+    if failed:
+        logger.warning(
+            "%d of %d videos could not be translated (error entries in the results); exit status %d",
+            len(failed),
+            len(results),
+            EXIT_SOME_FAILED,
+        )
+        return EXIT_SOME_FAILED
     return 0
 
 
@@ -127,7 +141,8 @@ def _available_device(name: str) -> "torch.device":
 
 
 def _translate(translator: Any, video: str, *, beam_width: int | None) -> Any:
-    """The pipeline's result for one video, with a progress bar over its windows when it is long."""
+    """The pipeline's result for one video (its error entry when it cannot be translated), with a progress bar over
+    its windows when it is long."""
     from tqdm.auto import tqdm
 
     duration = _duration(Path(video))
@@ -146,7 +161,7 @@ def _translate(translator: Any, video: str, *, beam_width: int | None) -> Any:
         def advance(seconds_read: float) -> None:
             bar.update(seconds_read - bar.n)
 
-        return translator(video, beam_width=beam_width, progress=advance)
+        return translator(video, beam_width=beam_width, progress=advance, errors="return")
 
 
 def _duration(path: Path) -> float | None:
@@ -164,13 +179,14 @@ def _duration(path: Path) -> float | None:
     return None
 
 
-def _human_readable(video: str, result: dict | list[dict]) -> str:
+def _human_readable(video: str, result: dict | list[dict], *, has_refiner: bool) -> str:
     parts = result if isinstance(result, list) else [result]
     lines = [f"{video}:"]
     for part in parts:
         prefix = f"  [{part['start']:.2f}-{part['end']:.2f} s] " if len(parts) > 1 else "  "
         lines.append(f"{prefix}{part['translation'] or '(nothing recognised)'}")
-        if not part["refined"]:
+        # "refined": false also when nothing was recognised (the refiner had no pseudo-gloss to translate).
+        if not has_refiner:
             lines.append("      (no LLM refiner in the model folder: the translation is the pseudo-gloss)")
         lines.append(f"      pseudo-gloss:   {part['pseudo_gloss']}")
         lines.append(f"      fingerspelling: {part['fingerspelling'] or '-'}")
@@ -199,7 +215,3 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())

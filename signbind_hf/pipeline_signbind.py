@@ -48,18 +48,22 @@ when this package is imported; :func:`translation_pipeline` passes the class its
 import json
 import logging
 import os
+import pickle
+import re
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from safetensors import SafetensorError
 from transformers import AutoModel, Pipeline
 from transformers.dynamic_module_utils import get_relative_import_files
+from transformers.utils import SAFE_WEIGHTS_INDEX_NAME, SAFE_WEIGHTS_NAME, WEIGHTS_INDEX_NAME, WEIGHTS_NAME
 
 from .configuration_signbind import SignBindConfig
 from .constants import ATTENTION_MASK, FACE_ATTENTION_MASK, SEGMENT_REST
-from .errors import SignBindInputError
+from .errors import SignBindInputError, SignBindModelError
 from .modeling_signbind import SignBindOutput
 from .segments import choose_cut, mean_per_run, time_segments
 
@@ -71,6 +75,9 @@ TASK = "sign-language-translation"
 VIDEO_METADATA = "video_metadata"
 DEFAULT_OVERLAP = 0.25  # fraction of a window searched for the cut: 5.1 s of a 512-frame window at 25 fps
 STAGES = ("video", "model", "decoding", "refiner")
+ERROR_POLICIES = ("raise", "return")  # what a call does with a video it cannot translate (see __call__)
+# Terminal escape sequences (torch's pickle refusal prints in bold): a one-line message must not carry them.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # The streams of a SignBindOutput the pipeline reads (the others are losses or training-only).
 _OUTPUT_FIELDS = (
     "gloss_logits",
@@ -82,7 +89,15 @@ _OUTPUT_FIELDS = (
     "gate",
 )
 
-__all__ = ["TASK", "SignBindTranslationPipeline", "add_pipeline_code", "check_model_folder", "translation_pipeline"]
+__all__ = [
+    "TASK",
+    "SignBindTranslationPipeline",
+    "add_pipeline_code",
+    "check_model_folder",
+    "check_safetensors_weights",
+    "one_line",
+    "translation_pipeline",
+]
 
 
 class SignBindTranslationPipeline(Pipeline):
@@ -164,16 +179,31 @@ class SignBindTranslationPipeline(Pipeline):
 
     # --- calling ------------------------------------------------------------------------------------------------
     def __call__(
-        self, inputs: Any, *args: Any, num_workers: int | None = None, batch_size: int | None = None, **kwargs
+        self,
+        inputs: Any,
+        *args: Any,
+        num_workers: int | None = None,
+        batch_size: int | None = None,
+        errors: str = "raise",
+        **kwargs,
     ):
         """Translate one video (-> a dict, or a list of dicts for a long video) or a list of videos (-> a list).
 
         A video is what the processor reads: a file path, the bytes of a file, a folder of frames, or a (T, H, W, C)
         array or tensor. A list of PIL images or (H, W, C) arrays is one video given frame by frame; any other list
         is a batch. Videos are translated one after another (each may be read in several windows).
+
+        ``errors`` says what happens to a video that cannot be translated (a ``SignBindInputError``: not a video,
+        no person found, ...). ``"raise"`` (the default, as every transformers pipeline does) raises it, and a batch
+        returns nothing. ``"return"`` puts ``{"video": <the file, or the input's type>, "error": <one line>}`` in
+        that video's place and goes on, so that one bad file among thousands keeps every good result; check
+        ``"error" in result``. Other exceptions (a bug, out of memory) are raised either way: they are not a
+        property of one video, and would fail the next one as well.
         """
         if args:
             raise SignBindInputError(f"the {TASK} pipeline takes the video(s) as its only positional argument")
+        if errors not in ERROR_POLICIES:
+            raise SignBindInputError(f"errors must be one of {', '.join(map(repr, ERROR_POLICIES))}; got {errors!r}")
         if (batch_size or 1) != 1 or (num_workers or 0) > 1:
             raise SignBindInputError(
                 f"batch_size and num_workers are not supported by the {TASK} pipeline (a video is read in windows "
@@ -183,13 +213,23 @@ class SignBindTranslationPipeline(Pipeline):
         preprocess_params = {**self._preprocess_params, **preprocess_params}
         forward_params = {**self._forward_params, **forward_params}
         postprocess_params = {**self._postprocess_params, **postprocess_params}
+        params = (preprocess_params, forward_params, postprocess_params)
         if isinstance(inputs, list | tuple):
             if not inputs:
                 raise SignBindInputError("videos: the list is empty; expected at least one video")
             if all(_is_frame(item) for item in inputs):  # the frames of one video
-                return self.run_single(inputs, preprocess_params, forward_params, postprocess_params)
-            return [self.run_single(video, preprocess_params, forward_params, postprocess_params) for video in inputs]
-        return self.run_single(inputs, preprocess_params, forward_params, postprocess_params)
+                return self._run_or_report(inputs, errors, *params)
+            return [self._run_or_report(video, errors, *params) for video in inputs]
+        return self._run_or_report(inputs, errors, *params)
+
+    def _run_or_report(self, video: Any, errors: str, *params: dict) -> dict[str, Any] | list[dict[str, Any]]:
+        """``run_single``, or with ``errors="return"`` the error entry of a video that cannot be translated."""
+        try:
+            return self.run_single(video, *params)
+        except SignBindInputError as error:
+            if errors == "raise":
+                raise
+            return {"video": _describe(video), "error": one_line(error)}
 
     def run_single(
         self, inputs: Any, preprocess_params: dict, forward_params: dict, postprocess_params: dict
@@ -402,7 +442,35 @@ def check_model_folder(model_dir: str | os.PathLike) -> Path:
             f"{path}: the model has no processor (processor_config.json); save one beside it with "
             "processor.save_pretrained(model_dir)"
         )
+    check_safetensors_weights(path)
     return path
+
+
+def check_safetensors_weights(path: Path) -> None:
+    """A ``SignBindModelError`` unless ``path`` holds safetensors weights; pickled weights are refused by name.
+
+    Unpickling a file can run any code it carries, and torch's ``weights_only`` guard is a filter, not a sandbox:
+    like ``signbind push``, every load path of signbind-hf takes safetensors weights only (``use_safetensors=True``
+    as well, so that transformers never falls back to a ``pytorch_model.bin``).
+    """
+    if (path / SAFE_WEIGHTS_NAME).is_file() or (path / SAFE_WEIGHTS_INDEX_NAME).is_file():
+        return
+    pickled = [name for name in (WEIGHTS_NAME, WEIGHTS_INDEX_NAME) if (path / name).is_file()]
+    if pickled:
+        raise SignBindModelError(
+            f"{path}: its weights are {pickled[0]}, a pickle file; signbind loads safetensors weights only (loading "
+            "a pickle can run arbitrary code). Convert it where you trust its origin: load the model and "
+            f"save_pretrained it again (transformers writes {SAFE_WEIGHTS_NAME}), then remove {pickled[0]}"
+        )
+    raise SignBindModelError(
+        f"{path}: no model weights ({SAFE_WEIGHTS_NAME}); expected a folder written by SignBindModel.save_pretrained"
+    )
+
+
+def one_line(error: BaseException) -> str:
+    """``error`` as one line of plain text: whitespace runs joined, terminal escape sequences removed."""
+    text = " ".join(_ANSI_ESCAPE.sub("", str(error)).split())
+    return text or type(error).__name__
 
 
 def translation_pipeline(
@@ -412,14 +480,39 @@ def translation_pipeline(
 
     Passing the class skips transformers' remote-code prompt for folders that carry the pipeline code
     (:func:`add_pipeline_code`): the code that runs is this installed package's, not the folder's.
+
+    Raises:
+        SignBindInputError: a local folder that is not a SignBind model with its processor (one line).
+        SignBindModelError: weights that are pickled, missing, truncated or damaged, or any other loading failure
+            (one line naming ``model``; the original exception is its ``__cause__``).
     """
     from transformers import pipeline
 
     if Path(model).exists():  # a local folder (anything else is taken for a Hub repository id)
         check_model_folder(model)
-    return pipeline(
-        TASK, model=str(model), pipeline_class=SignBindTranslationPipeline, device=device, dtype=dtype, **kwargs
-    )
+    # Never a pickle, also for a Hub repository id (see check_safetensors_weights).
+    model_kwargs = {"use_safetensors": True, **kwargs.pop("model_kwargs", {})}
+    try:
+        return pipeline(
+            TASK,
+            model=str(model),
+            pipeline_class=SignBindTranslationPipeline,
+            device=device,
+            dtype=dtype,
+            model_kwargs=model_kwargs,
+            **kwargs,
+        )
+    except SignBindInputError:
+        raise  # already one line naming the file (a refiner's problems, a bad argument)
+    except SafetensorError as error:
+        raise SignBindModelError(
+            f"{model}: a safetensors weights file is damaged or truncated ({one_line(error)}); save or download the "
+            "model again"
+        ) from error
+    except pickle.UnpicklingError as error:
+        raise SignBindModelError(f"{model}: a pickle weights file was refused ({one_line(error)})") from error
+    except (OSError, ValueError) as error:  # transformers' own loading errors: missing files, a broken config
+        raise SignBindModelError(f"{model}: cannot load the model: {one_line(error)}") from error
 
 
 def add_pipeline_code(model_dir: str | os.PathLike) -> list[Path]:

@@ -28,12 +28,13 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from .errors import SignBindInputError
+from .errors import SignBindInputError, SignBindModelError
 
 logger = logging.getLogger(__name__)
 
 REFINER_DIR = "refiner"
 REFINER_CONFIG_NAME = "refiner_config.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"  # what peft's save_pretrained writes (safe_serialization)
 BASE_MODEL_DIR = "base_model"  # a local base model travels inside the refiner folder, referenced relatively
 GLOSS_PLACEHOLDER = "{pseudo_gloss}"
 # Chat-free on purpose: any causal LM (a base Llama-2 as well as the small local Llama) continues plain text. The
@@ -166,11 +167,18 @@ class Refiner:
                 f"{Path(path) / REFINER_CONFIG_NAME} (train one with `signbind train --stage llm`)"
             )
         config = RefinerConfig.load(refiner_dir)
+        if not config.merged and not (refiner_dir / ADAPTER_WEIGHTS).is_file():
+            # peft would fall back to adapter_model.bin, a pickle: loading one can run the code it carries.
+            raise SignBindModelError(
+                f"{refiner_dir}: no {ADAPTER_WEIGHTS}; signbind loads safetensors weights only (not a pickled "
+                "adapter_model.bin): save the adapter again with peft's save_pretrained (safe_serialization=True)"
+            )
         if isinstance(dtype, str):
             if not isinstance(getattr(torch, dtype, None), torch.dtype):
                 raise SignBindInputError(f"dtype: expected a torch dtype name such as 'bfloat16', got {dtype!r}")
             dtype = getattr(torch, dtype)
-        load_kwargs = {"dtype": dtype} if dtype is not None else {}
+        # Safetensors only, as for the model itself: unpickling a refiner's weights could run code.
+        load_kwargs = {"use_safetensors": True, **({"dtype": dtype} if dtype is not None else {})}
         tokenizer = AutoTokenizer.from_pretrained(refiner_dir)
         if config.merged:
             model = AutoModelForCausalLM.from_pretrained(refiner_dir, **load_kwargs)

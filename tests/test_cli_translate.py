@@ -187,3 +187,74 @@ def test_a_missing_video_fails_fast_without_a_traceback(model_dir, tmp_path):
     assert "Traceback" not in completed.stderr
     assert f"no such file or folder: {tmp_path / 'gone.mp4'}" in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_video_among_good_ones_keeps_the_good_results(model_dir, videos, tmp_path, caplog, capsys):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video")
+    good = str(videos["short"])
+    output = tmp_path / "o.json"
+    with caplog.at_level(logging.WARNING):
+        code = main(["translate", good, str(bad), good, "--model", str(model_dir), "--json", "--output", str(output)])
+    assert code == 3  # some translated, some not
+    first, error, last = json.loads(output.read_text())
+    assert json.loads(capsys.readouterr().out) == [first, error, last]
+    assert set(first) == set(last) == RESULT_KEYS
+    assert set(error) == {"video", "error"}
+    assert error["video"] == str(bad)
+    assert error["error"].startswith(f"{bad}: cannot be opened as a video container")
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == [error["error"]]
+    assert "1 of 3 videos could not be translated (error entries in the results); exit status 3" in caplog.text
+
+    assert main(["translate", good, str(bad), "--model", str(model_dir)]) == 3  # human-readable: the good one
+    assert capsys.readouterr().out.startswith(f"{good}:\n")
+
+
+def test_nothing_recognised_is_not_called_a_missing_refiner():
+    part = {
+        "translation": "",
+        "refined": False,  # the refiner had no pseudo-gloss to translate
+        "pseudo_gloss": "",
+        "fingerspelling": "",
+        "phonemes": "",
+        "segments": [{"label": "rest", "start": 0.0, "end": 0.8}],
+    }
+    from signbind_cli.translate import _human_readable
+
+    with_refiner = _human_readable("clip.mp4", part, has_refiner=True)
+    assert "(nothing recognised)" in with_refiner
+    assert "no LLM refiner" not in with_refiner
+    assert "no LLM refiner" in _human_readable("clip.mp4", part, has_refiner=False)
+
+
+@pytest.fixture(scope="module")
+def broken_models(model_dir, tmp_path_factory) -> dict[str, Path]:
+    from .test_pipeline_errors import broken_model_folders
+
+    return broken_model_folders(model_dir, tmp_path_factory.mktemp("broken"))
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        ("truncated", "a safetensors weights file is damaged or truncated"),
+        ("pickled", "its weights are pytorch_model.bin, a pickle file"),
+        ("pickle_with_code", "its weights are pytorch_model.bin, a pickle file"),
+    ],
+)
+def test_a_broken_model_folder_is_one_line_and_exit_code_2(broken_models, videos, case, problem, caplog):
+    with caplog.at_level(logging.ERROR):
+        assert main(["translate", str(videos["short"]), "--model", str(broken_models[case])]) == 2
+    (line,) = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert line.startswith(f"{broken_models[case]}: {problem}")
+    assert "\n" not in line
+    assert not (broken_models[case].parent / "pickle_ran").exists()
+
+
+def test_truncated_weights_print_no_traceback(broken_models, videos, tmp_path):
+    completed = run_cli("translate", str(videos["short"]), "--model", str(broken_models["truncated"]), cwd=tmp_path)
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    (line,) = completed.stderr.strip().splitlines()
+    assert "truncated: a safetensors weights file is damaged or truncated" in line
