@@ -125,3 +125,41 @@ def test_a_tokenizer_subclass_round_trips_through_save_and_from_pretrained(tmp_p
 
 def test_processor_mixin_is_what_auto_processor_dispatches_to():
     assert issubclass(SignBindProcessor, ProcessorMixin)
+
+
+def test_trainer_resume_loads_the_weights_through_load_from_checkpoint(tmp_path):
+    # Trainer.train(resume_from_checkpoint=...) reads the checkpoint's weights by calling
+    # self._load_from_checkpoint(path, model); training.stages.StageTrainer overrides it to load through
+    # from_pretrained (transformers 5 renames the DINOv2/VideoMAE attention weights on load, a plain
+    # load_state_dict would not).
+    import torch
+    from transformers import Trainer, TrainingArguments
+
+    class Regression(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x, labels):
+            return {"loss": ((self.weight * x - labels) ** 2).mean()}
+
+    loaded = []
+
+    class Recording(Trainer):
+        def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+            loaded.append(resume_from_checkpoint)
+            super()._load_from_checkpoint(resume_from_checkpoint, model)
+
+    rows = [{"x": torch.tensor([1.0]), "labels": torch.tensor([2.0])}] * 4
+
+    def run(max_steps: int, resume: str | None = None) -> None:
+        arguments = TrainingArguments(
+            output_dir=str(tmp_path), max_steps=max_steps, save_steps=1, per_device_train_batch_size=2,
+            use_cpu=True, report_to=[], disable_tqdm=True, logging_strategy="no",
+        )  # fmt: skip
+        Recording(model=Regression(), args=arguments, train_dataset=rows).train(resume_from_checkpoint=resume)
+
+    run(max_steps=1)
+    checkpoint = str(tmp_path / "checkpoint-1")
+    run(max_steps=2, resume=checkpoint)
+    assert loaded == [checkpoint]
