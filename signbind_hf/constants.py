@@ -12,6 +12,8 @@ GLOSS_LABELS = "gloss_labels"  # (B, L) pseudo-gloss word ids, -100 padded
 LETTER_LABELS = "letter_labels"  # (B, L) fingerspelled letter ids, -100 padded
 PHONEME_LABELS = "phoneme_labels"  # (B, L) ARPAbet phoneme ids, -100 padded
 SEGMENT_LABELS = "segment_labels"  # (B, T) per-frame SEGMENT_* class, -100 where unknown
+KEYPOINTS = "keypoints"  # (B, T, 75, 2) shoulder-normalised x, y: 33 body, 21 left-hand, 21 right-hand points
+KEYPOINT_MASK = "keypoint_mask"  # (B, T, 75) 1 where the point was found on a real frame
 
 LABEL_NAMES = [GLOSS_LABELS, LETTER_LABELS, PHONEME_LABELS, SEGMENT_LABELS]
 

@@ -38,7 +38,7 @@ from .ctc_decoding import decode_streams
 from .errors import SignBindInputError
 from .face_models_signbind import FACE_MODELS_DIR, SAVED_DETECTOR_FILE, SAVED_LANDMARK_FILE
 from .tokenization_signbind import GLOSS_STREAM, LETTER_STREAM, PHONEME_STREAM, SignBindCTCTokenizer
-from .video_processing_signbind import SignBindVideoProcessor
+from .video_processing_signbind import KEYPOINT_MODEL_FILES, KEYPOINT_MODELS_DIR, SignBindVideoProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +190,8 @@ class SignBindProcessor(ProcessorMixin):
             )
         if settings.get("face_cropper", "mediapipe") == "mediapipe":
             settings = {**settings, **_saved_face_models(pretrained_model_name_or_path, subfolder, download)}
+        if settings.get("keypoints") and settings.get("keypoint_extractor", "mediapipe") == "mediapipe":
+            settings = {**settings, **_saved_keypoint_models(pretrained_model_name_or_path, subfolder, download)}
         tokenizers = {}
         for name in ("tokenizer", "letter_tokenizer", "phoneme_tokenizer"):
             folder = subfolder if name == "tokenizer" else "/".join(part for part in (subfolder, name) if part)
@@ -202,13 +204,15 @@ class SignBindProcessor(ProcessorMixin):
         self, save_directory: str | os.PathLike, push_to_hub: bool = False, **kwargs: Any
     ) -> list[str]:
         """``ProcessorMixin.save_pretrained`` plus the face model files (``face_models/``, see
-        ``SignBindVideoProcessor.save_face_models``), so that the folder's remote code needs no signbind-hf.
+        ``SignBindVideoProcessor.save_face_models``) and, when it extracts keypoints, the hand and body models
+        (``keypoint_models/``), so that the folder's remote code needs no signbind-hf.
 
         With ``push_to_hub=True`` the whole folder is uploaded once everything is written (``repo_id``,
         ``commit_message``, ``token``, ``private`` as for ``push_to_hub``).
         """
         files = list(super().save_pretrained(save_directory))
         files += self.video_processor.save_face_models(save_directory)
+        files += self.video_processor.save_keypoint_models(save_directory)
         if push_to_hub:
             token = kwargs.get("token")
             repo_id = kwargs.get("repo_id", Path(save_directory).name)
@@ -332,13 +336,24 @@ def _saved_face_models(folder: str | os.PathLike, subfolder: str, kwargs: dict[s
     Folders saved before the models travelled with them have none: the cropper then uses the environment variables
     or the files packaged with signbind-hf (and says so, naming the file, when neither exists).
     """
+    files = {"face_detector_model_path": SAVED_DETECTOR_FILE, "face_landmark_model_path": SAVED_LANDMARK_FILE}
+    return _saved_models(folder, subfolder, FACE_MODELS_DIR, files, kwargs)
+
+
+def _saved_keypoint_models(folder: str | os.PathLike, subfolder: str, kwargs: dict[str, Any]) -> dict[str, str]:
+    """The hand and body model files saved in a processor folder's ``keypoint_models/``, as video processor
+    arguments (those missing fall back as the face models do)."""
+    return _saved_models(folder, subfolder, KEYPOINT_MODELS_DIR, KEYPOINT_MODEL_FILES, kwargs)
+
+
+def _saved_models(
+    folder: str | os.PathLike, subfolder: str, models_dir: str, files: dict[str, str], kwargs: dict[str, Any]
+) -> dict[str, str]:
+    """``{argument: local path}`` of the ``files`` (argument -> file name) found in ``models_dir`` of a folder."""
     download = {name: kwargs[name] for name in DOWNLOAD_ARGUMENTS if name in kwargs}
-    models_folder = f"{subfolder}/{FACE_MODELS_DIR}" if subfolder else FACE_MODELS_DIR
+    models_folder = f"{subfolder}/{models_dir}" if subfolder else models_dir
     found = {}
-    for argument, name in (
-        ("face_detector_model_path", SAVED_DETECTOR_FILE),
-        ("face_landmark_model_path", SAVED_LANDMARK_FILE),
-    ):
+    for argument, name in files.items():
         path = cached_file(
             folder,
             name,

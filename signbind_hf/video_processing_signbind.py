@@ -21,8 +21,13 @@ modules with relative imports, so ``save_pretrained`` on a registered processor 
 ``AutoProcessor.from_pretrained(folder, trust_remote_code=True)`` works where signbind-hf is not installed (PyAV,
 OpenCV and MediaPipe must be). The face model files travel too: ``SignBindProcessor.save_pretrained`` writes them to
 ``face_models/`` (:meth:`SignBindVideoProcessor.save_face_models`) and ``from_pretrained`` points the cropper at them.
+
+Keypoints (``keypoints=True``, off by default): hand and body points on the same frames, from a ``keypoints=`` argument,
+the video's sidecar ``.pose`` or the hand and body extractor run while the clip decodes, normalised by the shoulders
+(``keypoint_inputs_signbind``); the extractor's models travel in ``keypoint_models/`` as the face models do.
 """
 
+import contextlib
 import functools
 import logging
 import numbers
@@ -40,7 +45,7 @@ from transformers.feature_extraction_utils import BatchFeature
 from transformers.video_processing_utils import VideoProcessorMixin
 
 from .configuration_signbind import SignBindConfig
-from .constants import ATTENTION_MASK, FACE_ATTENTION_MASK, FACE_PIXEL_VALUES, PIXEL_VALUES
+from .constants import ATTENTION_MASK, FACE_ATTENTION_MASK, FACE_PIXEL_VALUES, KEYPOINT_MASK, KEYPOINTS, PIXEL_VALUES
 from .errors import SignBindInputError
 from .face_cropping_signbind import BoxFaceCropper, FaceCropConfig, FaceCropper
 from .face_models_signbind import (
@@ -54,6 +59,16 @@ from .face_models_signbind import (
     SAVED_DETECTOR_FILE,
     SAVED_LANDMARK_FILE,
     resolve_model_path,
+)
+from .keypoint_extraction_signbind import KeypointExtractor, Keypoints
+from .keypoint_inputs_signbind import KeypointTee, clip_keypoint_inputs, load_keypoints, sidecar_keypoints
+from .keypoint_layout_signbind import NUM_HAND_POINTS, NUM_POSE_POINTS
+from .landmark_models_signbind import (
+    HAND_DETECTOR_FILE,
+    HAND_LANDMARK_FILE,
+    POSE_DETECTOR_FILE,
+    POSE_LANDMARK_FILE,
+    LandmarkModelPaths,
 )
 from .video_clip_signbind import DecodedClip
 from .video_decoding_signbind import decode_video
@@ -79,6 +94,15 @@ from .video_transforms_signbind import (
 logger = logging.getLogger(__name__)
 
 FACE_CROPPERS = ("mediapipe", "opencv", "boxes", None)
+KEYPOINT_EXTRACTORS = ("mediapipe", None)
+KEYPOINT_MODELS_DIR = "keypoint_models"  # where a saved processor folder keeps the hand and body models
+# The extractor's model arguments and the names their files get in ``keypoint_models/`` (the packaged files' names).
+KEYPOINT_MODEL_FILES = {
+    "hand_detector_model_path": HAND_DETECTOR_FILE,
+    "hand_landmark_model_path": HAND_LANDMARK_FILE,
+    "pose_detector_model_path": POSE_DETECTOR_FILE,
+    "pose_landmark_model_path": POSE_LANDMARK_FILE,
+}
 RETURN_TENSORS = ("pt", "np")
 VIDEO_METADATA = "video_metadata"
 
@@ -97,6 +121,8 @@ class SignBindVideoProcessorKwargs(TypedDict, total=False):
     max_shortest_edge: int | None
     face_cropper: str | None
     face_crop: dict[str, Any]
+    keypoints: bool
+    keypoint_extractor: str | None
 
 
 @dataclass
@@ -108,6 +134,8 @@ class ProcessedClip:
     face_mask: np.ndarray | None  # (T,) bool: a face was found, held or interpolated
     num_frames: int
     metadata: dict[str, Any]
+    keypoints: np.ndarray | None = None  # (T, 75, 2) float32 shoulder-normalised x, y; None unless asked for
+    keypoint_mask: np.ndarray | None = None  # (T, 75) bool: the point was found
 
 
 class SignBindVideoProcessor(VideoProcessorMixin):
@@ -139,6 +167,16 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             ``SIGNBIND_FACE_DETECTOR_MODEL`` / ``SIGNBIND_FACE_LANDMARK_MODEL``, else the files packaged with
             signbind-hf. Not settings (a path belongs to one machine): ``SignBindProcessor.save_pretrained`` copies
             the files into the folder and ``from_pretrained`` passes the copies here.
+        keypoints (`bool`, defaults to False): also return hand and body keypoints, ``keypoints`` (B, T, 75, 2)
+            float32 and ``keypoint_mask`` (B, T, 75) int64, on the same frames as ``pixel_values``, normalised by the
+            shoulders (``keypoint_inputs_signbind`` says how, where they come from and what is masked). Off by
+            default: models that read frames only get exactly what they got before.
+        keypoint_extractor (`str`, defaults to ``"mediapipe"``): how keypoints are found for a video without a
+            ``keypoints=`` argument or a sidecar ``.pose``: ``"mediapipe"`` (``KeypointExtractor``, run while the clip
+            decodes) or ``None`` (such a video's keypoints are all masked).
+        hand_detector_model_path, hand_landmark_model_path, pose_detector_model_path, pose_landmark_model_path
+            (`str`, *optional*): the extractor's model files (``landmark_models_signbind``); like the face models,
+            not settings: ``SignBindProcessor.save_pretrained`` copies them to ``keypoint_models/``.
 
     Memory: a clip's outputs are written into the memory of the previous clip's once nothing refers to those any more
     (outputs you still hold are never overwritten), which spares the kernel zeroing fresh pages for every clip. So
@@ -164,6 +202,12 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         face_crop: dict[str, Any] | None = None,
         face_detector_model_path: str | os.PathLike | None = None,
         face_landmark_model_path: str | os.PathLike | None = None,
+        keypoints: bool = False,
+        keypoint_extractor: str | None = "mediapipe",
+        hand_detector_model_path: str | os.PathLike | None = None,
+        hand_landmark_model_path: str | os.PathLike | None = None,
+        pose_detector_model_path: str | os.PathLike | None = None,
+        pose_landmark_model_path: str | os.PathLike | None = None,
         **kwargs: Any,
     ) -> None:
         # What save_pretrained writes beside the settings; anything else is a typo worth hearing about.
@@ -180,6 +224,12 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             self.auto_map = auto_map
         if face_cropper not in FACE_CROPPERS:
             raise SignBindInputError(f"face_cropper must be one of {FACE_CROPPERS}; got {face_cropper!r}")
+        if not isinstance(keypoints, bool):
+            raise SignBindInputError(f"keypoints must be True or False; got {keypoints!r}")
+        if keypoint_extractor not in KEYPOINT_EXTRACTORS:
+            raise SignBindInputError(
+                f"keypoint_extractor must be one of {KEYPOINT_EXTRACTORS}; got {keypoint_extractor!r}"
+            )
         if resample not in RESAMPLE_MODES:
             raise SignBindInputError(f"resample must be one of {RESAMPLE_MODES}; got {resample!r}")
         if not isinstance(min_frames, int) or isinstance(min_frames, bool) or min_frames < 1:
@@ -202,7 +252,20 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         SamplingOptions(target_fps=target_fps, max_frames=max_frames, max_shortest_edge=max_shortest_edge)  # checks
         self.face_detector_model_path = None if face_detector_model_path is None else str(face_detector_model_path)
         self.face_landmark_model_path = None if face_landmark_model_path is None else str(face_landmark_model_path)
+        self.keypoints = keypoints
+        self.keypoint_extractor = keypoint_extractor
+        paths = (
+            hand_detector_model_path,
+            hand_landmark_model_path,
+            pose_detector_model_path,
+            pose_landmark_model_path,
+        )
+        self.keypoint_model_paths = {
+            argument: None if path is None else str(path)
+            for argument, path in zip(KEYPOINT_MODEL_FILES, paths, strict=True)
+        }
         self._cropper: FaceCropper | None = None  # the detector, built on first use; never serialised
+        self._extractor: KeypointExtractor | None = None  # the hand and body models, loaded on first use; ditto
         # The last clip's output and ring arrays, written again by the next clip once the caller has dropped them.
         self._buffers = BufferPool()
 
@@ -254,6 +317,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         # copied (ProcessorMixin.to_dict deep-copies its parts); each copy builds its own detector on first use.
         state = self.__dict__.copy()
         state["_cropper"] = None
+        state["_extractor"] = None
         return state
 
     def close(self) -> None:
@@ -262,6 +326,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         if self._cropper is not None:
             self._cropper.close()
         self._cropper = None
+        self._extractor = None  # its MediaPipe graphs live per clip (KeypointTrack); this drops the loaded models
         self._buffers.clear()
 
     def face_model_files(self) -> dict[str, Path]:
@@ -294,22 +359,27 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         destination and renamed into place, so an interrupted save never leaves a truncated model. Returns the
         paths written.
         """
-        files = self.face_model_files()
-        if not files:
-            return []
-        folder = Path(save_directory) / FACE_MODELS_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        sources = dict(files)
-        if any(path.parent == ASSETS_DIR for path in files.values()):
-            sources.update({name: ASSETS_DIR / name for name in LICENCE_FILES})
-        written = []
-        for name, source in sources.items():
-            destination = folder / name
-            partial = destination.with_name(f".{name}.partial")
-            shutil.copyfile(source, partial)
-            os.replace(partial, destination)
-            written.append(str(destination))
-        return written
+        return _copy_model_files(self.face_model_files(), Path(save_directory) / FACE_MODELS_DIR)
+
+    def keypoint_model_files(self) -> dict[str, Path]:
+        """The hand and body model files the keypoint extractor reads, by the name a saved folder gives them (none
+        unless this processor extracts keypoints). Resolved as ``KeypointExtractor`` resolves them."""
+        if not (self.keypoints and self.keypoint_extractor == "mediapipe"):
+            return {}
+        paths = LandmarkModelPaths.resolve(
+            hand_detector=self.keypoint_model_paths["hand_detector_model_path"],
+            hand_landmarks=self.keypoint_model_paths["hand_landmark_model_path"],
+            pose_detector=self.keypoint_model_paths["pose_detector_model_path"],
+            pose_landmarks=self.keypoint_model_paths["pose_landmark_model_path"],
+        )
+        resolved = (paths.hand_detector, paths.hand_landmarks, paths.pose_detector, paths.pose_landmarks)
+        return dict(zip(KEYPOINT_MODEL_FILES.values(), resolved, strict=True))
+
+    def save_keypoint_models(self, save_directory: str | os.PathLike) -> list[str]:
+        """Copy the hand and body model files into ``save_directory/keypoint_models/`` (as ``save_face_models``
+        does for the face models), so the folder extracts keypoints without signbind-hf. Returns the paths written.
+        """
+        return _copy_model_files(self.keypoint_model_files(), Path(save_directory) / KEYPOINT_MODELS_DIR)
 
     def _face_cropper_for(self, has_boxes: bool) -> FaceCropper:
         if has_boxes:  # given boxes need no detector: do not load one for them
@@ -330,6 +400,12 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             weakref.finalize(self, self._cropper.close)
         return self._cropper
 
+    def _keypoint_extractor(self) -> KeypointExtractor:
+        if self._extractor is None:
+            paths = self.keypoint_model_paths
+            self._extractor = KeypointExtractor(**paths)
+        return self._extractor
+
     # --- processing -----------------------------------------------------------------------------------------------
     def __call__(self, videos: Any, **kwargs: Any) -> BatchFeature:
         return self.preprocess(videos, **kwargs)
@@ -345,6 +421,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         end: float | Sequence[float | None] | None = None,
         return_tensors: str | None = "pt",
         return_metadata: bool = False,
+        keypoints: Any = None,
     ) -> BatchFeature:
         """Turn one video or a list of videos into a padded batch.
 
@@ -366,11 +443,15 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             return_metadata: add ``video_metadata``, one dict per clip (source, frames kept, frame rate, whether it
                 was subsampled, timestamps, faces found, the squares cropped). It is not a model input: drop it
                 before ``model(**batch)``.
+            keypoints: with the ``keypoints=True`` setting, per video ``None`` (its sidecar ``<video>.pose``, else the
+                extractor), a ``Keypoints`` or the path of a ``.pose`` file, at the video's own frame rate and in its
+                own pixels (as ``extract_keypoints`` returns them and ``signbind keypoints`` writes them).
 
         Returns:
             ``BatchFeature`` with ``pixel_values`` (B, T, 3, S, S) float32, ``face_pixel_values`` (B, T, 3, s, s)
             float32, ``attention_mask`` (B, T) int64 (1 = real frame) and ``face_attention_mask`` (B, T) int64 (1 =
-            a face was found or interpolated on a real frame). T = max(longest clip, ``min_frames``).
+            a face was found or interpolated on a real frame). T = max(longest clip, ``min_frames``). With the
+            ``keypoints`` setting also ``keypoints`` (B, T, 75, 2) float32 and ``keypoint_mask`` (B, T, 75) int64.
 
         Raises:
             SignBindInputError: a video cannot be used (missing, empty, corrupt, no video stream, no frame, ...) or
@@ -394,6 +475,13 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                 )
         if face_boxes is not None and self.face_cropper is None:
             raise SignBindInputError("face_boxes were given but face_cropper is None (this processor makes no crops)")
+        if keypoints is not None and not self.keypoints:
+            raise SignBindInputError(
+                "keypoints were given but this processor returns none: build it with keypoints=True"
+            )
+        given_keypoints = per_video(
+            "keypoints", keypoints, len(sources), is_scalar=lambda value: value is None or _is_keypoints(value)
+        )
 
         with single_threaded_opencv():  # small images: OpenCV's thread pool costs more CPU than it saves time
             processed = [
@@ -405,6 +493,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                     fps=fps_values[index],
                     start=starts[index],
                     end=ends[index],
+                    keypoints=given_keypoints[index],
                 )
                 for index in range(len(sources))
             ]
@@ -423,7 +512,18 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         fps: float | None,
         start: float | None,
         end: float | None,
+        keypoints: Any = None,
     ) -> ProcessedClip:
+        given, extract, keypoint_source = None, False, None
+        if self.keypoints:  # an argument, else the video's sidecar .pose, else the extractor (if any)
+            if keypoints is not None:
+                given, keypoint_source = load_keypoints(keypoints, name), "argument"
+            elif (given := sidecar_keypoints(source)) is not None:
+                keypoint_source = "sidecar"
+            elif self.keypoint_extractor is not None:
+                extract, keypoint_source = True, "extractor"
+            else:
+                keypoint_source = "none"
         decode = functools.partial(
             decode_video,
             source,
@@ -437,23 +537,33 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         )
         if boxes is None:  # make the model inputs while the video decodes (video_streaming_signbind.py)
             cropper = None if self.face_cropper is None else self._face_cropper_for(has_boxes=False)
-            with ClipStream(
-                self.frame_transform, cropper, tuple(self.image_mean), tuple(self.image_std), self._buffers
-            ) as stream:
+            track = self._keypoint_extractor().track(self.target_fps) if extract else None
+            with (
+                ClipStream(
+                    self.frame_transform, cropper, tuple(self.image_mean), tuple(self.image_std), self._buffers
+                ) as stream,
+                track if track is not None else contextlib.nullcontext(),
+            ):
                 try:
-                    clip = decode(frame_sink=stream)
+                    clip = decode(frame_sink=stream if track is None else KeypointTee(stream, track))
                 except CannotStream as reason:
                     logger.debug("%s: decoding the clip whole", reason)
                 else:
                     _warn_if_subsampled(clip, self.max_frames)
-                    return _streamed_clip(clip, stream.finish())
+                    extracted = track.result() if track is not None else None
+                    processed = _streamed_clip(clip, stream.finish())
+                    return _with_keypoints(processed, keypoint_source, given, extracted, clip.source_timestamps)
         # Given face boxes (and the videos that cannot stream): decode the whole clip, then make the inputs.
         clip = decode()
         _warn_if_subsampled(clip, self.max_frames)
         metadata = clip_metadata(clip, frame_size=(int(clip.frames.shape[2]), int(clip.frames.shape[1])))
+        extracted = self._keypoint_extractor().extract(clip.frames, self.target_fps) if extract else None
+        attach = functools.partial(
+            _with_keypoints, source=keypoint_source, given=given, extracted=extracted, times=clip.source_timestamps
+        )
         if self.face_cropper is None:
             pixel_values = self.frame_transform(clip.frames)  # (T, 3, S, S)
-            return ProcessedClip(pixel_values, None, None, int(pixel_values.shape[0]), metadata)
+            return attach(ProcessedClip(pixel_values, None, None, int(pixel_values.shape[0]), metadata))
         frame_boxes = None
         if boxes is not None:
             frame_boxes = boxes_for_clip(boxes, clip, normalized=normalized_boxes, name=name)
@@ -481,7 +591,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         metadata["tracked_frames"] = faces.tracked_frames
         # x0, y0, x1, y1 of the square cut for each frame, in pixels of the decoded frames (frame_size); NaN: none.
         metadata["face_crop_boxes"] = faces.boxes.tolist()
-        return ProcessedClip(pixel_values, face_pixel_values, face_mask, int(pixel_values.shape[0]), metadata)
+        return attach(ProcessedClip(pixel_values, face_pixel_values, face_mask, int(pixel_values.shape[0]), metadata))
 
     def _assemble(self, processed: list[ProcessedClip]) -> dict[str, np.ndarray]:
         """Pad every clip to the longest (at least ``min_frames``) and stack; masks mark real frames and faces."""
@@ -496,7 +606,54 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                 face_attention_mask[row, : item.num_frames] = item.face_mask
             data[FACE_PIXEL_VALUES] = _pad_stack(processed, "face_pixel_values", length)
             data[FACE_ATTENTION_MASK] = face_attention_mask
+        if self.keypoints:
+            data[KEYPOINTS] = _pad_stack(processed, "keypoints", length)
+            data[KEYPOINT_MASK] = _pad_stack(processed, "keypoint_mask", length).astype(np.int64)
         return data
+
+
+def _copy_model_files(files: dict[str, Path], folder: Path) -> list[str]:
+    """Copy ``files`` (saved name -> source) into ``folder``, the packaged MediaPipe files with their Apache-2.0
+    licence and notice. Each file is written beside its destination and renamed into place, so an interrupted save
+    never leaves a truncated model. Returns the paths written."""
+    if not files:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = dict(files)
+    if any(path.parent == ASSETS_DIR for path in files.values()):
+        sources.update({name: ASSETS_DIR / name for name in LICENCE_FILES})
+    written = []
+    for name, source in sources.items():
+        destination = folder / name
+        partial = destination.with_name(f".{name}.partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, destination)
+        written.append(str(destination))
+    return written
+
+
+def _is_keypoints(value: Any) -> bool:
+    """One video's ``keypoints=`` value (not a list of them): a ``Keypoints`` or a path."""
+    return isinstance(value, Keypoints | str | os.PathLike)
+
+
+def _with_keypoints(
+    processed: ProcessedClip,
+    source: str | None,
+    given: Keypoints | None,
+    extracted: Keypoints | None,
+    times: np.ndarray,
+) -> ProcessedClip:
+    """``processed`` with its keypoint inputs (``keypoint_inputs_signbind.clip_keypoint_inputs``), and where they came
+    from (``source``: "argument", "sidecar", "extractor" or "none") in its metadata; unchanged if ``source`` is None
+    (no keypoints wanted)."""
+    if source is None:
+        return processed
+    processed.keypoints, processed.keypoint_mask = clip_keypoint_inputs(given, extracted, times)
+    processed.metadata["keypoint_source"] = source
+    hands = processed.keypoint_mask[:, NUM_POSE_POINTS:].reshape(-1, 2, NUM_HAND_POINTS).any(axis=2)  # (T, 2)
+    processed.metadata["keypoint_hand_frames"] = hands.sum(axis=0).tolist()  # frames with the left / right hand
+    return processed
 
 
 def _face_crop_config(settings: dict[str, Any]) -> FaceCropConfig:
