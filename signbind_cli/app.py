@@ -5,8 +5,12 @@ words, phonemes, the router timeline, the lip gate and the face crops the liprea
 Space's own app.py, so what runs here is what runs on the Hub; it needs a source checkout (spaces/ is not part of
 the installed package) and the `app` extra (gradio).
 
+The app serves the models given with --model (several: repeat it) and nothing else, deletes uploaded videos once
+translated, and sends no usage telemetry (Gradio's is off unless GRADIO_ANALYTICS_ENABLED=True).
+
 Example:
     signbind app --model runs/quickstart/model --port 7860
+    signbind app --model runs/quickstart/model --model org/signbind-model   # two models to pick from
 """
 
 import argparse
@@ -44,9 +48,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument(
         "--model",
+        action="append",
         default=None,
-        help="model folder or Hub repo id pre-selected in the app (default: $SIGNBIND_MODEL, else "
-        "runs/quickstart/model when it exists)",
+        help="a model folder or Hub repo id the app serves; repeat for several, the first is pre-selected; nothing "
+        "else can be picked (default: $SIGNBIND_MODEL, comma-separated, else runs/quickstart/model when it exists)",
     )
     parser.add_argument(
         "--port",
@@ -92,25 +97,19 @@ def main(args: argparse.Namespace) -> int:
     except ImportError as error:
         logger.error("the demo needs the app extra (%s): pip install 'signbind-hf[app,video]'", error)
         return 2
-    model = args.model
-    if model is not None:
+    for model in args.model or []:  # each named in its own message before anything loads
         try:
-            model = space.check_model_reference(model)
+            space.check_model_reference(model)
         except space.ModelReferenceError as error:
             logger.error("--model %s", error)
             return 2
-    elif not space.default_model():
-        logger.warning(
-            "no model given and no runs/quickstart/model here: the app starts with an empty model field (type a model "
-            "folder or Hub repo id there); `make demo` trains one, or pass --model DIR"
-        )
     port = None if args.port == 0 else args.port  # None: Gradio finds a free port
-    logger.info("serving the demo on http://%s:%s (Ctrl+C stops it)", args.host, args.port or "<free port>")
     try:
-        demo = space.build_demo(model=model)
-    except ValueError as error:  # a setting of the environment (SIGNBIND_MAX_SECONDS) is wrong
+        demo = space.build_demo(models=args.model)
+    except ValueError as error:  # no model to serve, a damaged one, or a bad setting (SIGNBIND_MAX_SECONDS)
         logger.error("%s", error)
         return 2
+    logger.info("serving the demo on http://%s:%s (Ctrl+C stops it)", args.host, args.port or "<free port>")
     try:
         space.launch(demo, host=args.host, port=port, share=args.share)
     except OSError as error:  # the port is taken, or the host is not an interface of this machine

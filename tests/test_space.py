@@ -7,6 +7,10 @@ The real pipeline, a server, gradio_client and a browser are in test_space_serve
 from __future__ import annotations
 
 import json
+import logging
+import os
+import pickle
+import shutil
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -140,20 +144,35 @@ def test_check_video_measures_a_webcam_recording_without_a_duration_in_its_heade
 
 
 # --- model field ------------------------------------------------------------------------------------------------
-def test_check_model_reference_names_what_is_wrong(space_modules, tmp_path):
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    from .test_pipeline import save_tiny_model
+
+    return save_tiny_model(tmp_path_factory.mktemp("space_model") / "model", use_lip=False)
+
+
+@pytest.fixture(scope="module")
+def broken_models(tiny_model, tmp_path_factory) -> dict[str, Path]:
+    from .test_pipeline_errors import broken_model_folders
+
+    return broken_model_folders(tiny_model, tmp_path_factory.mktemp("space_broken"))
+
+
+def test_check_model_reference_names_what_is_wrong(space_modules, tmp_path, tiny_model, broken_models):
     _, translator, _ = space_modules
     check = translator.check_model_reference
     with pytest.raises(translator.ModelReferenceError, match="no model given"):
         check("  ")
-    with pytest.raises(translator.ModelReferenceError, match="not a model folder"):
+    with pytest.raises(translator.ModelReferenceError, match=r"not a model folder \(no config\.json\)"):
         check(str(tmp_path))
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    with pytest.raises(translator.ModelReferenceError, match="model_type 'bert', expected 'signbind'"):
+    with pytest.raises(translator.ModelReferenceError, match="a 'bert' model, not a SignBind model"):
         check(str(tmp_path))
     with pytest.raises(translator.ModelReferenceError, match="no such folder, and not a Hub repo id"):
         check(str(tmp_path / "missing" / "model"))
-    (tmp_path / "config.json").write_text(json.dumps({"model_type": "signbind"}))
-    assert check(f" {tmp_path} ") == str(tmp_path)
+    with pytest.raises(translator.ModelReferenceError, match=r"pickled: its weights are pytorch_model\.bin, a pickle"):
+        check(str(broken_models["pickled"]))
+    assert check(f" {tiny_model} ") == str(tiny_model)
     assert check("signbind-hf/signbind-synthsign-tiny") == "signbind-hf/signbind-synthsign-tiny"
 
 
@@ -223,31 +242,36 @@ def test_pipeline_translator_on_a_model_without_lip_expert(space_modules, tmp_pa
     assert result["gate"] is None
     assert translation.face_crops is None
     assert translation.face_note == "This model has no lipreading expert: no face crops."
+    assert translation.has_refiner is False
     (again,) = translate(str(EXAMPLE), str(tmp_path)).results
     assert {**again, "timing": None} == {**result, "timing": None}  # loaded once; the same answer
     assert len(translate._models) == 1
 
 
-def test_an_unreachable_hub_model_is_a_model_message(space_modules, monkeypatch):
+def test_an_unreachable_hub_model_is_a_load_error(space_modules, monkeypatch):
     _, translator, _ = space_modules
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # as on our machines: no Hub
-    with pytest.raises(translator.ModelReferenceError, match="someorg/no-such-model: could not load the model"):
+    with pytest.raises(translator.ModelLoadError, match="someorg/no-such-model: cannot load the model"):
         translator.PipelineTranslator()(str(EXAMPLE), "someorg/no-such-model")
 
 
-def test_default_model_prefers_the_environment_then_the_quickstart_folder(space, tmp_path, monkeypatch):
+def test_served_models_come_from_the_environment_then_the_quickstart_folder(space, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(space.MODEL_ENV, raising=False)
-    assert space.default_model() == ""
+    assert (space.configured_models(), space.default_model()) == ([], "")
+    with pytest.raises(space.ModelReferenceError, match="no model to serve: pass --model DIR"):
+        space.served_models([])
     quickstart = tmp_path / "runs" / "quickstart" / "model"
     quickstart.mkdir(parents=True)
     (quickstart / "config.json").write_text("{}")
-    assert space.default_model() == "runs/quickstart/model"
-    assert space.local_model_choices(space.default_model()) == ["runs/quickstart/model"]
-    monkeypatch.setenv(space.MODEL_ENV, "org/model")
+    (tmp_path / "runs" / "other" / "model").mkdir(parents=True)  # not served: only what the demo is started with
+    assert space.configured_models() == ["runs/quickstart/model"]
+    monkeypatch.setenv(space.MODEL_ENV, "org/model, org/other,")
+    assert space.configured_models() == ["org/model", "org/other"]
     assert space.default_model() == "org/model"
+    assert space.served_models(["org/model", " org/model", "org/other"]) == ["org/model", "org/other"]
 
 
 def test_max_seconds_setting_is_checked(space, monkeypatch):
@@ -311,8 +335,10 @@ def test_face_strip_puts_crops_side_by_side(space_modules):
 
 
 # --- the click handler, with the translate_fn seam --------------------------------------------------------------
-def make_handler(space, translate_fn, max_seconds: float = 60):
-    return space.make_translate_handler(translate_fn, max_seconds=max_seconds)
+def make_handler(space, translate_fn, max_seconds: float = 60, models=("org/model",), upload_folder=None):
+    return space.make_translate_handler(
+        translate_fn, max_seconds=max_seconds, models=list(models), upload_folder=upload_folder
+    )
 
 
 @pytest.mark.compat
@@ -328,9 +354,10 @@ def test_handler_renders_every_output(space, space_modules, tmp_path):
             face_crops=np.zeros((4, 32, 32, 3), np.uint8),
             face_note="Face found in 115 of 115 frames",
             seconds=0.1,
+            has_refiner=False,
         )
 
-    outputs = make_handler(space, translate_fn)(str(EXAMPLE), str(tmp_path))
+    outputs = make_handler(space, translate_fn, models=[str(tmp_path)])(str(EXAMPLE), str(tmp_path))
     assert calls == [(str(EXAMPLE), str(tmp_path))]
     translation, gloss, letters, phonemes, timeline, gate, faces, face_note, details = outputs
     assert (translation, gloss, letters, phonemes) == (
@@ -353,9 +380,7 @@ def _error_message(handler, *arguments) -> str:
 
 
 def test_handler_turns_every_failure_into_a_message(space, tmp_path):
-    (tmp_path / "model").mkdir()
-    (tmp_path / "model" / "config.json").write_text(json.dumps({"model_type": "signbind"}))
-    model = str(tmp_path / "model")
+    model = "org/model"
     (tmp_path / "slides.mp4").write_bytes(b"%PDF-1.7 not a video")
 
     def no_person(video, model):
@@ -369,7 +394,6 @@ def test_handler_turns_every_failure_into_a_message(space, tmp_path):
     assert _error_message(handler, str(tmp_path / "slides.mp4"), model).startswith("slides.mp4: not a video file")
     long_video = write_sparse_video(tmp_path / "long.mp4", [0, 1799])
     assert "longer than this demo's limit" in _error_message(handler, str(long_video), model)
-    assert "not a model folder" in _error_message(handler, str(EXAMPLE), str(tmp_path))
     crash = _error_message(handler, str(EXAMPLE), model)
     assert crash == ("Translation failed (RuntimeError: shape mismatch in fusion). The details are in the server log.")
     assert "Traceback" not in crash
@@ -377,9 +401,120 @@ def test_handler_turns_every_failure_into_a_message(space, tmp_path):
     assert message == "synthsign-test-000000.mp4: no person found: no face was detected in any of the 115 frames read"
 
 
+def test_only_the_served_models_are_loaded_and_refusals_say_nothing_else(space, tiny_model, tmp_path):
+    calls = []
+    handler = make_handler(space, lambda video, model: calls.append(model), models=[str(tiny_model)])
+    not_served = tmp_path / "runs" / "quickstart" / "experts"
+    shutil.copytree(tiny_model, not_served)  # a real SignBind model folder on the server, just not a served one
+    sent = [
+        str(not_served),
+        "runs/quickstart/experts",  # relative to where the server runs
+        str(tmp_path / "missing" / "model"),
+        "/etc",
+        "../../../../etc/passwd",
+        f"{tiny_model}/",  # the served folder, spelled differently
+        "someorg/some-model",  # a Hub repo the server would download
+        "",
+        None,
+        ["org/a", "org/b"],
+    ]
+    messages = {_error_message(handler, str(EXAMPLE), model) for model in sent}
+    assert messages == {space.REFUSED_MODEL}  # one message: whether a path exists cannot be told apart
+    assert calls == []  # nothing was loaded, nothing downloaded
+
+
+def test_a_model_that_cannot_load_is_one_plain_line(space, space_modules, broken_models, tiny_model, caplog):
+    _, translator, _ = space_modules
+    truncated = str(broken_models["truncated"])
+
+    def bold_pickle_error(video, model):  # torch's refusal of a pickle prints part of its message in bold
+        raise pickle.UnpicklingError("Weights only load failed.\n\x1b[1mdo those steps only if you trust it\x1b[0m.")
+
+    message = _error_message(make_handler(space, bold_pickle_error), str(EXAMPLE), "org/model")
+    assert message == (
+        "Translation failed (UnpicklingError: Weights only load failed. do those steps only if you trust it.). "
+        "The details are in the server log."
+    )
+    caplog.clear()  # that unexpected error's traceback went to the log, as it should
+    translate = translator.PipelineTranslator()
+    message = _error_message(make_handler(space, translate, models=[truncated]), str(EXAMPLE), truncated)
+    assert message == space.MODEL_UNAVAILABLE
+    assert f"{truncated}: a safetensors weights file is damaged or truncated" in caplog.text
+    assert "Traceback" not in caplog.text
+    # At the start, the same folder stops the demo with that line; a pickled one is refused before loading.
+    with pytest.raises(space.ModelReferenceError, match=r"truncated: a safetensors weights file is damaged"):
+        space.build_demo(models=[truncated], max_seconds=30)
+    with pytest.raises(space.ModelReferenceError, match=r"pickled: its weights are pytorch_model\.bin, a pickle"):
+        space.build_demo(models=[str(broken_models["pickled"])], max_seconds=30)
+    assert not (broken_models["pickled"].parent / "pickle_ran").exists()
+
+
+def _upload(folder: Path, name: str, source: Path | None = None) -> Path:
+    """A file as Gradio stores an upload: <upload folder>/<content hash>/<name>."""
+    path = folder / f"hash-of-{name}" / name
+    path.parent.mkdir(parents=True)
+    if source is None:
+        from .video.synthetic import write_video
+
+        return write_video(path, num_frames=10)
+    shutil.copyfile(source, path)
+    return path
+
+
+def test_uploads_are_deleted_after_translation_but_examples_stay(space, space_modules, tmp_path):
+    _, translator, _ = space_modules
+    uploads = tmp_path / "gradio"
+
+    def translated(video, model):
+        return translator.Translation([fake_result()], None, "no face", 0.1, has_refiner=True)
+
+    def crashes(video, model):
+        raise RuntimeError("boom")
+
+    signer = _upload(uploads, "signer.mp4")
+    make_handler(space, translated, upload_folder=uploads)(str(signer), "org/model")
+    assert not signer.parent.exists()
+    refused = _upload(uploads, "refused.mp4")
+    _error_message(make_handler(space, crashes, upload_folder=uploads), str(refused), "org/model")
+    _error_message(make_handler(space, crashes, upload_folder=uploads), str(_upload(uploads, "x.mp4")), "not/served")
+    assert list(uploads.iterdir()) == []  # after a failure or a refusal too
+    example_copy = _upload(uploads, "example.mp4", source=EXAMPLE)  # shared by every visitor who clicks it
+    elsewhere = _upload(tmp_path / "server_files", "keep.mp4")  # not an upload: a path sent through the API
+    for video in (example_copy, elsewhere):
+        make_handler(space, translated, upload_folder=uploads)(str(video), "org/model")
+        assert video.is_file()
+
+
+def test_telemetry_is_off_unless_asked_for_and_uploads_are_swept(space, monkeypatch):
+    monkeypatch.delenv(space.ANALYTICS_ENV, raising=False)
+    load_space_app()  # what `signbind app` runs: it sets the default for the whole process, gradio included
+    assert os.environ[space.ANALYTICS_ENV] == "False"
+    import gradio.analytics
+
+    assert gradio.analytics.analytics_enabled() is False
+    demo = space.build_demo(translate_fn=lambda video, model: None, models=["org/model"], max_seconds=30)
+    assert demo.analytics_enabled is False
+    assert demo.delete_cache == space.DELETE_CACHE
+    monkeypatch.setenv(space.ANALYTICS_ENV, "True")  # the operator's choice stands
+    assert space.build_demo(translate_fn=lambda video, model: None, models=["org/model"]).analytics_enabled
+
+
+def test_details_tell_a_missing_refiner_from_nothing_recognised(space_modules):
+    result_views, _, _ = space_modules
+    nothing = fake_result(translation="", pseudo_gloss="", refined=False)
+    timing = {"model": "org/model", "video_seconds": 2.0, "wall_seconds": 0.5}
+    with_refiner = result_views.details_markdown([nothing], has_refiner=True, **timing)
+    assert "no LLM refiner" not in with_refiner
+    assert "Nothing was recognised in this video, so the LLM refiner had nothing to translate." in with_refiner
+    long_video = result_views.details_markdown([nothing, fake_result()], has_refiner=True, **timing)
+    assert "Nothing was recognised in 1 of 2 sentences" in long_video
+    assert "no LLM refiner" in result_views.details_markdown([nothing], has_refiner=False, **timing)
+    assert "Nothing was recognised" not in result_views.details_markdown([fake_result()], has_refiner=True, **timing)
+
+
 @pytest.mark.compat
 def test_build_demo_wires_the_translate_endpoint(space):
-    demo = space.build_demo(translate_fn=lambda video, model: None, model="org/model", max_seconds=30)
+    demo = space.build_demo(translate_fn=lambda video, model: None, models=["org/model"], max_seconds=30)
     (endpoint,) = [fn for fn in demo.fns.values() if fn.api_name == space.API_NAME]
     assert endpoint.concurrency_limit == space.CONCURRENCY_LIMIT
     assert [type(block).__name__ for block in endpoint.inputs] == ["Video", "Dropdown"]
@@ -412,6 +547,19 @@ def test_space_requirements_parse_and_examples_stay_small():
 def test_signbind_app_refuses_a_folder_that_is_not_a_model(tmp_path, caplog):
     assert signbind_main(["app", "--model", str(tmp_path), "--port", "0"]) == 2
     assert f"--model {tmp_path}: not a model folder" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [("truncated", "a safetensors weights file is damaged or truncated"), ("pickled", "a pickle file")],
+)
+def test_signbind_app_refuses_a_broken_model_in_one_line(broken_models, case, problem, caplog):
+    with caplog.at_level(logging.ERROR):
+        assert signbind_main(["app", "--model", str(broken_models[case]), "--port", "0"]) == 2
+    (line,) = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert str(broken_models[case]) in line
+    assert problem in line
+    assert "\n" not in line
 
 
 def test_signbind_app_refuses_a_bad_length_limit(tmp_path, monkeypatch, caplog):

@@ -83,7 +83,13 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tiny_model, tmp_path_factory):
+def upload_folder(tmp_path_factory) -> Path:
+    """The server's Gradio upload folder (GRADIO_TEMP_DIR), to see what stays there."""
+    return tmp_path_factory.mktemp("gradio_uploads")
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model, upload_folder, tmp_path_factory):
     """`signbind app --model TINY --port P` running in a subprocess; yields its URL."""
     workdir = tmp_path_factory.mktemp("app_cwd")  # no runs/ here: the model field holds exactly --model
     log = workdir / "server.log"
@@ -91,7 +97,7 @@ def server(tiny_model, tmp_path_factory):
     env = {
         **os.environ,
         "SIGNBIND_MAX_SECONDS": str(MAX_SECONDS),
-        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_TEMP_DIR": str(upload_folder),
         "OMP_NUM_THREADS": "1",  # tiny models gain nothing from threads; spinning workers would slow the browser
         "HF_HUB_OFFLINE": "1",
     }
@@ -147,13 +153,11 @@ def test_eight_concurrent_requests_are_all_answered(client, tiny_model):
     print(f"8 concurrent requests answered in {elapsed:.1f} s")
 
 
-def test_bad_inputs_get_messages_not_tracebacks(client, tiny_model, tmp_path):
+def test_bad_inputs_get_messages_not_tracebacks(client, tiny_model, upload_folder, tmp_path):
     text_file = tmp_path / "letter.mp4"
     text_file.write_text("Dear Sir or Madam, this is not a video.")
     long_video = write_sparse_video(tmp_path / "lecture.mp4", [0, 900, 1799])
     no_person = write_video(tmp_path / "blocks.mp4", width=96, height=96, num_frames=25)  # coloured blocks, no face
-    not_a_model = tmp_path / "photos"
-    not_a_model.mkdir()
     cases = [
         (no_person, tiny_model, "blocks.mp4: no person found"),
         (text_file, tiny_model, "letter.mp4: not a video file"),
@@ -162,7 +166,6 @@ def test_bad_inputs_get_messages_not_tracebacks(client, tiny_model, tmp_path):
             tiny_model,
             f"lecture.mp4: the video lasts 30 min 0 s, longer than this demo's limit of {MAX_SECONDS}",
         ),
-        (EXAMPLE, not_a_model, f"{not_a_model}: not a model folder"),
     ]
     for video, model, expected in cases:
         with pytest.raises(AppError) as error:
@@ -170,6 +173,21 @@ def test_bad_inputs_get_messages_not_tracebacks(client, tiny_model, tmp_path):
         assert expected in str(error.value)
         assert "Traceback" not in str(error.value)
         assert "/gradio/" not in str(error.value)  # the server's upload folder stays private
+        assert not list(upload_folder.rglob(video.name)), "the upload was not deleted"
+
+
+def test_models_that_are_not_served_are_refused_alike(client, tiny_model, tmp_path):
+    # Through the API the page's dropdown is bypassed: an existing folder, a missing one and a Hub repo id must get
+    # the same refusal (up to the value sent, which Gradio repeats), and nothing is loaded or downloaded.
+    another_model = tmp_path / "another"
+    shutil.copytree(tiny_model, another_model)
+    messages = []
+    for model in (another_model, tmp_path / "missing", "someorg/some-model"):
+        with pytest.raises(AppError) as error:
+            _translate(client, EXAMPLE, model)
+        messages.append(str(error.value).replace(str(model), "MODEL"))
+    assert len(set(messages)) == 1, messages
+    assert "is not in the list of choices" in messages[0]
 
 
 def test_uploads_over_the_size_limit_are_refused(client, tiny_model, tmp_path):

@@ -1,24 +1,34 @@
 """SignBind-LLM demo (Gradio Space): a sign-language video in, English out, with what each expert saw.
 
-Upload a video or record one with the webcam, pick a model (a local folder or a Hub repo id), and read the English
+Upload a video or record one with the webcam, pick one of the models the demo serves, and read the English
 translation, the pseudo-gloss, the fingerspelled words, the phonemes read from the lips, the router's timeline, the
 lip gate over time and the face crops the lipreading expert saw. Everything goes through the
 ``sign-language-translation`` pipeline of ``signbind_hf``.
 
 Run it:
-    python spaces/signbind/app.py                     # model: $SIGNBIND_MODEL, else runs/quickstart/model
+    python spaces/signbind/app.py                     # models: $SIGNBIND_MODEL, else runs/quickstart/model
     signbind app --model runs/quickstart/model --port 7860
 
-Settings (environment): SIGNBIND_MODEL (default model), SIGNBIND_MAX_SECONDS (longest video accepted, default 60).
+The demo serves the models it is started with and nothing else: a visitor picks one of them, and any other value
+(a path on the server, another Hub repo) gets one message that says nothing about it. Uploaded videos are deleted
+after translation, and Gradio's usage telemetry is off unless GRADIO_ANALYTICS_ENABLED=True.
+
+Settings (environment): SIGNBIND_MODEL (the model(s) served, separated by commas; the first is pre-selected),
+SIGNBIND_MAX_SECONDS (longest video accepted, default 60), GRADIO_ANALYTICS_ENABLED (default here: False).
 """
 
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import gradio as gr
+ANALYTICS_ENV = "GRADIO_ANALYTICS_ENABLED"
+# Before gradio is imported, and for the whole process: Gradio sends usage telemetry unless this says False (its
+# analytics functions read it on every call), and a signer's video tool should send nothing anywhere by default.
+os.environ.setdefault(ANALYTICS_ENV, "False")
+
+import gradio as gr  # noqa: E402
 
 APP_DIR = Path(__file__).resolve().parent
 if str(APP_DIR) not in sys.path:  # the sibling modules, also when this file is loaded by path (`signbind app`)
@@ -31,7 +41,14 @@ from result_views import (  # noqa: E402
     router_timeline_figure,
     text_fields,
 )
-from translator import ModelReferenceError, PipelineTranslator, Translation, check_model_reference  # noqa: E402
+from translator import (  # noqa: E402
+    ModelLoadError,
+    ModelReferenceError,
+    PipelineTranslator,
+    Translation,
+    check_model_reference,
+)
+from uploads import discard_upload, example_fingerprints  # noqa: E402
 from video_checks import VideoCheckError, check_video  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -46,16 +63,45 @@ DEFAULT_MAX_SECONDS = 60.0
 MAX_UPLOAD_SIZE = "50mb"  # a minute of video at up to 6.7 Mbit/s (typical 720p phone recordings: 4-8 Mbit/s)
 CONCURRENCY_LIMIT = 2  # translations running at once; the rest wait in the queue, seeing their place in it
 QUEUE_MAX_SIZE = 32  # beyond this, a visitor is told the queue is full instead of waiting for minutes
+# Gradio's sweep of its upload folder, (every, older than) in seconds: removes what was uploaded but never translated
+# (translated uploads are deleted at once). An hour is far above the longest wait: 32 queued videos of at most a
+# minute, two at a time.
+DELETE_CACHE = (600, 3600)
 API_NAME = "translate"
+# The same words whatever was sent (a folder that exists or not, a Hub repo): nothing about the server leaks.
+REFUSED_MODEL = "This demo translates only with the models in its model list; pick one of them."
+MODEL_UNAVAILABLE = "This model cannot be loaded at the moment; the server log says why."
 
 TranslateFn = Callable[[str, str], Translation]
 
 
+def configured_models() -> list[str]:
+    """``$SIGNBIND_MODEL`` (comma-separated), else ``runs/quickstart/model`` when it exists, else none."""
+    if os.environ.get(MODEL_ENV, "").strip():
+        return [name.strip() for name in os.environ[MODEL_ENV].split(",") if name.strip()]
+    return [str(QUICKSTART_MODEL)] if (QUICKSTART_MODEL / "config.json").is_file() else []
+
+
 def default_model() -> str:
-    """``$SIGNBIND_MODEL``, else ``runs/quickstart/model`` when it exists, else empty (the user must type one)."""
-    if os.environ.get(MODEL_ENV):
-        return os.environ[MODEL_ENV]
-    return str(QUICKSTART_MODEL) if (QUICKSTART_MODEL / "config.json").is_file() else ""
+    """The model pre-selected when none is passed: the first of :func:`configured_models`, or empty."""
+    return next(iter(configured_models()), "")
+
+
+def served_models(models: Sequence[str]) -> list[str]:
+    """``models`` checked and without duplicates: the only models the demo loads. ``ModelReferenceError`` names the
+    first that is not a SignBind model folder (with safetensors weights and its processor) or an ``org/name`` id."""
+    checked = list(dict.fromkeys(check_model_reference(model) for model in models))
+    if not checked:
+        raise ModelReferenceError(
+            f"no model to serve: pass --model DIR (or several), set {MODEL_ENV}, or train runs/quickstart/model with "
+            "`make demo`"
+        )
+    return checked
+
+
+def analytics_from_environment() -> bool:
+    """Gradio's telemetry only when the operator asks for it: ``GRADIO_ANALYTICS_ENABLED=True``."""
+    return os.environ.get(ANALYTICS_ENV) == "True"
 
 
 def max_seconds_from_environment() -> float:
@@ -71,88 +117,121 @@ def max_seconds_from_environment() -> float:
     return value
 
 
-def local_model_choices(default: str) -> list[str]:
-    """The default model plus every trained model folder under ``runs/`` (``runs/*/model``)."""
-    found = sorted(str(config.parent) for config in Path("runs").glob("*/model/config.json"))
-    return list(dict.fromkeys([default, *found] if default else found))
-
-
 def example_videos() -> list[str]:
     return sorted(str(path) for path in EXAMPLES_DIR.glob("*.mp4"))
 
 
-def make_translate_handler(translate_fn: TranslateFn, *, max_seconds: float) -> Callable:
-    """The click handler: checks the upload and the model, translates, and renders the nine outputs.
+def make_translate_handler(
+    translate_fn: TranslateFn,
+    *,
+    max_seconds: float,
+    models: Sequence[str],
+    upload_folder: Path | None = None,
+) -> Callable:
+    """The click handler: checks the model and the upload, translates, renders the nine outputs, deletes the upload.
 
-    Every failure reaches the visitor as a ``gr.Error`` message (never a stack trace): the upload's and the model
-    field's problems as they are, anything unexpected as one line while its traceback goes to the server log.
+    Every failure reaches the visitor as a ``gr.Error`` message of one line (never a stack trace or terminal escape
+    codes): a model not in ``models`` gets :data:`REFUSED_MODEL`, the upload's problems are told as they are,
+    anything unexpected is one line while its traceback goes to the server log. The upload is deleted either way
+    (see uploads.py); ``upload_folder`` is Gradio's unless given (tests).
     """
+    served = frozenset(models)
+    upload_folder = Path(upload_folder or gr.utils.get_upload_folder())
+    examples = example_fingerprints(example_videos())
 
     def translate(video: str | None, model_reference: str | None):
-        if not video:
-            raise gr.Error(
-                "Upload a video or record one with the webcam first.", title="No video", print_exception=False
-            )
         try:
-            facts = check_video(video, max_seconds=max_seconds)
-            reference = check_model_reference(model_reference or "")
-            translation = translate_fn(video, reference)
-        except VideoCheckError as error:
-            raise gr.Error(str(error), title="Video refused", print_exception=False) from None
-        except ModelReferenceError as error:
-            raise gr.Error(str(error), title="Model", print_exception=False) from None
-        except ValueError as error:  # SignBindInputError and friends: bad input the pipeline names precisely
-            logger.warning("translation refused: %s", error)
-            # The pipeline names the file by its path, which is the server's upload folder: the visitor knows it by
-            # its name.
-            message = str(error).replace(video, Path(video).name)
-            raise gr.Error(message, title="Cannot translate this video", print_exception=False) from None
-        except Exception as error:
-            # The full traceback goes to the server log; the visitor gets one line, never a stack trace.
-            logger.exception("translation failed for %s with model %s", video, model_reference)
-            raise gr.Error(
-                f"Translation failed ({type(error).__name__}: {error}). The details are in the server log.",
-                title="Translation failed",
-            ) from None
-        fields = text_fields(translation.results)
-        if translation.face_crops is None:
-            gr.Warning(translation.face_note, title="Face crops")
-        return (
-            fields.translation,
-            fields.pseudo_gloss,
-            fields.fingerspelling,
-            fields.phonemes,
-            router_timeline_figure(translation.results),
-            lip_gate_figure(translation.results),
-            face_strip(translation.face_crops),
-            translation.face_note,
-            details_markdown(
-                translation.results,
-                model=reference,
-                video_seconds=facts.duration_s,
-                wall_seconds=translation.seconds,
-            ),
-        )
+            return _translate(translate_fn, video, model_reference, served=served, max_seconds=max_seconds)
+        finally:
+            discard_upload(video, upload_folder=upload_folder, keep=examples)
 
     return translate
 
 
+def _translate(translate_fn: TranslateFn, video: str | None, model: str | None, *, served, max_seconds: float):
+    from signbind_hf.pipeline_signbind import one_line
+
+    if not video:
+        raise gr.Error("Upload a video or record one with the webcam first.", title="No video", print_exception=False)
+    if (
+        not isinstance(model, str) or model not in served
+    ):  # compared, never opened: a visitor's text reaches no file system and no Hub
+        logger.warning("refused a model that is not served")
+        raise gr.Error(REFUSED_MODEL, title="Model", print_exception=False)
+    try:
+        facts = check_video(video, max_seconds=max_seconds)
+        translation = translate_fn(video, model)
+    except VideoCheckError as error:
+        raise gr.Error(str(error), title="Video refused", print_exception=False) from None
+    except ModelLoadError as error:
+        logger.error("%s", error)
+        raise gr.Error(MODEL_UNAVAILABLE, title="Model", print_exception=False) from None
+    except ValueError as error:  # SignBindInputError and friends: bad input the pipeline names precisely
+        logger.warning("translation refused: %s", one_line(error))
+        # The pipeline names the file by its path, which is the server's upload folder: the visitor knows it by
+        # its name.
+        message = one_line(error).replace(video, Path(video).name)
+        raise gr.Error(message, title="Cannot translate this video", print_exception=False) from None
+    except Exception as error:
+        # The full traceback goes to the server log; the visitor gets one line, never a stack trace.
+        logger.exception("translation failed for %s with model %s", video, model)
+        raise gr.Error(
+            f"Translation failed ({type(error).__name__}: {one_line(error)}). The details are in the server log.",
+            title="Translation failed",
+            print_exception=False,
+        ) from None
+    fields = text_fields(translation.results)
+    if translation.face_crops is None:
+        gr.Warning(translation.face_note, title="Face crops")
+    return (
+        fields.translation,
+        fields.pseudo_gloss,
+        fields.fingerspelling,
+        fields.phonemes,
+        router_timeline_figure(translation.results),
+        lip_gate_figure(translation.results),
+        face_strip(translation.face_crops),
+        translation.face_note,
+        details_markdown(
+            translation.results,
+            model=model,
+            video_seconds=facts.duration_s,
+            wall_seconds=translation.seconds,
+            has_refiner=translation.has_refiner,
+        ),
+    )
+
+
 def build_demo(
-    *, translate_fn: TranslateFn | None = None, model: str | None = None, max_seconds: float | None = None
+    *,
+    translate_fn: TranslateFn | None = None,
+    models: Sequence[str] | None = None,
+    max_seconds: float | None = None,
 ) -> gr.Blocks:
     """The demo's Blocks, queued. ``translate_fn`` is the test seam: by default the real pipeline translates.
 
     Args:
-        translate_fn: ``(video_path, model) -> Translation``; default ``PipelineTranslator()``.
-        model: the model pre-selected in the model field; default :func:`default_model`.
+        translate_fn: ``(video_path, model) -> Translation``; default ``PipelineTranslator()``, with the first model
+            loaded here, so that a damaged one stops the start (one line) rather than the first visitor.
+        models: the models served, the first pre-selected; default :func:`configured_models`. Checked here
+            (``ModelReferenceError``); a visitor can pick only these.
         max_seconds: longest video accepted; default ``$SIGNBIND_MAX_SECONDS`` or 60.
     """
-    translate_fn = translate_fn or PipelineTranslator()
-    model = default_model() if model is None else model
     max_seconds = max_seconds_from_environment() if max_seconds is None else max_seconds
-    translate = make_translate_handler(translate_fn, max_seconds=max_seconds)
+    models = served_models(configured_models() if models is None else models)
+    if translate_fn is None:
+        translate_fn = PipelineTranslator()
+        try:
+            translate_fn.load(models[0])
+        except ModelLoadError as error:
+            raise ModelReferenceError(str(error)) from None
+    translate = make_translate_handler(translate_fn, max_seconds=max_seconds, models=models)
 
-    with gr.Blocks(title="SignBind-LLM: sign language to English") as demo:
+    with gr.Blocks(
+        title="SignBind-LLM: sign language to English",
+        analytics_enabled=analytics_from_environment(),
+        delete_cache=DELETE_CACHE,
+    ) as demo:
         gr.Markdown(
             "# SignBind-LLM\nSign-language video in, English out. The router splits the video into signing, "
             "fingerspelling and rest; a lipreading expert reads the mouth; a gated fusion writes pseudo-gloss; an "
@@ -163,10 +242,10 @@ def build_demo(
             with gr.Column():
                 video = gr.Video(sources=["upload", "webcam"], label="Sign-language video", elem_id="video-input")
                 model_field = gr.Dropdown(
-                    choices=local_model_choices(model),
-                    value=model or None,
-                    allow_custom_value=True,
-                    label="Model folder or Hub repo id",
+                    choices=models,
+                    value=models[0],
+                    allow_custom_value=False,  # the handler refuses other values too: the API bypasses the page
+                    label="Model",
                     elem_id="model-input",
                 )
                 button = gr.Button("Translate", variant="primary", elem_id="translate-button")

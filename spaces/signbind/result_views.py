@@ -55,7 +55,12 @@ def text_fields(results: Sequence[Mapping[str, Any]]) -> TextFields:
 
 
 def details_markdown(
-    results: Sequence[Mapping[str, Any]], *, model: str, video_seconds: float, wall_seconds: float
+    results: Sequence[Mapping[str, Any]],
+    *,
+    model: str,
+    video_seconds: float,
+    wall_seconds: float,
+    has_refiner: bool,
 ) -> str:
     """A short account of the run: model, length, sentences, refiner or not, seconds per stage and in all (the
     pipeline's stages plus the face-crop preview)."""
@@ -63,10 +68,14 @@ def details_markdown(
         f"**Model** `{model}` · **video** {video_seconds:.1f} s · **sentences** {len(results)} · "
         f"**translated in** {wall_seconds:.1f} s"
     ]
-    if any(result.get("refined") is False for result in results):
+    if not has_refiner:
         lines.append(
             "This model folder has no LLM refiner (`refiner/`): the translation shown is the fused pseudo-gloss."
         )
+    elif unrecognised := sum(not result.get("pseudo_gloss") for result in results):
+        # "refined" is false here too, but the refiner is there: it had no pseudo-gloss to translate.
+        where = "this video" if len(results) == 1 else f"{unrecognised} of {len(results)} sentences"
+        lines.append(f"Nothing was recognised in {where}, so the LLM refiner had nothing to translate.")
     stage_seconds: dict[str, float] = {}
     for result in results:
         for stage, seconds in (result.get("timing") or {}).items():

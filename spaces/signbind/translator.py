@@ -14,7 +14,6 @@ Example:
 ```
 """
 
-import json
 import logging
 import threading
 import time
@@ -31,7 +30,11 @@ PREVIEW_CROPS = 8  # face crops in the preview strip, evenly spaced over the fra
 
 
 class ModelReferenceError(ValueError):
-    """The model field names no usable SignBind model; the message is meant for the person who typed it."""
+    """A model the demo was told to serve is not a usable SignBind model; the message is meant for its operator."""
+
+
+class ModelLoadError(RuntimeError):
+    """A served model failed to load (damaged weights, an unreachable Hub); one line, meant for the server log."""
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Translation:
     face_crops: np.ndarray | None  # (N, h, w, 3) uint8, or None (no lip expert, or no face found)
     face_note: str  # why there are no crops, or how many frames had a face
     seconds: float
+    # Whether the model has an LLM refiner: a result's "refined" is also false when nothing was recognised.
+    has_refiner: bool
 
 
 @dataclass
@@ -51,34 +56,26 @@ class _LoadedModel:
 
 
 def check_model_reference(reference: str) -> str:
-    """``reference`` stripped, if it can name a SignBind model: a local folder with a signbind config.json, or an
-    ``org/name`` Hub repo id; raises ``ModelReferenceError`` with what was wrong otherwise."""
+    """``reference`` stripped, if it can name a SignBind model: a local model folder (checked as the pipeline checks
+    it: config, processor, safetensors weights) or an ``org/name`` Hub repo id; ``ModelReferenceError`` otherwise.
+
+    This checks the models the demo is started with; what a visitor sends is only compared with that list.
+    """
     reference = (reference or "").strip()
     if not reference:
         raise ModelReferenceError(
-            "no model given: type a model folder (for example runs/quickstart/model, made by `make demo`) or a Hub "
+            "no model given: pass a model folder (for example runs/quickstart/model, made by `make demo`) or a Hub "
             "repo id (org/name)"
         )
     path = Path(reference).expanduser()
     if path.exists():
-        config_file = path / "config.json"
-        if not path.is_dir() or not config_file.is_file():
-            raise ModelReferenceError(
-                f"{reference}: not a model folder (expected a folder holding config.json, model.safetensors and the "
-                "processor files, as written by SignBindModel.save_pretrained)"
-            )
-        try:
-            model_type = json.loads(config_file.read_text()).get("model_type")
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-            raise ModelReferenceError(f"{reference}: config.json is not a JSON object") from None
-        from signbind_hf import SignBindConfig
+        from signbind_hf.errors import SignBindInputError
+        from signbind_hf.pipeline_signbind import check_model_folder
 
-        if model_type != SignBindConfig.model_type:
-            raise ModelReferenceError(
-                f"{reference}: not a SignBind model (config.json has model_type {model_type!r}, expected "
-                f"{SignBindConfig.model_type!r})"
-            )
-        return str(path)
+        try:
+            return str(check_model_folder(path))
+        except SignBindInputError as error:
+            raise ModelReferenceError(str(error)) from None
     parts = reference.split("/")
     if len(parts) != 2 or not all(parts) or reference.startswith((".", "~")):
         raise ModelReferenceError(
@@ -97,31 +94,37 @@ class PipelineTranslator:
         self._loading = threading.Lock()
 
     def __call__(self, video: str, model: str) -> Translation:
-        loaded = self._load(check_model_reference(model))
+        loaded = self.load(model)
         started = time.perf_counter()
         with loaded.lock:
             output = loaded.pipeline(video)
             results = output if isinstance(output, list) else [output]
             face_crops, face_note = _face_crop_preview(loaded.pipeline.processor, video)
         return Translation(
-            results=results, face_crops=face_crops, face_note=face_note, seconds=time.perf_counter() - started
+            results=results,
+            face_crops=face_crops,
+            face_note=face_note,
+            seconds=time.perf_counter() - started,
+            has_refiner=loaded.pipeline.refiner is not None,
         )
 
-    def _load(self, model: str) -> _LoadedModel:
+    def load(self, model: str) -> _LoadedModel:
+        """The pipeline of ``model`` (a checked reference), loaded once; ``ModelLoadError`` in one line if it fails."""
         with self._loading:
             if model in self._models:
                 self._models.move_to_end(model)
                 return self._models[model]
 
-            from signbind_hf.pipeline_signbind import translation_pipeline
+            from signbind_hf.errors import SignBindInputError
+            from signbind_hf.pipeline_signbind import one_line, translation_pipeline
 
             started = time.perf_counter()
             try:
                 # The installed package's pipeline class (the task's own), so a folder carrying the pipeline as
                 # remote code needs no trust_remote_code here: the code that runs is this install's.
                 translator = translation_pipeline(model, device=self.device)
-            except OSError as error:  # missing files, or a Hub repo that cannot be reached
-                raise ModelReferenceError(f"{model}: could not load the model ({_first_line(error)})") from None
+            except (SignBindInputError, OSError) as error:  # damaged or missing weights, an unreachable Hub
+                raise ModelLoadError(one_line(error)) from None
             loaded = _LoadedModel(pipeline=translator, lock=threading.Lock())
             logger.info("loaded %s in %.1f s", model, time.perf_counter() - started)
             self._models[model] = loaded
@@ -147,8 +150,3 @@ def _face_crop_preview(processor: Any, video: str) -> tuple[np.ndarray | None, s
     strip = (pixels.transpose(0, 2, 3, 1) * 255).round().astype(np.uint8)  # (N, h, w, 3)
     total = int(inputs["attention_mask"][0].sum())
     return strip, f"Face found in {found.size} of {total} frames; {len(picked)} crops shown, evenly spaced."
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
