@@ -10,7 +10,11 @@ Either stage on a data set whose gloss vocabulary differs from ``--init``'s resi
 of shared words (``gloss_vocabulary.resize_gloss_heads``). The run folder ``--out`` ends up holding the model and
 processor (``AutoModel`` / ``AutoProcessor`` load it), ``trainer_state.json``, ``training_log.jsonl``/``.csv``,
 ``training_curves.png``, ``skipped_rows.json`` and ``stage_arguments.json``; Trainer's checkpoints are in
-``checkpoints/`` (``--resume`` continues from the last). Under ``accelerate launch`` the same code runs on every
+``checkpoints/`` (``--resume`` continues from the last). A checkpoint is written under a hidden name and renamed
+into place when complete, so an interrupted save never looks like a checkpoint; ``--resume`` still checks the last
+one (weights readable, trainer state present) and falls back to the previous one, saying which is damaged. Model
+weights are read from safetensors only: ``--init`` refuses pickled ``pytorch_model.bin`` weights, which can run
+code when loaded. Under ``accelerate launch`` the same code runs on every
 process; the main process prepares the caches first and writes the run folder.
 
 Example:
@@ -28,8 +32,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
+import zipfile
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -37,7 +43,7 @@ from typing import Any
 
 import torch
 from transformers import AutoConfig, PreTrainedModel, Trainer, TrainerCallback, set_seed
-from transformers.trainer_utils import IntervalStrategy, get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, IntervalStrategy, rotate_checkpoints
 
 from signbind_hf.configuration_signbind import SignBindConfig
 from signbind_hf.constants import GLOSS_LABELS
@@ -75,6 +81,12 @@ STREAM_LOSSES = {
     "fusion": ("fusion_loss",),
 }
 EXPERT_PREFIXES = ("manual.", "lip.")
+# transformers' file names (SAFE_WEIGHTS_NAME, WEIGHTS_NAME, TRAINER_STATE_NAME), spelled out: they name the files
+# users see in their folders.
+SAFE_WEIGHTS = "model.safetensors"
+PICKLED_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+# Trainer's checkpoint folders; the staging ones start with "." and never match.
+CHECKPOINT_NAME = re.compile(rf"{PREFIX_CHECKPOINT_DIR}-(\d+)")
 
 
 class StageTrainer(Trainer):
@@ -87,6 +99,51 @@ class StageTrainer(Trainer):
         self.augmentation = augmentation
         self._stream_sums: dict[str, torch.Tensor] = {}
         self._stream_counts: dict[str, int] = defaultdict(int)
+        self._staging_dir: Path | None = None  # set while a checkpoint is being written
+
+    def _get_output_dir(self, trial) -> str:
+        return str(self._staging_dir) if self._staging_dir is not None else super()._get_output_dir(trial)
+
+    def _save_checkpoint(self, model, trial) -> None:
+        # Trainer writes checkpoint-N in place: a run killed mid-save leaves a folder that get_last_checkpoint takes
+        # for the last checkpoint. Trainer is pointed at a hidden staging folder instead (get_last_checkpoint and the
+        # rotation skip names starting with "."), and the checkpoint is renamed into place once every process has
+        # written its part (each writes its own RNG state).
+        run_dir = Path(super()._get_output_dir(trial))
+        name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
+        staging = run_dir / f".{name}.partial"
+        if self.args.should_save:
+            shutil.rmtree(staging, ignore_errors=True)  # left by a run killed mid-save
+        self.accelerator.wait_for_everyone()
+        self._staging_dir = staging
+        try:
+            super()._save_checkpoint(model, trial)
+        finally:
+            self._staging_dir = None
+        self.accelerator.wait_for_everyone()
+        if self.args.should_save:
+            self._publish_checkpoint(staging, run_dir / name)
+        self.accelerator.wait_for_everyone()
+
+    def _publish_checkpoint(self, staging: Path, final: Path) -> None:
+        if self.state.best_model_checkpoint and Path(self.state.best_model_checkpoint).parent == staging:
+            # Trainer recorded the staged path as the best checkpoint (it is this one): record where it will live.
+            self.state.best_model_checkpoint = str(final)
+            self.state.save_to_json(str(staging / final.name / TRAINER_STATE_FILE))
+        if final.exists():  # the same step saved again: replace it whole
+            retired = final.with_name(f".{final.name}.old")
+            shutil.rmtree(retired, ignore_errors=True)
+            final.rename(retired)
+            shutil.rmtree(retired)
+        os.replace(staging / final.name, final)
+        staging.rmdir()
+        # Trainer's rotation ran inside the staging folder; run it where the checkpoints are, by step (a renamed
+        # folder's mtime says nothing about when it was written).
+        rotate_checkpoints(
+            output_dir=str(final.parent),
+            save_total_limit=self.args.save_total_limit,
+            best_model_checkpoint=self.state.best_model_checkpoint,
+        )
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if model.training and self.augmentation is not None:
@@ -153,7 +210,13 @@ def load_initial(
             f"--init {init}: expected a trained model folder (config.json, model weights and processor_config.json, "
             "as signbind train writes)"
         )
-    config = AutoConfig.from_pretrained(str(init))
+    problem = weights_problem(init)
+    if problem is not None:
+        raise SignBindInputError(f"--init {init}: {problem}")
+    try:
+        config = AutoConfig.from_pretrained(str(init))
+    except (OSError, ValueError) as error:  # a truncated or hand-edited config.json
+        raise SignBindInputError(f"--init {init}: config.json cannot be read ({error})") from error
     if not isinstance(config, SignBindConfig):
         raise SignBindInputError(f"--init {init}: expected a SignBind model, got model_type {config.model_type!r}")
     config_values = {**config.to_dict(), **stage_args.model_overrides}
@@ -161,7 +224,11 @@ def load_initial(
         config_values.pop(name, None)
     config = SignBindConfig(**config_values)
     model, loading = SignBindModel.from_pretrained(
-        str(init), config=config, output_loading_info=True, ignore_mismatched_sizes=bool(stage_args.model_overrides)
+        str(init),
+        config=config,
+        output_loading_info=True,
+        ignore_mismatched_sizes=bool(stage_args.model_overrides),
+        use_safetensors=True,  # never a pickle, even beside the safetensors file
     )
     not_loaded = [*loading["missing_keys"], *(name for name, *_ in loading.get("mismatched_keys", []))]
     missing_experts = sorted(name for name in not_loaded if name.startswith(EXPERT_PREFIXES))
@@ -293,15 +360,77 @@ def build_datasets(stage_args, training_args, model, processor, report):
 # --- the run --------------------------------------------------------------------------------------------------------
 
 
+def weights_problem(folder: Path) -> str | None:
+    """Why the model weights in ``folder`` cannot be loaded (missing, pickled, truncated), or None when they can.
+
+    Opening a safetensors file reads its header and checks that the file covers every tensor it lists: a truncated
+    copy or an interrupted write is caught here, in milliseconds, instead of as a raw error deep in from_pretrained.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    files = sorted(folder.glob("model*.safetensors"))
+    if not files:
+        pickled = [name for name in PICKLED_WEIGHTS if (folder / name).is_file()]
+        if pickled:
+            return (
+                f"{pickled[0]} holds pickled weights, which are refused (loading a pickle can run code); "
+                f"expected {SAFE_WEIGHTS} (convert with save_pretrained(safe_serialization=True))"
+            )
+        return f"no {SAFE_WEIGHTS}"
+    for path in files:
+        try:
+            with safe_open(str(path), framework="pt"):
+                pass
+        except (SafetensorError, OSError) as error:
+            return f"{path.name} is damaged ({error}; {path.stat().st_size} bytes)"
+    return None
+
+
+def checkpoint_problem(checkpoint: Path) -> str | None:
+    """Why Trainer cannot resume from ``checkpoint``, or None. The torch files (optimizer, scheduler, RNG states)
+    are zip archives: a truncated one has lost its closing directory."""
+    problem = weights_problem(checkpoint)
+    if problem is not None:
+        return problem
+    try:
+        json.loads((checkpoint / TRAINER_STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return f"{TRAINER_STATE_FILE} is missing or damaged"
+    for path in sorted(checkpoint.glob("*.pt")) + sorted(checkpoint.glob("*.pth")):
+        if not zipfile.is_zipfile(path):
+            return f"{path.name} is damaged (not a complete torch file)"
+    return None
+
+
+def checkpoints_by_step(folder: Path) -> list[Path]:
+    """The checkpoint folders in ``folder``, oldest step first."""
+    if not folder.is_dir():
+        return []
+    steps = {int(m.group(1)): path for path in folder.iterdir() if (m := CHECKPOINT_NAME.fullmatch(path.name))}
+    return [steps[step] for step in sorted(steps) if steps[step].is_dir()]
+
+
 def resume_checkpoint(stage_args: StageArguments) -> str | None:
+    """The checkpoint ``--resume`` continues from: the last one Trainer can read, each damaged later one named."""
     checkpoints = stage_args.checkpoints_dir
-    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    found = checkpoints_by_step(checkpoints)
     if stage_args.resume:
-        if last is None:
+        if not found:
             raise SignBindInputError(f"--resume: no checkpoint in {checkpoints} to continue from")
-        logger.info("resuming from %s", last)
-        return last
-    if last is not None:
+        damaged = []
+        for checkpoint in reversed(found):
+            problem = checkpoint_problem(checkpoint)
+            if problem is None:
+                logger.info("resuming from %s", checkpoint)
+                return str(checkpoint)
+            logger.warning("--resume: skipping the damaged checkpoint %s: %s", checkpoint, problem)
+            damaged.append(f"{checkpoint.name} ({problem})")
+        raise SignBindInputError(
+            f"--resume: every checkpoint in {checkpoints} is damaged: {'; '.join(damaged)}; start again with another "
+            "--out"
+        )
+    if found:
+        last = found[-1]
         raise SignBindInputError(
             f"--out {stage_args.out} holds checkpoints of an earlier run ({last}): pass --resume to continue it, or "
             "use another --out"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import save_file
 from torch import nn
 from transformers import Trainer
 
@@ -76,7 +78,10 @@ def test_resume_needs_a_checkpoint_and_a_fresh_run_refuses_old_ones(tmp_path):
     stage_args, _ = parse_stage_arguments(["--stage", "experts", "--data", "d", "--out", str(tmp_path), "--resume"])
     with pytest.raises(SignBindInputError, match="--resume: no checkpoint"):
         resume_checkpoint(stage_args)
-    (tmp_path / "checkpoints" / "checkpoint-3").mkdir(parents=True)
+    checkpoint = tmp_path / "checkpoints" / "checkpoint-3"
+    checkpoint.mkdir(parents=True)
+    save_file({"weight": torch.zeros(2)}, checkpoint / "model.safetensors")  # resume checks the files it will read
+    (checkpoint / "trainer_state.json").write_text("{}")
     assert resume_checkpoint(stage_args).endswith("checkpoint-3")
     stage_args.resume = False
     with pytest.raises(SignBindInputError, match="pass --resume to continue it"):

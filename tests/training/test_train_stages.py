@@ -1,10 +1,13 @@
 """Staged training end to end on a mini SynthSign: experts, then fusion on cached expert outputs; fine-tuning on
-another gloss vocabulary; resume equality; the same command under `accelerate launch` with two CPU processes."""
+another gloss vocabulary; resume equality, atomic checkpoints and damaged ones; refused --init weights; the same
+command under `accelerate launch` with two CPU processes."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +23,7 @@ from signbind_hf import SignBindModel, SignBindProcessor
 from signbind_hf.tokenization_signbind import SignBindCTCTokenizer
 from signbind_hf.training.arguments import parse_stage_arguments
 from signbind_hf.training.gloss_vocabulary import resize_gloss_heads
-from signbind_hf.training.stages import load_initial, train_stage
+from signbind_hf.training.stages import StageTrainer, load_initial, train_stage, trained_steps
 
 from ..conftest import tiny_config
 from .conftest import stage_argv
@@ -272,3 +275,78 @@ def test_a_fusion_without_the_lip_stream_reuses_a_cache_made_with_face_crops():
     # Other frame settings still have to match.
     other_frames = SignBindProcessor.from_model_config(config, target_fps=12.5)
     assert not cache_serves(made_by_full_model, no_lip, other_frames)
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def test_init_refuses_truncated_and_pickled_weights_in_one_line(
+    experts_run, mini_synthsign, clip_cache, tmp_path, caplog
+):
+    truncated = tmp_path / "truncated"
+    shutil.copytree(experts_run, truncated, ignore=shutil.ignore_patterns("checkpoints"))
+    _truncate(truncated / "model.safetensors")
+    pickled = tmp_path / "pickled"
+    shutil.copytree(experts_run, pickled, ignore=shutil.ignore_patterns("checkpoints"))
+    torch.save(load_file(str(pickled / "model.safetensors")), pickled / "pytorch_model.bin")
+    (pickled / "model.safetensors").unlink()
+    for init, problem in ((truncated, "model.safetensors is damaged"), (pickled, "pytorch_model.bin holds pickled")):
+        caplog.clear()
+        argv = stage_argv("experts", mini_synthsign, tmp_path / "out", clip_cache, "--init", str(init))
+        assert signbind_main(["train", *argv, "--max_steps", "1"]) == 2
+        errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+        assert len(errors) == 1
+        assert errors[0].startswith(f"--init {init}: {problem}")
+        assert "\n" not in errors[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_resume_falls_back_past_a_damaged_checkpoint_and_names_it(mini_synthsign, clip_cache, tmp_path, caplog):
+    out = tmp_path / "run"
+    argv = stage_argv(
+        "experts", mini_synthsign, out, clip_cache, "--max_steps", "3", "--save_strategy", "steps", "--save_steps",
+        "1", "--save_total_limit", "3", "--eval_split", "none",
+    )  # fmt: skip
+    train_stage(*parse_stage_arguments(argv), [StopAt(2)])
+    checkpoints = out / "checkpoints"
+    assert sorted(path.name for path in checkpoints.iterdir()) == ["checkpoint-1", "checkpoint-2"]
+    _truncate(checkpoints / "checkpoint-2" / "model.safetensors")
+
+    resumed = train_stage(*parse_stage_arguments([*argv, "--resume"]))
+    assert trained_steps(resumed) == 3
+    assert "skipping the damaged checkpoint" in caplog.text
+    assert "checkpoint-2: model.safetensors is damaged" in caplog.text
+    log = json.loads((resumed / "trainer_state.json").read_text())["log_history"]
+    assert [entry["step"] for entry in log if "loss" in entry] == [1, 2, 3]
+
+    # Nothing left to resume from: one line naming each damaged checkpoint, exit 2.
+    for checkpoint in checkpoints.iterdir():
+        _truncate(checkpoint / "model.safetensors")
+    caplog.clear()
+    assert signbind_main(["train", *argv, "--resume"]) == 2
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "every checkpoint" in errors[0]
+    assert all(f"checkpoint-{step} (model.safetensors is damaged" in errors[0] for step in (1, 2, 3))
+
+
+def test_an_interrupted_checkpoint_save_leaves_no_checkpoint_behind(mini_synthsign, clip_cache, tmp_path, monkeypatch):
+    # Trainer writes the weights, then the optimizer and the RNG state, then trainer_state.json: a save that stops
+    # after the weights must not leave a folder that --resume would take for a checkpoint.
+    def disk_full(self, output_dir):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(StageTrainer, "_save_rng_state", disk_full)
+    out = tmp_path / "run"
+    argv = stage_argv(
+        "experts", mini_synthsign, out, clip_cache, "--max_steps", "1", "--save_strategy", "steps", "--save_steps",
+        "1", "--eval_split", "none",
+    )  # fmt: skip
+    with pytest.raises(OSError, match="disk full"):
+        train_stage(*parse_stage_arguments(argv))
+    assert [path.name for path in (out / "checkpoints").iterdir() if not path.name.startswith(".")] == []
+    monkeypatch.undo()
+    assert signbind_main(["train", *argv, "--resume"]) == 2  # "no checkpoint to continue from", not a crash
+    train_stage(*parse_stage_arguments(argv))  # a fresh run in the same --out replaces the staged leftover
+    assert sorted(path.name for path in (out / "checkpoints").iterdir()) == ["checkpoint-1"]
