@@ -3,7 +3,7 @@
 from dataclasses import asdict, dataclass
 
 # Bumped whenever a change makes the same seed produce different data (lexicon, templates, rendering, timing).
-SYNTHSIGN_VERSION = "1.0"
+SYNTHSIGN_VERSION = "1.1"  # 1.1: each clip has its renderer's keypoints beside it (<clip>.pose)
 
 SPLITS = ("train", "validation", "test")
 
