@@ -260,7 +260,7 @@ def test_an_unreachable_hub_model_is_a_load_error(space_modules, monkeypatch):
 def test_served_models_come_from_the_environment_then_the_quickstart_folder(space, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(space.MODEL_ENV, raising=False)
-    assert (space.configured_models(), space.default_model()) == ([], "")
+    assert space.configured_models() == []
     with pytest.raises(space.ModelReferenceError, match="no model to serve: pass --model DIR"):
         space.served_models([])
     quickstart = tmp_path / "runs" / "quickstart" / "model"
@@ -270,7 +270,6 @@ def test_served_models_come_from_the_environment_then_the_quickstart_folder(spac
     assert space.configured_models() == ["runs/quickstart/model"]
     monkeypatch.setenv(space.MODEL_ENV, "org/model, org/other,")
     assert space.configured_models() == ["org/model", "org/other"]
-    assert space.default_model() == "org/model"
     assert space.served_models(["org/model", " org/model", "org/other"]) == ["org/model", "org/other"]
 
 
@@ -560,6 +559,13 @@ def test_signbind_app_refuses_a_broken_model_in_one_line(broken_models, case, pr
     assert str(broken_models[case]) in line
     assert problem in line
     assert "\n" not in line
+
+
+def test_signbind_app_without_a_model_to_serve_says_how_to_get_one(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)  # no runs/quickstart/model here
+    monkeypatch.delenv("SIGNBIND_MODEL", raising=False)
+    assert signbind_main(["app", "--port", "0"]) == 2
+    assert "no model to serve: pass --model DIR (or several), set SIGNBIND_MODEL" in caplog.text
 
 
 def test_signbind_app_refuses_a_bad_length_limit(tmp_path, monkeypatch, caplog):

@@ -82,11 +82,6 @@ def configured_models() -> list[str]:
     return [str(QUICKSTART_MODEL)] if (QUICKSTART_MODEL / "config.json").is_file() else []
 
 
-def default_model() -> str:
-    """The model pre-selected when none is passed: the first of :func:`configured_models`, or empty."""
-    return next(iter(configured_models()), "")
-
-
 def served_models(models: Sequence[str]) -> list[str]:
     """``models`` checked and without duplicates: the only models the demo loads. ``ModelReferenceError`` names the
     first that is not a SignBind model folder (with safetensors weights and its processor) or an ``org/name`` id."""

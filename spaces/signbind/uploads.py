@@ -39,7 +39,7 @@ def discard_upload(video: str | None, *, upload_folder: Path, keep: frozenset[Fi
 
     Anything outside the upload folder (a path a caller of the API made up, a file of the server) is left alone.
     """
-    if not video:
+    if not video or not isinstance(video, str | Path):
         return False
     path = Path(video).resolve()
     folder = path.parent
