@@ -14,6 +14,7 @@ Example:
 >>> result["translation"], result["pseudo_gloss"], result["segments"][0]
 ('So to gain that balance on your toe, ...', 'GAIN BALANCE TOE', {'label': 'rest', 'start': 0.0, 'end': 0.36})
 >>> translator(["a.mp4", "b.mp4"])  # a batch: one result per video
+>>> translator(["a.mp4", "notes.txt"], errors="return")  # [result, {"video": "notes.txt", "error": "..."}]
 ```
 
 One result is a dict: ``translation``, ``refined``, ``pseudo_gloss``, ``fingerspelling`` (the letters stream, words
@@ -118,6 +119,8 @@ class SignBindTranslationPipeline(Pipeline):
         overlap (`float`, defaults to 0.25): fraction of a window searched for the cut to the next window.
         progress (`Callable[[float], None]`, *optional*): called with the seconds of video read so far after each
             window (for progress bars on long videos).
+        errors (`str`, defaults to `"raise"`, call only): `"return"` gives a video that cannot be translated an
+            entry ``{"video", "error"}`` in place of its result instead of raising (see ``__call__``).
     """
 
     _load_processor = True

@@ -6,6 +6,10 @@ hash: ``<upload folder>/<hash>/<name>``. After each translation, failed or not, 
 one cached copy of each to every visitor, so deleting it would break the next visitor's click on the example. What a
 visitor uploads and never translates is removed by Gradio's own ``delete_cache`` sweep (see app.py).
 
+Known limit: two visitors who upload byte-identical videos share one file; if one translation ends while the other
+is still queued, the second finds its upload gone and is asked to upload the video again. Identical
+uploads other than the examples are rare enough not to justify reference counting across Gradio's queue.
+
 Example:
 
 ```python
