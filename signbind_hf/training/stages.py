@@ -113,7 +113,8 @@ class StageTrainer(Trainer):
         name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
         staging = run_dir / f".{name}.partial"
         if self.args.should_save:
-            shutil.rmtree(staging, ignore_errors=True)  # left by a run killed mid-save
+            for leftover in run_dir.glob(f".{PREFIX_CHECKPOINT_DIR}-*"):  # left by a run killed mid-save
+                shutil.rmtree(leftover, ignore_errors=True)
         self.accelerator.wait_for_everyone()
         self._staging_dir = staging
         try:
@@ -219,7 +220,12 @@ def load_initial(
         raise SignBindInputError(f"--init {init}: config.json cannot be read ({error})") from error
     if not isinstance(config, SignBindConfig):
         raise SignBindInputError(f"--init {init}: expected a SignBind model, got model_type {config.model_type!r}")
-    config_values = {**config.to_dict(), **stage_args.model_overrides}
+    config_values = config.to_dict()
+    for name, value in stage_args.model_overrides.items():
+        saved = config_values.get(name)
+        # A sub-config override (the tiny YAML's `backbone_config: {hidden_size: 64}`) changes those fields of the
+        # saved sub-config; replacing it whole would drop its model_type and fail deep inside transformers.
+        config_values[name] = {**saved, **value} if isinstance(saved, dict) and isinstance(value, dict) else value
     for name in ("model_type", "transformers_version", "architectures", "auto_map", "dtype"):
         config_values.pop(name, None)
     config = SignBindConfig(**config_values)
@@ -239,7 +245,10 @@ def load_initial(
         )
     if not_loaded:
         logger.info("--init %s: %d tensors start fresh (first: %s)", init, len(not_loaded), not_loaded[0])
-    saved = SignBindProcessor.from_pretrained(str(init))
+    try:
+        saved = SignBindProcessor.from_pretrained(str(init))
+    except (OSError, ValueError) as error:  # a truncated or hand-edited processor or tokenizer file
+        raise SignBindInputError(f"--init {init}: the processor files cannot be read ({error})") from error
     if saved.tokenizer.get_vocab() != tokenizer.get_vocab():
         kept = resize_gloss_heads(model, saved.tokenizer.get_vocab(), tokenizer.get_vocab())
         if stage_args.stage == "fusion" and kept < len(tokenizer):

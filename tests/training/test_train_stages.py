@@ -291,7 +291,14 @@ def test_init_refuses_truncated_and_pickled_weights_in_one_line(
     shutil.copytree(experts_run, pickled, ignore=shutil.ignore_patterns("checkpoints"))
     torch.save(load_file(str(pickled / "model.safetensors")), pickled / "pytorch_model.bin")
     (pickled / "model.safetensors").unlink()
-    for init, problem in ((truncated, "model.safetensors is damaged"), (pickled, "pytorch_model.bin holds pickled")):
+    bad_processor = tmp_path / "bad_processor"
+    shutil.copytree(experts_run, bad_processor, ignore=shutil.ignore_patterns("checkpoints"))
+    (bad_processor / "processor_config.json").write_text('{"video_processor": ')
+    for init, problem in (
+        (truncated, "model.safetensors is damaged"),
+        (pickled, "pytorch_model.bin holds pickled"),
+        (bad_processor, "the processor files cannot be read"),
+    ):
         caplog.clear()
         argv = stage_argv("experts", mini_synthsign, tmp_path / "out", clip_cache, "--init", str(init))
         assert signbind_main(["train", *argv, "--max_steps", "1"]) == 2
@@ -300,6 +307,12 @@ def test_init_refuses_truncated_and_pickled_weights_in_one_line(
         assert errors[0].startswith(f"--init {init}: {problem}")
         assert "\n" not in errors[0]
     assert not (tmp_path / "out").exists()
+    # The good folder loads with the same command line, sub-config overrides of the tiny YAML included.
+    stage_args, _ = parse_stage_arguments(
+        stage_argv("experts", mini_synthsign, tmp_path / "out", clip_cache, "--init", str(experts_run))
+    )
+    model, _ = load_initial(stage_args, SignBindProcessor.from_pretrained(str(experts_run)).tokenizer)
+    assert model.config.backbone_config.hidden_size == 64
 
 
 def test_resume_falls_back_past_a_damaged_checkpoint_and_names_it(mini_synthsign, clip_cache, tmp_path, caplog):
@@ -348,5 +361,6 @@ def test_an_interrupted_checkpoint_save_leaves_no_checkpoint_behind(mini_synthsi
     assert [path.name for path in (out / "checkpoints").iterdir() if not path.name.startswith(".")] == []
     monkeypatch.undo()
     assert signbind_main(["train", *argv, "--resume"]) == 2  # "no checkpoint to continue from", not a crash
-    train_stage(*parse_stage_arguments(argv))  # a fresh run in the same --out replaces the staged leftover
+    (out / "checkpoints" / ".checkpoint-7.partial").mkdir()  # a leftover of another step
+    train_stage(*parse_stage_arguments(argv))  # a fresh run in the same --out clears the staged leftovers
     assert sorted(path.name for path in (out / "checkpoints").iterdir()) == ["checkpoint-1"]
