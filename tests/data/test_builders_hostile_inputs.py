@@ -166,3 +166,28 @@ def test_cli_names_the_overwrite_flag(corpus, tmp_path, caplog):
     assert cli_main(argv) == 2
     assert "pass --overwrite" in caplog.text
     assert "overwrite=True" not in caplog.text
+
+
+def test_nul_bytes_and_oversized_fields_are_malformed_rows(corpus, tmp_path):
+    csv = _how2sign_csv(
+        tmp_path / "how2sign_realigned_train.csv",
+        [
+            ("A", "raw_A", "A_0", "A_0", 0.2, 1.4, "Kept."),
+            ("A", "raw_A", "A_1", b"A_\x001", 0.2, 1.4, "A NUL byte in the name."),
+            ("A", "raw_A", "A_2", "A_2", 0.2, 1.4, "x" * 200_000),
+            ("A", "raw_A", "A_3", "A_3", 1.5, 2.5, "Kept after the oversized field."),
+        ],
+    )
+    prepare_how2sign([csv], corpus / "videos", tmp_path / "how2sign")
+    report = read_report(tmp_path / "how2sign")
+    assert (report["kept"], report["reasons"]) == (2, {"malformed_row": 2})
+    assert report["examples"]["malformed_row"] == [
+        "how2sign_realigned_train.csv:3: a NUL byte",
+        "how2sign_realigned_train.csv:4: field larger than field limit (131072)",
+    ]
+
+    manifest = corpus / "videos/nul.jsonl"
+    manifest.write_text('{"path": "raw_A.mp4", "text": "Kept."}\n{"path": "raw_A\\u0000.mp4", "text": "NUL."}\n')
+    prepare_folder(manifest, tmp_path / "folder")
+    report = read_report(tmp_path / "folder")
+    assert (report["kept"], report["reasons"]) == (1, {"malformed_row": 1})

@@ -28,7 +28,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -303,6 +303,8 @@ def _time_problem(start: float | None, end: float | None) -> tuple[str, str] | N
 def check_candidate(candidate: Candidate, durations: VideoDurations) -> tuple[str, str] | tuple[None, dict]:
     """``(reason, detail)`` when ``candidate`` must be skipped, else ``(None, {"start", "end", "segment_labels"})``."""
     video = candidate.video
+    if "\x00" in str(video):  # JSON can spell one (\u0000); no file system can look the path up
+        return MALFORMED_ROW, "the path holds a NUL byte"
     if candidate.root is not None:
         # First, before the media is even probed for existence: a corpus file must not reach outside its root.
         try:
@@ -456,8 +458,9 @@ def build_dataset(
 def read_text_table(
     path: Path, *, delimiter: str, required: Iterable[str], argument: str
 ) -> list[dict[str, str] | Skip]:
-    """Rows of a delimited text file as dicts, or a ``Skip`` (``not_utf8``) for a row holding bytes that are not
-    UTF-8; raises ``SignBindInputError`` naming ``argument`` when a column lacks or the header cannot be decoded."""
+    """Rows of a delimited text file as dicts, or a ``Skip`` for a row that cannot be used as text (``not_utf8``:
+    bytes that are not UTF-8; ``malformed_row``: a NUL byte, a field over the csv module's size limit); raises
+    ``SignBindInputError`` naming ``argument`` when a column lacks or the header cannot be read."""
     import csv
 
     if not path.is_file():
@@ -468,7 +471,11 @@ def read_text_table(
         # QUOTE_NONE for tabs: How2Sign sentences hold bare double quotes that the csv module would pair up.
         quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         reader = csv.DictReader(handle, delimiter=delimiter, quoting=quoting)
-        if _undecodable(reader.fieldnames or []):
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as error:  # a header line over the csv module's field size limit
+            raise SignBindInputError(f"{argument} {path}: the header cannot be read ({error})") from error
+        if _undecodable(header):
             raise SignBindInputError(f"{argument} {path}: the header is not UTF-8 ({_first_bad_byte(path)})")
         missing = [name for name in required if name not in (reader.fieldnames or [])]
         if missing:
@@ -477,22 +484,43 @@ def read_text_table(
                 f"found {reader.fieldnames}"
             )
         rows: list[dict[str, str] | Skip] = []
-        for line, row in enumerate(reader, 2):
-            bad = _undecodable(row.values())  # extra fields are a list under the key None
-            if bad:
-                rows.append(Skip(NOT_UTF8, f"{path.name}:{line}", f"byte 0x{bad:02X} is not UTF-8 (save as UTF-8)"))
-            else:
-                rows.append(row)
-        return rows
+        line = 1  # a row's line as the formats name it (one line per row)
+        while True:
+            line += 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:  # a field over the csv module's size limit; the reader goes on after it
+                rows.append(Skip(MALFORMED_ROW, f"{path.name}:{line}", str(error)))
+                continue
+            rows.append(_checked_row(row, f"{path.name}:{line}"))
+    return rows
+
+
+def _checked_row(row: dict[str, str], where: str) -> dict[str, str] | Skip:
+    """``row``, or a ``Skip`` when it holds bytes that were not UTF-8 or a NUL (no path or text holds one, and a
+    path with one cannot even be looked up)."""
+    values = list(row.values())  # extra fields are a list under the key None
+    bad = _undecodable(values)
+    if bad is not None:
+        return Skip(NOT_UTF8, where, f"byte 0x{bad:02X} is not UTF-8 (save as UTF-8)")
+    if any("\x00" in value for value in _strings(values)):
+        return Skip(MALFORMED_ROW, where, "a NUL byte")
+    return row
+
+
+def _strings(values: Iterable) -> Iterator[str]:
+    for value in values:
+        yield from (text for text in (value if isinstance(value, list) else [value]) if text)
 
 
 def _undecodable(values: Iterable) -> int | None:
     """The first byte ``surrogateescape`` stood in for in ``values`` (strings, or lists of them), else None."""
-    for value in values:
-        for text in value if isinstance(value, list) else [value]:
-            for char in text or "":
-                if "\udc80" <= char <= "\udcff":
-                    return ord(char) - 0xDC00
+    for text in _strings(values):
+        for char in text:
+            if "\udc80" <= char <= "\udcff":
+                return ord(char) - 0xDC00
     return None
 
 
