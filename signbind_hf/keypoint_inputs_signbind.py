@@ -23,6 +23,8 @@ points not found, hands out of view and padding frames are 0 with mask 0, never 
 """
 
 import os
+import queue
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,8 @@ SHOULDERS = (POSE_POINTS.index("LEFT_SHOULDER"), POSE_POINTS.index("RIGHT_SHOULD
 # Without shoulders anywhere in a clip: the scale is this fraction of the frame's width.
 FALLBACK_SCALE_OF_WIDTH = 1 / 3
 MIN_SCALE = 1e-3  # pixels: shoulders seen exactly edge-on must not divide by zero
+# Frames the decoding thread may run ahead of the keypoint thread (each a copy of a decoded frame).
+MAX_PENDING_FRAMES = 8
 
 
 def load_keypoints(value: Any, name: str) -> Keypoints:
@@ -140,15 +144,63 @@ def clip_keypoint_inputs(
 
 class KeypointTee:
     """A ``FrameSink`` that hands each kept frame to another sink (the ``ClipStream`` making the frames and face
-    crops) and to a ``KeypointTrack``, so that the keypoints are made while the clip decodes, on the same frames."""
+    crops) and a copy of it to a ``KeypointTrack`` in a thread of its own, so that the keypoints are made while the
+    clip decodes, on the same frames, beside the decoding and the face threads (MediaPipe's graphs, like the
+    decoder's and OpenCV's native code, release the GIL).
 
-    def __init__(self, sink: Any, track: KeypointTrack) -> None:
+    Use it as a context manager around the decoding (leaving it stops the thread), and ``finish()`` for the
+    keypoints. At most ``max_pending`` frames wait for the track: memory stays bounded when the track is the slowest.
+    """
+
+    def __init__(self, sink: Any, track: KeypointTrack, max_pending: int = MAX_PENDING_FRAMES) -> None:
         self.sink = sink
         self.track = track
+        self._pending: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=max_pending)
+        self._aborted = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = threading.Thread(
+            target=self._follow, name="signbind-keypoints", daemon=True
+        )
+        self._thread.start()
+
+    def __enter__(self) -> "KeypointTee":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._aborted = True  # left without finish(): decoding failed, drop the frames still waiting
+        self._stop()
 
     def begin(self, max_frames: int) -> None:
         self.sink.begin(max_frames)
 
     def add(self, row: int, image: np.ndarray) -> None:
         self.sink.add(row, image)
-        self.track.push(image)
+        self._raise_error()
+        self._pending.put(image.copy())  # `image` is the decoder's, reused once add returns
+
+    def finish(self) -> Keypoints:
+        """Wait for the track to take the last frames; their keypoints (one row per frame added)."""
+        self._stop()
+        self._raise_error()
+        return self.track.result()
+
+    def _follow(self) -> None:
+        """The keypoint thread: push each frame to the track; after an error, only drain the queue."""
+        while (frame := self._pending.get()) is not None:
+            if self._error is None and not self._aborted:
+                try:
+                    self.track.push(frame)
+                except BaseException as error:  # handed to the decoding thread, which raises it
+                    self._error = error
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._pending.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._aborted = True  # nothing more is pushed
+            raise error

@@ -537,20 +537,23 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         )
         if boxes is None:  # make the model inputs while the video decodes (video_streaming_signbind.py)
             cropper = None if self.face_cropper is None else self._face_cropper_for(has_boxes=False)
-            track = self._keypoint_extractor().track(self.target_fps) if extract else None
-            with (
-                ClipStream(
-                    self.frame_transform, cropper, tuple(self.image_mean), tuple(self.image_std), self._buffers
-                ) as stream,
-                track if track is not None else contextlib.nullcontext(),
-            ):
+            with contextlib.ExitStack() as stack:
+                stream = stack.enter_context(
+                    ClipStream(
+                        self.frame_transform, cropper, tuple(self.image_mean), tuple(self.image_std), self._buffers
+                    )
+                )
+                tee = None
+                if extract:  # the keypoints are made from the same frames, in a thread of their own
+                    track = stack.enter_context(self._keypoint_extractor().track(self.target_fps))
+                    tee = stack.enter_context(KeypointTee(stream, track))
                 try:
-                    clip = decode(frame_sink=stream if track is None else KeypointTee(stream, track))
+                    clip = decode(frame_sink=stream if tee is None else tee)
                 except CannotStream as reason:
                     logger.debug("%s: decoding the clip whole", reason)
                 else:
                     _warn_if_subsampled(clip, self.max_frames)
-                    extracted = track.result() if track is not None else None
+                    extracted = tee.finish() if tee is not None else None
                     processed = _streamed_clip(clip, stream.finish())
                     return _with_keypoints(processed, keypoint_source, given, extracted, clip.source_timestamps)
         # Given face boxes (and the videos that cannot stream): decode the whole clip, then make the inputs.

@@ -18,7 +18,7 @@ from signbind_hf.constants import KEYPOINT_MASK, KEYPOINTS
 from signbind_hf.data.synthsign.config import SynthSignConfig
 from signbind_hf.data.synthsign.examples import plan_example, render_example
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.keypoint_extraction_signbind import Keypoints
+from signbind_hf.keypoint_extraction_signbind import KeypointExtractor, Keypoints
 from signbind_hf.keypoint_inputs_signbind import NUM_KEYPOINTS, SHOULDERS, normalize_keypoints
 from signbind_hf.keypoint_layout_signbind import LEFT, NUM_POSE_POINTS, POSE_POINTS
 from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path, write_pose_file
@@ -112,6 +112,27 @@ def test_a_clip_without_a_signer_gives_masks_not_an_error(tmp_path):
     assert batch[KEYPOINTS].shape == (1, 6, NUM_KEYPOINTS, 2)
     assert not batch[KEYPOINT_MASK].any()
     assert not batch[KEYPOINTS].any()
+
+
+def test_extracted_keypoints_are_those_of_the_processors_own_frames(synthsign_clip, tmp_path):
+    bare = tmp_path / synthsign_clip.name  # the clip without its sidecar: the extractor runs while it decodes
+    shutil.copyfile(synthsign_clip, bare)
+    processor = SignBindVideoProcessor.from_preset("tiny", keypoints=True, min_frames=1)
+    batch = processor(bare, end=1.0, return_tensors="np", return_metadata=True)
+
+    assert batch["video_metadata"][0]["keypoint_source"] == "extractor"
+    frames = decode_video(bare, end=1.0, max_shortest_edge=processor.max_shortest_edge).frames
+    extracted = KeypointExtractor().extract(frames, fps=processor.target_fps)
+    expected, found = _expected_with_borrowed_shoulders(extracted)
+    np.testing.assert_allclose(batch[KEYPOINTS][0], expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(batch[KEYPOINT_MASK][0], found)
+    assert batch[KEYPOINT_MASK][0, :, NUM_POSE_POINTS:].any()  # hands were found on the drawn signer
+
+
+def _expected_with_borrowed_shoulders(keypoints: Keypoints) -> tuple[np.ndarray, np.ndarray]:
+    points = np.concatenate([keypoints.pose[..., :2], keypoints.hands[..., :2].reshape(-1, 42, 2)], axis=1)
+    found = np.concatenate([keypoints.pose_confidence, keypoints.hand_confidence.reshape(-1, 42)], axis=1) > 0
+    return normalize_keypoints(points, found.astype(np.float32), keypoints.width, keypoints.height)
 
 
 def test_frames_without_shoulders_borrow_the_nearest_frames_and_none_at_all_use_the_frame():
@@ -227,3 +248,45 @@ def test_saved_keypoint_processor_runs_as_remote_code_without_signbind_hf(synths
     assert set(remote.files) == set(expected)
     for key in remote.files:
         np.testing.assert_array_equal(remote[key], expected[key], err_msg=key)
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+
+    def begin(self, max_frames: int) -> None:
+        pass
+
+    def add(self, row: int, image: np.ndarray) -> None:
+        self.rows.append(row)
+
+
+class _FailingTrack:
+    """A KeypointTrack stand-in whose third frame fails."""
+
+    def __init__(self) -> None:
+        self.frames: list[np.ndarray] = []
+
+    def push(self, frame: np.ndarray) -> None:
+        if len(self.frames) == 2:
+            raise RuntimeError("graph failed")
+        self.frames.append(frame)
+
+
+def test_the_keypoint_thread_sees_copies_of_every_frame_and_its_error_reaches_the_decoder():
+    from signbind_hf.keypoint_inputs_signbind import KeypointTee
+
+    sink, track = _Sink(), _FailingTrack()
+    image = np.zeros((4, 4, 3), dtype=np.uint8)
+
+    def decode() -> None:
+        with KeypointTee(sink, track, max_pending=1) as tee:
+            for row in range(50):  # the decoder reuses its image: the track must get copies
+                image[:] = row
+                tee.add(row, image)
+            tee.finish()
+
+    with pytest.raises(RuntimeError, match="graph failed"):
+        decode()
+    assert [int(frame[0, 0, 0]) for frame in track.frames] == [0, 1]
+    assert sink.rows[:3] == [0, 1, 2]
