@@ -54,6 +54,11 @@ def test_how2sign_skips_escaping_names_duplicates_bad_times_and_latin1_rows(corp
     assert report["kept"] == 1
     assert report["reasons"] == {"bad_time": 2, "duplicate": 1, "not_utf8": 1, "outside_root": 4}
     assert report["examples"]["duplicate"] == ["A_0: id 'A_0' is already kept"]
+    link = corpus / "videos/link.mp4"
+    assert (
+        f"S_3: {link} resolves to {(corpus / 'secret/x.mp4').resolve()}, outside"
+        in report["examples"]["outside_root"][3]
+    )
     assert report["examples"]["bad_time"][0] == "A_1: start nan s (expected a finite number of seconds >= 0)"
     assert report["examples"]["bad_time"][1].startswith("A_2: start -0.5 s")
     assert report["examples"]["not_utf8"] == [
@@ -93,7 +98,8 @@ def test_folder_manifest_paths_stay_in_its_folder_unless_allowed(corpus, tmp_pat
     assert (report["kept"], report["reasons"]) == (2, {"duplicate": 1, "outside_root": 3})
     assert report["examples"]["duplicate"] == ["clips-000006: same clip, times and text as clips-000001"]
     assert report["examples"]["outside_root"][0] == (
-        f"clips-000003: {corpus / 'videos/../secret/x.mp4'} is not inside {corpus / 'videos'}"
+        f"clips-000003: {corpus / 'videos/../secret/x.mp4'} resolves to {(corpus / 'secret/x.mp4').resolve()}, "
+        f"outside {corpus / 'videos'}"
     )
 
     # The user's explicit choice lets absolute paths through; relative ones and symlinks still stay inside.

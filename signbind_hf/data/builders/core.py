@@ -309,7 +309,9 @@ def check_candidate(candidate: Candidate, durations: VideoDurations) -> tuple[st
         # First, before the media is even probed for existence: a corpus file must not reach outside its root.
         try:
             if not is_inside(video, candidate.root):
-                return OUTSIDE_ROOT, f"{video} is not inside {candidate.root}"
+                # The resolved path shows which link or `..` led out (a folder of symlinks to another disk: point the
+                # root at the real folder).
+                return OUTSIDE_ROOT, f"{video} resolves to {video.resolve()}, outside {candidate.root}"
         except (OSError, RuntimeError) as error:
             return UNREADABLE_VIDEO, f"{video}: {error}"
     if not candidate.sentence.strip():
