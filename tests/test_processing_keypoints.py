@@ -3,6 +3,7 @@ normalised by the shoulders, masked where nothing was found; off by default and 
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -290,3 +291,18 @@ def test_the_keypoint_thread_sees_copies_of_every_frame_and_its_error_reaches_th
         decode()
     assert [int(frame[0, 0, 0]) for frame in track.frames] == [0, 1]
     assert sink.rows[:3] == [0, 1, 2]
+
+
+def test_whole_clip_decoding_gives_the_same_keypoints_and_a_used_processor_pickles(synthsign_clip, tmp_path):
+    bare = tmp_path / synthsign_clip.name
+    shutil.copyfile(synthsign_clip, bare)
+    face_boxes = plan_example(0, "test", 0, SynthSignConfig()).row["face_boxes"]  # given boxes: decoded whole
+    processor = SignBindVideoProcessor.from_preset("tiny", keypoints=True, min_frames=1)
+    streamed = processor(bare, end=0.6, return_tensors="np")
+    whole = processor(bare, end=0.6, face_boxes=np.asarray(face_boxes), return_tensors="np")
+    for key in (KEYPOINTS, KEYPOINT_MASK):
+        np.testing.assert_array_equal(whole[key], streamed[key], err_msg=key)
+
+    copy = pickle.loads(pickle.dumps(processor))
+    assert copy.keypoints is True
+    np.testing.assert_array_equal(copy(bare, end=0.6, return_tensors="np")[KEYPOINTS], streamed[KEYPOINTS])
