@@ -56,7 +56,7 @@ def test_how2sign_skips_escaping_names_duplicates_bad_times_and_latin1_rows(corp
     assert report["examples"]["duplicate"] == ["A_0: id 'A_0' is already kept"]
     link = corpus / "videos/link.mp4"
     assert (
-        f"S_3: {link} resolves to {(corpus / 'secret/x.mp4').resolve()}, outside"
+        f"link: {link} resolves to {(corpus / 'secret/x.mp4').resolve()}, outside"
         in report["examples"]["outside_root"][3]
     )
     assert report["examples"]["bad_time"][0] == "A_1: start nan s (expected a finite number of seconds >= 0)"
