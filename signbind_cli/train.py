@@ -6,7 +6,8 @@ Settings come from --config YAML, then the command line: every field of StageArg
 TrainingArguments is an option (`--learning_rate 1e-3`, `--num_train_epochs 5`, `--dataloader_num_workers 2`,
 `--model_overrides '{"fusion_type": "concat"}'`); `--help-fields` lists them all. The run folder --out receives the
 model and processor (AutoModel/AutoProcessor load it), trainer_state.json, training_log.jsonl/.csv,
-training_curves.png and skipped_rows.json; Trainer checkpoints go to OUT/checkpoints (--resume continues the last).
+training_curves.png and skipped_rows.json; Trainer checkpoints go to OUT/checkpoints (--resume continues the last
+readable one, naming any damaged one it passes over). --init reads safetensors weights only.
 
 Examples:
     signbind synth --out data/synthsign
@@ -57,7 +58,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--out", type=Path, help="run folder (model, processor, logs; checkpoints/ inside)")
     parser.add_argument("--init", type=Path, help="trained model folder to start from (required for fusion)")
     parser.add_argument("--config", type=Path, help="YAML of settings (configs/*.yaml); the command line wins")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT/checkpoints")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the last readable checkpoint in OUT/checkpoints"
+    )
     parser.add_argument(
         "--help-fields", action="store_true", help="list every option of the stage (its dataclasses) and exit"
     )
