@@ -11,7 +11,7 @@ part of the extractor), so readers that select components by name find the three
 """
 
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -91,13 +91,15 @@ def write_pose_file(keypoints: Keypoints, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pose = keypoints_to_pose(keypoints)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # A new name opened exclusively, not tempfile.mkstemp: mkstemp's files are private (0600), and a data set's
+    # .pose files must be as readable as its videos (the umask decides, as for any file written with open()).
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(handle, "wb") as file:
+        with open(temporary, "xb") as file:
             pose.write(file)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return path
 

@@ -135,6 +135,8 @@ def test_a_video_file_keeps_its_frame_rate_and_size_and_round_trips_through_a_po
 
     path = write_pose_file(keypoints, tmp_path / "out" / "portrait.pose")
     assert sorted(p.name for p in path.parent.iterdir()) == ["portrait.pose"]  # no temporary file left
+    # As readable as any file written with open() (the umask decides), not private like a temporary file.
+    assert path.stat().st_mode & 0o777 == video.stat().st_mode & 0o777
     pose = Pose.read(path.read_bytes())
     header = pose.header
     assert [c.name for c in header.components] == ["POSE_LANDMARKS", "LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS"]
