@@ -3,7 +3,9 @@
 ``decode_video`` reads a file, bytes, a frame folder, an image list or an array into a :class:`DecodedClip`;
 ``pad_frames`` pads a clip for batching; ``FrameTransform`` makes backbone pixel values. Face cropping lives in
 ``signbind_hf.video.face`` (MediaPipe, imported on use); hand and body keypoints in ``signbind_hf.video.keypoints``
-(``extract_keypoints``), their ``.pose`` files in ``signbind_hf.video.pose_files``. A ``FrameSink`` given to
+(``extract_keypoints``), their ``.pose`` files in ``signbind_hf.video.pose_files`` (``sidecar_pose_path``: a video's
+``<video>.pose``), and the processor's keypoint inputs (on its frames, normalised by the shoulders) in
+``signbind_hf.video.keypoint_inputs`` (``normalize_keypoints``). A ``FrameSink`` given to
 ``decode_video`` takes the frames as they are decoded instead (``signbind_hf.video.streaming.ClipStream`` makes the
 processor's inputs that way).
 
@@ -21,6 +23,7 @@ from .. import (
     face_cropping_signbind,
     face_models_signbind,
     keypoint_extraction_signbind,
+    keypoint_inputs_signbind,
     keypoint_layout_signbind,
     keypoint_pose_files_signbind,
     landmark_models_signbind,
@@ -34,7 +37,8 @@ from .. import (
     video_transforms_signbind,
 )
 from ..keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, Keypoints, extract_keypoints
-from ..keypoint_pose_files_signbind import read_pose_file, write_pose_file
+from ..keypoint_inputs_signbind import normalize_keypoints
+from ..keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path, write_pose_file
 from ..video_clip_signbind import DecodedClip
 from ..video_decoding_signbind import VideoSource, decode_video
 from ..video_image_sequences_signbind import natural_sort_key
@@ -61,6 +65,7 @@ SUBMODULES = {
     "face_models": face_models_signbind,
     "image_sequences": video_image_sequences_signbind,
     "keypoints": keypoint_extraction_signbind,
+    "keypoint_inputs": keypoint_inputs_signbind,
     "keypoint_layout": keypoint_layout_signbind,
     "pose_files": keypoint_pose_files_signbind,
     "landmark_models": landmark_models_signbind,
@@ -93,8 +98,10 @@ __all__ = [
     "decode_video",
     "extract_keypoints",
     "natural_sort_key",
+    "normalize_keypoints",
     "pad_frames",
     "read_pose_file",
+    "sidecar_pose_path",
     "to_rgb_uint8",
     "uniform_indices",
     "write_pose_file",
