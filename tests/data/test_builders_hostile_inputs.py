@@ -138,7 +138,7 @@ def test_folder_manifest_nan_and_infinite_times_are_bad_times(corpus, tmp_path):
     assert report["examples"]["bad_time"][1] == "times-000002: end inf s (expected a finite number of seconds >= 0)"
 
 
-def test_chicagofswild_and_youtube_asl_media_stay_in_their_roots(corpus, tmp_path):
+def test_chicagofswild_and_youtube_asl_media_stay_in_their_roots_and_cues_are_utf8(corpus, tmp_path):
     frames = tmp_path / "frames"
     frames.mkdir()
     (tmp_path / "outside").mkdir()
@@ -152,10 +152,12 @@ def test_chicagofswild_and_youtube_asl_media_stay_in_their_roots(corpus, tmp_pat
     captions = tmp_path / "captions"
     captions.mkdir()
     (captions / "link.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:00.500\nHello.\n")
-    (captions / "raw_A.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:00.500\nHello.\n")
+    cues = "WEBVTT\n\n00:00.000 --> 00:00.500\nHello.\n\n00:01.000 --> 00:01.500\nCaf\xe9 in latin-1.\n"
+    (captions / "raw_A.en.vtt").write_bytes(cues.encode("latin-1"))
     prepare_youtube_asl(corpus / "videos", captions, tmp_path / "yt")
     report = read_report(tmp_path / "yt")
-    assert (report["kept"], report["reasons"]) == (1, {"outside_root": 1})
+    assert (report["kept"], report["reasons"]) == (1, {"not_utf8": 1, "outside_root": 1})
+    assert report["examples"]["not_utf8"] == ["raw_A.en.vtt:6: byte 0xE9 is not UTF-8 (save as UTF-8)"]
 
 
 def test_a_split_file_that_is_not_utf8_is_one_line(tmp_path):

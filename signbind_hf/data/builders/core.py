@@ -477,7 +477,7 @@ def read_text_table(
             header = reader.fieldnames or []
         except csv.Error as error:  # a header line over the csv module's field size limit
             raise SignBindInputError(f"{argument} {path}: the header cannot be read ({error})") from error
-        if _undecodable(header):
+        if undecodable_byte(header):
             raise SignBindInputError(f"{argument} {path}: the header is not UTF-8 ({_first_bad_byte(path)})")
         missing = [name for name in required if name not in (reader.fieldnames or [])]
         if missing:
@@ -504,7 +504,7 @@ def _checked_row(row: dict[str, str], where: str) -> dict[str, str] | Skip:
     """``row``, or a ``Skip`` when it holds bytes that were not UTF-8 or a NUL (no path or text holds one, and a
     path with one cannot even be looked up)."""
     values = list(row.values())  # extra fields are a list under the key None
-    bad = _undecodable(values)
+    bad = undecodable_byte(values)
     if bad is not None:
         return Skip(NOT_UTF8, where, f"byte 0x{bad:02X} is not UTF-8 (save as UTF-8)")
     if any("\x00" in value for value in _strings(values)):
@@ -517,7 +517,7 @@ def _strings(values: Iterable) -> Iterator[str]:
         yield from (text for text in (value if isinstance(value, list) else [value]) if text)
 
 
-def _undecodable(values: Iterable) -> int | None:
+def undecodable_byte(values: Iterable) -> int | None:
     """The first byte ``surrogateescape`` stood in for in ``values`` (strings, or lists of them), else None."""
     for text in _strings(values):
         for char in text:

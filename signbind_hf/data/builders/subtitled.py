@@ -8,7 +8,17 @@ from pathlib import Path
 
 from signbind_hf.errors import SignBindInputError
 
-from .core import MALFORMED_ROW, MISSING_SUBTITLES, MISSING_VIDEO, NOT_IN_SPLITS, SPLITS, Candidate, Skip
+from .core import (
+    MALFORMED_ROW,
+    MISSING_SUBTITLES,
+    MISSING_VIDEO,
+    NOT_IN_SPLITS,
+    NOT_UTF8,
+    SPLITS,
+    Candidate,
+    Skip,
+    undecodable_byte,
+)
 from .webvtt import BadCue, read_cues
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov")
@@ -95,6 +105,8 @@ def read_subtitled(
             where = f"{subtitles.name}:{cue.line}"
             if isinstance(cue, BadCue):
                 yield Skip(MALFORMED_ROW, where, cue.detail)
+            elif (bad := undecodable_byte([cue.text])) is not None:
+                yield Skip(NOT_UTF8, where, f"byte 0x{bad:02X} is not UTF-8 (save as UTF-8)")
             elif split is None:
                 yield Skip(NOT_IN_SPLITS, where, video_id)
             elif not video.exists():

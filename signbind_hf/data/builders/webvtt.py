@@ -43,7 +43,9 @@ def _clean(text_lines: list[str]) -> str:
 
 def read_cues(path: Path) -> list[Cue | BadCue]:
     """The cues of the WebVTT file ``path`` in file order; raises ``SignBindInputError`` if it is not WebVTT."""
-    lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    # surrogateescape keeps an undecodable byte visible in the cue's text, so the caller can skip that cue as
+    # not UTF-8 instead of training on replacement characters.
+    lines = path.read_text(encoding="utf-8-sig", errors="surrogateescape").splitlines()
     if not lines or not lines[0].startswith("WEBVTT"):
         raise SignBindInputError(f"{path}: not a WebVTT file (its first line must start with WEBVTT)")
     cues: list[Cue | BadCue] = []
