@@ -60,7 +60,7 @@ from .face_models_signbind import (
     SAVED_LANDMARK_FILE,
     resolve_model_path,
 )
-from .keypoint_extraction_signbind import KeypointExtractor, Keypoints
+from .keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, Keypoints
 from .keypoint_inputs_signbind import KeypointTee, clip_keypoint_inputs, load_keypoints, sidecar_keypoints
 from .keypoint_layout_signbind import NUM_HAND_POINTS, NUM_POSE_POINTS
 from .landmark_models_signbind import (
@@ -123,6 +123,7 @@ class SignBindVideoProcessorKwargs(TypedDict, total=False):
     face_crop: dict[str, Any]
     keypoints: bool
     keypoint_extractor: str | None
+    keypoint_config: dict[str, Any]
 
 
 @dataclass
@@ -174,6 +175,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         keypoint_extractor (`str`, defaults to ``"mediapipe"``): how keypoints are found for a video without a
             ``keypoints=`` argument or a sidecar ``.pose``: ``"mediapipe"`` (``KeypointExtractor``, run while the clip
             decodes) or ``None`` (such a video's keypoints are all masked).
+        keypoint_config (`dict`): ``KeypointConfig`` fields for the extractor (hands followed, detection / presence /
+            tracking thresholds, whether the body is extracted); MediaPipe's defaults unless given.
         hand_detector_model_path, hand_landmark_model_path, pose_detector_model_path, pose_landmark_model_path
             (`str`, *optional*): the extractor's model files (``landmark_models_signbind``); like the face models,
             not settings: ``SignBindProcessor.save_pretrained`` copies them to ``keypoint_models/``.
@@ -204,6 +207,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         face_landmark_model_path: str | os.PathLike | None = None,
         keypoints: bool = False,
         keypoint_extractor: str | None = "mediapipe",
+        keypoint_config: dict[str, Any] | None = None,
         hand_detector_model_path: str | os.PathLike | None = None,
         hand_landmark_model_path: str | os.PathLike | None = None,
         pose_detector_model_path: str | os.PathLike | None = None,
@@ -254,6 +258,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         self.face_landmark_model_path = None if face_landmark_model_path is None else str(face_landmark_model_path)
         self.keypoints = keypoints
         self.keypoint_extractor = keypoint_extractor
+        # Validated (and completed with the defaults) by building the config once, as face_crop is.
+        self.keypoint_config = asdict(_keypoint_config(keypoint_config or {}))
         paths = (
             hand_detector_model_path,
             hand_landmark_model_path,
@@ -307,6 +313,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
     def to_dict(self) -> dict[str, Any]:
         settings = {name: getattr(self, name) for name in SignBindVideoProcessorKwargs.__annotations__}
         settings["face_crop"] = dict(self.face_crop)
+        settings["keypoint_config"] = dict(self.keypoint_config)
         settings["video_processor_type"] = type(self).__name__
         if getattr(self, "auto_map", None) is not None:
             settings["auto_map"] = self.auto_map
@@ -403,7 +410,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
     def _keypoint_extractor(self) -> KeypointExtractor:
         if self._extractor is None:
             paths = self.keypoint_model_paths
-            self._extractor = KeypointExtractor(**paths)
+            self._extractor = KeypointExtractor(_keypoint_config(self.keypoint_config), **paths)
         return self._extractor
 
     # --- processing -----------------------------------------------------------------------------------------------
@@ -665,6 +672,16 @@ def _face_crop_config(settings: dict[str, Any]) -> FaceCropConfig:
     if unknown:
         raise SignBindInputError(f"face_crop has unknown fields {unknown}; FaceCropConfig fields are {sorted(known)}")
     return FaceCropConfig(**settings)
+
+
+def _keypoint_config(settings: dict[str, Any]) -> KeypointConfig:
+    known = {field.name for field in fields(KeypointConfig)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise SignBindInputError(
+            f"keypoint_config has unknown fields {unknown}; KeypointConfig fields are {sorted(known)}"
+        )
+    return KeypointConfig(**settings)
 
 
 def _pad_stack(processed: list[ProcessedClip], field: str, length: int) -> np.ndarray:

@@ -170,16 +170,25 @@ def test_keypoints_are_off_by_default_and_change_nothing_else(synthsign_clip):
         default(synthsign_clip, keypoints=sidecar_pose_path(synthsign_clip))
     with pytest.raises(SignBindInputError, match="keypoint_extractor must be one of"):
         SignBindVideoProcessor(keypoint_extractor="openpose")
+    with pytest.raises(SignBindInputError, match=r"keypoint_config has unknown fields \['min_hand'\]"):
+        SignBindVideoProcessor(keypoint_config={"min_hand": 0.1})
+    with pytest.raises(SignBindInputError, match=r"KeypointConfig.num_hands must be 0, 1 or 2"):
+        SignBindVideoProcessor(keypoint_config={"num_hands": 3})
     with pytest.raises(SignBindInputError, match=r"keypoints file .* does not exist"):
         with_keypoints(synthsign_clip, keypoints="missing.pose")
 
 
 def test_the_setting_and_the_hand_and_body_models_round_trip(synthsign_clip, tmp_path):
-    processor = SignBindProcessor.from_preset("tiny", glosses=GLOSS_CORPUS, face_cropper=None, keypoints=True)
+    thresholds = {"min_hand_detection_confidence": 0.3, "min_hand_presence_confidence": 0.3}
+    processor = SignBindProcessor.from_preset(
+        "tiny", glosses=GLOSS_CORPUS, face_cropper=None, keypoints=True, keypoint_config=thresholds
+    )
     processor.save_pretrained(tmp_path / "saved")
 
     settings = json.loads((tmp_path / "saved" / "processor_config.json").read_text())["video_processor"]
     assert (settings["keypoints"], settings["keypoint_extractor"]) == (True, "mediapipe")
+    assert settings["keypoint_config"]["min_hand_presence_confidence"] == 0.3
+    assert settings["keypoint_config"]["min_pose_presence_confidence"] == 0.5  # the defaults are written out
     saved_models = tmp_path / "saved" / "keypoint_models"
     assert sorted(path.name for path in saved_models.glob("*.tflite")) == sorted(VENDORED_LANDMARK_FILES)
     assert (saved_models / "LICENSE.mediapipe").is_file()
