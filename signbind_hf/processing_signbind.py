@@ -260,11 +260,14 @@ class SignBindProcessor(ProcessorMixin):
                 padded with -100.
             face_boxes: per video, face boxes to use instead of detection (see ``SignBindVideoProcessor``).
             return_tensors: ``"pt"`` (default) or ``"np"``.
-            video_kwargs: ``fps``, ``start``, ``end``, ``normalized_face_boxes``, ``return_metadata``.
+            video_kwargs: ``fps``, ``start``, ``end``, ``normalized_face_boxes``, ``return_metadata``, and
+                ``keypoints`` (per video a ``Keypoints`` or a ``.pose`` path) when the video processor has the
+                ``keypoints`` setting.
 
         Returns:
             ``BatchFeature`` with ``pixel_values``, ``face_pixel_values``, ``attention_mask``, ``face_attention_mask``,
-            the label tensors for the targets given, and ``text`` when given.
+            ``keypoints`` and ``keypoint_mask`` with the ``keypoints`` setting, the label tensors for the targets
+            given, and ``text`` when given.
         """
         targets = {GLOSS_LABELS: glosses, LETTER_LABELS: letters, PHONEME_LABELS: phonemes}
         if videos is None and all(value is None for value in targets.values()):
