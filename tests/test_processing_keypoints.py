@@ -225,7 +225,7 @@ REMOTE_KEYPOINTS = textwrap.dedent(
 
     checkpoint, out, *videos = sys.argv[1:]
     processor = AutoProcessor.from_pretrained(checkpoint, trust_remote_code=True)
-    inputs = processor(videos=videos, return_tensors="np", return_metadata=True)
+    inputs = processor(videos=videos, end=1.0, return_tensors="np", return_metadata=True)
     np.savez(out, **{key: value for key, value in inputs.items() if isinstance(value, np.ndarray)})
     paths = processor.video_processor.keypoint_model_paths
     sources = [clip["keypoint_source"] for clip in inputs["video_metadata"]]
@@ -253,7 +253,7 @@ def test_saved_keypoint_processor_runs_as_remote_code_without_signbind_hf(synths
     report = json.loads(completed.stdout.strip().splitlines()[-1])
 
     assert report == {"model_folders": ["keypoint_models"], "sources": ["extractor", "sidecar"]}
-    expected = processor(videos=videos, return_tensors="np")
+    expected = processor(videos=videos, end=1.0, return_tensors="np")
     remote = np.load(tmp_path / "remote.npz")
     assert set(remote.files) == set(expected)
     for key in remote.files:
