@@ -500,7 +500,9 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                     fps=fps_values[index],
                     start=starts[index],
                     end=ends[index],
-                    keypoints=given_keypoints[index],
+                    # Only with the setting: subclasses that override _process_clip without keypoints (the training
+                    # clip cache) keep working for frames-only processors.
+                    **({"keypoints": given_keypoints[index]} if self.keypoints else {}),
                 )
                 for index in range(len(sources))
             ]
