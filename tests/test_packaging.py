@@ -209,6 +209,21 @@ def test_compat_legs_install_other_releases_and_run_only_the_compat_tests(tmp_pa
         assert '"torch==2.13.0"' in dry_run
 
 
+def _run_ci(tmp_path: Path, target: str, output: str, status: int) -> subprocess.CompletedProcess:
+    """.ci/run with a stand-in `make`: `target` prints `output` and exits `status`; every other step passes."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    fake_make = fake_bin / "make"
+    fake_make.write_text(
+        "#!/bin/sh\n"
+        f"if [ \"$1\" = {target} ]; then echo '{output}'; exit {status}; fi\n"
+        "case \"$1\" in\n  wheel-check) echo 'check_wheel: ok';;\n  *) echo '3 passed in 1.00s';;\nesac\n"
+    )
+    fake_make.chmod(0o755)
+    environment = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(["bash", str(REPO / ".ci" / "run")], capture_output=True, text=True, env=environment)
+
+
 @pytest.mark.parametrize(
     ("make_output", "make_status", "expected_status"),
     [
@@ -219,18 +234,7 @@ def test_compat_legs_install_other_releases_and_run_only_the_compat_tests(tmp_pa
     ],
 )
 def test_ci_run_fails_on_a_failing_or_missing_test_run(tmp_path, make_output, make_status, expected_status):
-    # A stand-in `make`: the locked suite prints make_output and exits make_status; the other steps pass.
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    fake_make = fake_bin / "make"
-    fake_make.write_text(
-        "#!/bin/sh\n"
-        f"case \"$1\" in\n  test) echo '{make_output}'; exit {make_status};;\n"
-        "  test-newest|test-oldest) echo '3 passed in 1.00s';;\n  wheel-check) echo 'check_wheel: ok';;\nesac\n"
-    )
-    fake_make.chmod(0o755)
-    environment = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["bash", str(REPO / ".ci" / "run")], capture_output=True, text=True, env=environment)
+    result = _run_ci(tmp_path, "test", make_output, make_status)
     assert result.returncode == expected_status, result.stdout + result.stderr
 
 
@@ -239,16 +243,6 @@ def test_ci_run_fails_on_a_failing_or_missing_test_run(tmp_path, make_output, ma
     [("test-newest", "1 failed, 2 passed in 1.00s", 1), ("test-oldest", "", 0), ("wheel-check", "", 1)],
 )
 def test_ci_run_fails_when_a_compat_leg_or_the_wheel_check_fails(tmp_path, failing_target, output, status):
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    fake_make = fake_bin / "make"
-    fake_make.write_text(
-        "#!/bin/sh\n"
-        f"if [ \"$1\" = {failing_target} ]; then echo '{output}'; exit {status}; fi\n"
-        "case \"$1\" in\n  wheel-check) echo 'check_wheel: ok';;\n  *) echo '3 passed in 1.00s';;\nesac\n"
-    )
-    fake_make.chmod(0o755)
-    environment = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["bash", str(REPO / ".ci" / "run")], capture_output=True, text=True, env=environment)
+    result = _run_ci(tmp_path, failing_target, output, status)
     assert result.returncode != 0, result.stdout + result.stderr
     assert f"make {failing_target}" in result.stderr
