@@ -73,6 +73,9 @@ def main(args: argparse.Namespace) -> int:
             DEFAULT_MODEL,
         )
         return EXIT_BAD_INPUT
+    if any(video == "" for video in args.videos):  # Path("") is ".": it would read the current folder as frames
+        logger.error("a video argument is an empty string; expected a video file or a folder of frames")
+        return EXIT_BAD_INPUT
     missing = [video for video in args.videos if not Path(video).exists()]
     if missing:
         logger.error("no such file or folder: %s", ", ".join(missing))

@@ -249,6 +249,7 @@ class SignBindTranslationPipeline(Pipeline):
         search_start = max(1, window_frames - round(overlap * window_frames))
         parts = []
         face_frames: int | None = None
+        corrupt_packets = 0
         while True:
             timing = dict.fromkeys(STAGES, 0.0)
             tick = time.perf_counter()
@@ -268,6 +269,7 @@ class SignBindTranslationPipeline(Pipeline):
             part = self._decode_part(outputs, cut, start=start, fps=target_fps, **postprocess_params)
             timing["decoding"] = time.perf_counter() - tick
             part.update(fps=target_fps, source_fps=metadata.get("source_fps"), timing=timing)
+            corrupt_packets += metadata.get("corrupt_packets", 0)
             if "face_frames" in metadata:
                 face_frames = (face_frames or 0) + part["face_frames"]
             parts.append(part)
@@ -276,6 +278,11 @@ class SignBindTranslationPipeline(Pipeline):
             if reached_end:
                 break
             start += cut / target_fps  # not part["end"], which is rounded for display
+        if face_frames == 0 and corrupt_packets:  # damage, not the signer, is the likelier reason: say so first
+            raise SignBindInputError(
+                f"{_describe(inputs)}: the video is damaged ({corrupt_packets} packets could not be decoded) and no "
+                f"face was detected in the {sum(part['num_frames'] for part in parts)} frames that could be read"
+            )
         if face_frames == 0:
             raise SignBindInputError(
                 f"{_describe(inputs)}: no person found: no face was detected in any of the "

@@ -31,6 +31,8 @@ class DecodedClip:
         source_size: (width, height) of the source's frames as displayed (rotation applied), before ``frames``
             were shrunk to ``max_shortest_edge``; maps coordinates given on the source (face boxes) onto ``frames``.
             ``None`` when no frame was read.
+        corrupt_packets: Packets of a video container's stream that could not be read or decoded and were skipped
+            (the clip is refused when there are too many: ``MAX_CORRUPT_PACKET_FRACTION``); 0 for other sources.
     """
 
     frames: np.ndarray | None
@@ -45,6 +47,7 @@ class DecodedClip:
     end: float
     source_name: str
     source_size: tuple[int, int] | None = None
+    corrupt_packets: int = 0
 
     @property
     def num_frames(self) -> int:

@@ -6,7 +6,13 @@ per decoded frame, so memory does not grow with the length of the video. With ``
 keyframe before it and decoding stops at ``end``.
 
 Garbage input must fail fast, never hang: opening and reading are bounded by a timeout, and a video stream that keeps
-yielding packets but no picture, or stops making progress, is rejected.
+yielding packets but no picture, or stops making progress, is rejected. Frames over ``MAX_FRAME_PIXELS`` are refused
+from the stream's header, before any is decoded.
+
+Damaged input costs only what is damaged: a packet the decoder rejects is counted and skipped (the frames around it
+still decode), and the clip is refused as corrupt only when more than ``MAX_CORRUPT_PACKET_FRACTION`` of the packets
+read were bad. The duration a container reports is never trusted to end decoding: a header that understates the
+length still gives every frame.
 """
 
 import io
@@ -15,7 +21,7 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +29,7 @@ import numpy as np
 
 from .errors import SignBindInputError
 from .video_clip_signbind import DecodedClip
-from .video_pixels_signbind import shrunk_size
+from .video_pixels_signbind import check_frame_pixels, shrunk_size
 from .video_sampling_signbind import FrameSink, SamplingOptions, TimeGridSampler, grid_step
 
 if TYPE_CHECKING:
@@ -39,8 +45,26 @@ READ_TIMEOUT_S = 20.0
 MAX_PACKETS_WITHOUT_FRAME = 500
 # Longest stretch of wall-clock time decoding may go without producing a frame before it is treated as hung.
 STALL_TIMEOUT_S = 60.0
+# Above this fraction of bad packets (among those read) a clip is refused as corrupt: what is left would be frozen or
+# smeared frames between the good ones, and a translation of it would be noise. One bad packet in a long video (a
+# scratched download) costs a fraction of a second around it instead of the whole video.
+MAX_CORRUPT_PACKET_FRACTION = 0.1
 # A decoded video that ends this much (and 5 %) before the duration its container reports is reported as truncated.
 _TRUNCATION_WARNING_S = 0.2
+
+
+@dataclass
+class _PacketCounts:
+    """Packets of the video stream read, and those the demuxer or the decoder rejected."""
+
+    read: int = 0
+    corrupt: int = 0
+
+    def too_corrupt(self) -> bool:
+        return self.corrupt > MAX_CORRUPT_PACKET_FRACTION * self.read
+
+    def describe(self) -> str:
+        return f"{self.corrupt} of {self.read} packets of the video stream could not be decoded"
 
 
 @dataclass(frozen=True)
@@ -134,17 +158,17 @@ def _decode(
     container = _open(av, file, name=name)
     try:
         stream = _video_stream(av, container, name=name)
+        _check_coded_size(stream, name=name)
+        # Only a plan for which frames to keep: a start past it is checked against the frames actually decoded, since
+        # a header may understate the length (a stream cut and remuxed, a recorder that crashed before the end).
         reported = _reported_duration(container, stream)
-        if reported is not None and options.start >= reported:
-            raise SignBindInputError(
-                f"{name}: start={options.start} s is past the end of the video ({reported:.3f} s)"
-            )
+        counts = _PacketCounts()
         source_fps = float(stream.average_rate or stream.guessed_rate or 0) or None
         frames: Iterator[_TimedFrame] | None = None
         first: _TimedFrame | None = None
         if options.start > 0:
             if _seek(av, container, stream, options.start, name=name):
-                frames = _frames_from(container, stream, name=name)
+                frames = _frames_from(av, container, stream, counts, name=name)
                 first = next(frames, None)
                 if not _seek_landed_in_time(first, options):
                     logger.debug("%s: seeking to %.3f s landed late; decoding from the beginning", name, options.start)
@@ -155,14 +179,36 @@ def _decode(
                 container.close()
                 container = _open(av, file, name=name)
                 stream = _video_stream(av, container, name=name)
+                counts = _PacketCounts()
         if frames is None:
-            frames = _frames_from(container, stream, name=name)
+            frames = _frames_from(av, container, stream, counts, name=name)
             first = next(frames, None)
         if first is None:
+            if counts.corrupt:
+                raise SignBindInputError(f"{name}: the video is corrupt: {counts.describe()}, and no frame decoded")
             raise SignBindInputError(f"{name}: the video stream has no decodable frames")
-        return _sample(first, frames, options=options, reported=reported, source_fps=source_fps, name=name, sink=sink)
+        clip = _sample(first, frames, options=options, reported=reported, source_fps=source_fps, name=name, sink=sink)
+        return _check_corruption(clip, counts, name=name)
     finally:
         container.close()
+
+
+def _check_coded_size(stream: "av.video.stream.VideoStream", *, name: str) -> None:
+    """Refuse a stream whose header claims frames over the pixel limit, before the decoder allocates one."""
+    context = stream.codec_context
+    if context.width and context.height:
+        check_frame_pixels(context.width, context.height, what=name)
+
+
+def _check_corruption(clip: DecodedClip, counts: _PacketCounts, *, name: str) -> DecodedClip:
+    """Refuse a clip with too many bad packets; otherwise say how many were skipped (log and ``corrupt_packets``)."""
+    if counts.too_corrupt():
+        raise SignBindInputError(
+            f"{name}: the video is corrupt: {counts.describe()} (more than {MAX_CORRUPT_PACKET_FRACTION:.0%} allowed)"
+        )
+    if counts.corrupt:
+        logger.warning("%s: %s; the frames around them are approximate", name, counts.describe())
+    return replace(clip, corrupt_packets=counts.corrupt)
 
 
 def _seek(
@@ -226,8 +272,42 @@ def _sample(
     )
 
 
+def _packets(
+    av: Any, container: "av.container.InputContainer", stream: "av.video.stream.VideoStream", counts: _PacketCounts
+) -> Iterator["av.Packet"]:
+    """The stream's packets; a demuxer error (a truncated or garbled file) ends them instead of losing the clip."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.FFmpegError as error:
+            counts.corrupt += 1
+            logger.debug(
+                "reading the container failed after %d packets (%s); decoding what was read", counts.read, error
+            )
+            return
+        counts.read += packet.size > 0  # not the empty packet that flushes the decoder at the end
+        yield packet
+
+
+def _decoded(av: Any, packet: "av.Packet", counts: _PacketCounts) -> list["av.VideoFrame"]:
+    """The frames one packet decodes to; none for a packet the decoder rejects (counted: the next ones still decode)."""
+    try:
+        return packet.decode()
+    except av.InvalidDataError:
+        counts.corrupt += 1
+        return []
+
+
 def _frames_from(
-    container: "av.container.InputContainer", stream: "av.video.stream.VideoStream", *, name: str
+    av: Any,
+    container: "av.container.InputContainer",
+    stream: "av.video.stream.VideoStream",
+    counts: _PacketCounts,
+    *,
+    name: str,
 ) -> Iterator[_TimedFrame]:
     """Decoded frames of ``stream`` in presentation order, with their times, from the container's current position."""
     stream.thread_type = "AUTO"  # frame + slice threads: decoding every frame is the cost that remains
@@ -235,8 +315,8 @@ def _frames_from(
     packets_without_frame = 0
     last_progress = time.monotonic()
     previous: _TimedFrame | None = None
-    for packet in container.demux(stream):
-        decoded = packet.decode()
+    for packet in _packets(av, container, stream, counts):
+        decoded = _decoded(av, packet, counts)
         if not decoded:
             packets_without_frame += 1
             if packets_without_frame > MAX_PACKETS_WITHOUT_FRAME:
@@ -250,6 +330,8 @@ def _frames_from(
         packets_without_frame = 0
         last_progress = time.monotonic()
         for frame in decoded:
+            # A stream may change size midway (the header's size was checked): each frame is held as decoded.
+            check_frame_pixels(frame.width, frame.height, what=name)
             time_base = frame.time_base or stream.time_base
             duration = float(frame.duration * time_base) if frame.duration and time_base else None
             if frame.pts is not None and time_base:

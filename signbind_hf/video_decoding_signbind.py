@@ -77,6 +77,8 @@ def decode_video(
         source_fps=fps,
     )
     if isinstance(source, str | os.PathLike):
+        if os.fspath(source) == "":  # Path("") is ".": an empty argument would read the current folder as frames
+            raise SignBindInputError(f"{name or 'source'}: the path is empty; expected a video file or a frame folder")
         path = Path(source)
         if path.is_dir():
             return decode_frame_folder(path, options=options, name=name, sink=frame_sink)

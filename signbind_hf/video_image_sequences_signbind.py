@@ -15,7 +15,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import SignBindInputError
 from .video_clip_signbind import DecodedClip
-from .video_pixels_signbind import FrameSizer
+from .video_pixels_signbind import MAX_FRAME_PIXELS, FrameSizer, check_frame_pixels
 from .video_sampling_signbind import FrameSink, SamplingOptions, TimeGridSampler
 
 # JPEG and PNG are what data sets ship (ChicagoFSWild: one JPEG per frame); the others cost nothing to accept.
@@ -54,8 +54,13 @@ def decode_frame_folder(
     def load(index: int) -> np.ndarray:
         path = files[index]
         try:
-            with Image.open(path) as image:
+            with Image.open(path) as image:  # reads the header only: the size is known, no pixel decoded yet
+                check_frame_pixels(*image.size, what=str(path))
                 return sizer(ImageOps.exif_transpose(image), what=str(path))
+        except Image.DecompressionBombError as error:  # over twice PIL's own limit: Image.open refuses it itself
+            raise SignBindInputError(
+                f"{path}: the image is over the limit of {MAX_FRAME_PIXELS:,} pixels per frame ({error})"
+            ) from error
         except (UnidentifiedImageError, OSError, SyntaxError) as error:  # PIL raises SyntaxError on some bad PNGs
             raise SignBindInputError(f"{path}: cannot be read as an image ({error})") from error
 
@@ -96,6 +101,14 @@ def decode_frame_array(
         if len(shape) == 4 and shape[1] in (1, 3, 4):
             hint = " (this looks channels-first: permute it to (T, H, W, C))"
         raise SignBindInputError(f"{name}: expected frames shaped (T, H, W, 3) or (T, H, W), got {shape}{hint}")
+    if len(shape) == 3 and shape[2] in (1, 2, 3, 4):
+        # Read as (T, H, W) it would be a grey clip 1-4 pixels wide, which no camera films: it is one (H, W, C) image.
+        # Refused rather than taken as one frame: signs are motion, so a still image is almost always a mistake (a
+        # frame passed where its clip was meant), and a translation of it would be noise presented as a result.
+        raise SignBindInputError(
+            f"{name}: got shape {shape}, which is one image (H, W, C), not a clip; a clip is (T, H, W, 3) (or "
+            "(T, H, W) grey). To read a single image as a one-frame clip, wrap it in a list: [image]"
+        )
     if shape[0] == 0:
         raise SignBindInputError(f"{name}: the array holds no frames (shape {shape})")
     sizer = FrameSizer(max_shortest_edge=options.max_shortest_edge, clip_name=name)

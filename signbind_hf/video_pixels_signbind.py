@@ -17,8 +17,23 @@ from .errors import SignBindInputError
 
 logger = logging.getLogger(__name__)
 
+# Most pixels one frame may have, checked from the header before a frame is decoded (image files: PIL's lazy
+# Image.open; video: the stream's coded size). 8K UHD (7680 x 4320, 33 Mpx, ~100 MB as RGB) is the largest frame any
+# camera records; a file claiming more is a decompression bomb or a mistake, and PIL's own limit (89 Mpx, with only a
+# warning up to 179 Mpx) lets a single frame cost ~2.5 GB while it is decoded and converted.
+MAX_FRAME_PIXELS = 7680 * 4320
+
 _SIXTEEN_BIT_PIL_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 _FLOAT_TOLERANCE = 1e-3  # float frames may overshoot [0, 1] by rounding after resizing or normalising back
+
+
+def check_frame_pixels(width: int, height: int, *, what: str) -> None:
+    """Refuse a frame of more than :data:`MAX_FRAME_PIXELS` pixels, before anything decodes it."""
+    if width * height > MAX_FRAME_PIXELS:
+        raise SignBindInputError(
+            f"{what}: a frame of {width}x{height} pixels is over the limit of {MAX_FRAME_PIXELS:,} pixels per frame "
+            "(8K UHD, 7680x4320); scale the video or images down"
+        )
 
 
 def to_rgb_uint8(image: Image.Image | np.ndarray, *, what: str) -> np.ndarray:
@@ -143,6 +158,11 @@ class FrameSizer:
         return self._source_size
 
     def __call__(self, image: Image.Image | np.ndarray, *, what: str) -> np.ndarray:
+        # PIL images of a list may still be lazy (Image.open): their size is known before their pixels are decoded.
+        if isinstance(image, Image.Image):
+            check_frame_pixels(*image.size, what=what)
+        elif isinstance(image, np.ndarray) and image.ndim >= 2:
+            check_frame_pixels(image.shape[1], image.shape[0], what=what)
         rgb = to_rgb_uint8(image, what=what)
         height, width = rgb.shape[:2]
         if self._size is None or self._source_size is None:

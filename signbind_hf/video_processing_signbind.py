@@ -840,6 +840,7 @@ def clip_metadata(clip: DecodedClip, frame_size: tuple[int, int]) -> dict[str, A
         "start": clip.start,
         "end": clip.end,
         "timestamps": clip.timestamps.tolist(),
+        "corrupt_packets": clip.corrupt_packets,
     }
 
 

@@ -400,7 +400,7 @@ BAD_INPUTS = [  # (how to make it, what the message must say after the file name
     (_truncated, r"cannot be opened as a video container"),
     (_corrupt, r"cannot be opened as a video container"),
     (_audio_only, r"the file has no video stream \(streams found: audio\)"),
-    (_no_decodable_frames, r"cannot decode the video"),
+    (_no_decodable_frames, r"the video is corrupt: \d+ of 10 packets of the video stream could not be decoded"),
     (_video_stream_without_frames, r"the video stream has no decodable frames"),
     (_empty_folder, r"a frame folder must hold image files"),
 ]
