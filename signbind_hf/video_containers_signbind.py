@@ -195,8 +195,8 @@ def _decode(
 
 def _check_coded_size(stream: "av.video.stream.VideoStream", *, name: str) -> None:
     """Refuse a stream whose header claims frames over the pixel limit, before the decoder allocates one."""
-    context = stream.codec_context
-    if context.width and context.height:
+    context = stream.codec_context  # None when FFmpeg has no decoder for the stream's codec: decoding says so
+    if context is not None and context.width and context.height:
         check_frame_pixels(context.width, context.height, what=name)
 
 

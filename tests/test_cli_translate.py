@@ -258,3 +258,53 @@ def test_truncated_weights_print_no_traceback(broken_models, videos, tmp_path):
     assert "Traceback" not in completed.stderr
     (line,) = completed.stderr.strip().splitlines()
     assert "truncated: a safetensors weights file is damaged or truncated" in line
+
+
+# --- issue 19, items 7 and 9: hostile frames and misleading readings, one line each --------------------------------
+
+
+def error_lines(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(model_dir, tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)  # a folder of frames would be read from here: Path("") is "."
+    with caplog.at_level(logging.ERROR):
+        assert main(["translate", "", "--model", str(model_dir)]) == 2
+    assert error_lines(caplog) == ["a video argument is an empty string; expected a video file or a folder of frames"]
+
+
+def test_a_decompression_bomb_frame_is_one_line(model_dir, tmp_path, caplog):
+    from PIL import Image
+
+    from .video.synthetic import coded_frame
+    from .video.test_hostile_inputs import png_header
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    Image.fromarray(coded_frame(1, 64, 48)).save(folder / "0.png")
+    (folder / "1.png").write_bytes(png_header(100_000, 100_000))  # was: a DecompressionBombError traceback
+    with caplog.at_level(logging.ERROR):
+        assert main(["translate", str(folder), "--model", str(model_dir), "--json"]) == 2
+    (line,) = error_lines(caplog)
+    assert re.fullmatch(r".*frames/1\.png: the image is over the limit of 33,177,600 pixels per frame \(.*\)", line)
+
+
+def test_a_header_that_understates_the_length_is_translated_in_full(model_dir, videos, capsys):
+    from .video.test_hostile_inputs import lying_mp4
+
+    lying = lying_mp4(videos["long"], factor=4)  # 2.4 s of frames; the header says 0.6 s
+    assert main(["translate", str(lying), "--model", str(model_dir), "--json"]) == 0
+    parts = json.loads(capsys.readouterr().out)
+    assert parts[-1]["end"] == pytest.approx(2.4)  # was: exit 2, "start=0.96 s is past the end of the video (0.600 s)"
+
+
+def test_a_damaged_clip_without_a_face_is_called_damaged(model_dir, tmp_path, caplog):
+    from .video.test_hostile_inputs import overwrite_middle
+
+    damaged = overwrite_middle(write_video(tmp_path / "clip.mp4", num_frames=60), 100)  # 2 bad packets of 60
+    model = str(save_tiny_model(tmp_path / "detecting", face_cropper="opencv"))
+    with caplog.at_level(logging.ERROR):
+        assert main(["translate", str(damaged), "--model", model, "--json"]) == 2
+    (line,) = error_lines(caplog)  # was: "no person found", as if the signer were missing
+    assert re.search(r"damaged_clip\.mp4: the video is damaged \(\d+ packets could not be decoded\) and no face", line)

@@ -199,3 +199,16 @@ def test_nul_bytes_and_oversized_fields_are_malformed_rows(corpus, tmp_path):
     prepare_folder(manifest, tmp_path / "folder")
     report = read_report(tmp_path / "folder")
     assert (report["kept"], report["reasons"]) == (1, {"malformed_row": 1})
+
+
+def test_a_clip_whose_metadata_is_not_utf8_keeps_its_row(tmp_path):
+    # The encoder tag (©too: "Lavf...") with a byte that is not UTF-8: PyAV raised UnicodeDecodeError out of prepare
+    # (found by tests/test_cli_fuzz.py); the metadata is never used, so the clip is read as any other.
+    clip = tiny_video(tmp_path / "clips/a.mp4", seconds=1.0)
+    data = bytearray(clip.read_bytes())
+    data[data.find(b"Lavf") + 1] = 0xF6
+    clip.write_bytes(data)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("path,text\nclips/a.mp4,Hello there.\n")
+    prepare_folder(manifest, tmp_path / "out")
+    assert read_report(tmp_path / "out")["kept"] == 1

@@ -205,7 +205,8 @@ def _container_duration(path: Path) -> float | None:
     if path.stat().st_size == 0:
         raise SignBindInputError(f"{path}: the file is empty (0 bytes)")
     try:
-        with av.open(str(path), mode="r") as container:
+        # Metadata that is not UTF-8 (a damaged or foreign-made file) must not cost the row: it is never used here.
+        with av.open(str(path), mode="r", metadata_errors="replace") as container:
             streams = list(container.streams.video)
             if not streams:
                 raise SignBindInputError(f"{path}: the file has no video stream")
