@@ -67,6 +67,9 @@ def decode_video(
     Raises:
         SignBindInputError: The source is missing, empty, corrupt, has no video or no decodable frame, or the
             arguments are invalid (``end <= start``, ``start`` past the end, ...). The message names the source.
+            Frames over ``MAX_FRAME_PIXELS`` (8K UHD) are refused from their header, before they are decoded; a
+            video with more than ``MAX_CORRUPT_PACKET_FRACTION`` of bad packets is refused as corrupt (fewer are
+            skipped and counted in ``corrupt_packets``). A single (H, W, C) image array is refused: pass ``[image]``.
     """
     options = SamplingOptions(
         target_fps=target_fps,

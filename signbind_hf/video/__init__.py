@@ -40,9 +40,10 @@ from ..keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, Ke
 from ..keypoint_inputs_signbind import normalize_keypoints
 from ..keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path, write_pose_file
 from ..video_clip_signbind import DecodedClip
+from ..video_containers_signbind import MAX_CORRUPT_PACKET_FRACTION
 from ..video_decoding_signbind import VideoSource, decode_video
 from ..video_image_sequences_signbind import natural_sort_key
-from ..video_pixels_signbind import to_rgb_uint8
+from ..video_pixels_signbind import MAX_FRAME_PIXELS, to_rgb_uint8
 from ..video_sampling_signbind import (
     DEFAULT_MAX_FRAMES,
     DEFAULT_MAX_SHORTEST_EDGE,
@@ -86,6 +87,8 @@ __all__ = [
     "DEFAULT_TARGET_FPS",
     "DINOV2_IMAGE_MEAN",
     "DINOV2_IMAGE_STD",
+    "MAX_CORRUPT_PACKET_FRACTION",
+    "MAX_FRAME_PIXELS",
     "CannotStream",
     "DecodedClip",
     "FrameSink",
