@@ -591,3 +591,15 @@ def test_space_app_loader_says_when_there_is_no_checkout(tmp_path):
 
 def test_space_folder_is_on_the_path_only_once(space):
     assert sys.path.count(str(SPACE_DIR)) == 1
+
+
+def test_check_video_measures_a_video_whose_header_understates_its_length(space_modules, tmp_path):
+    # The pipeline reads every frame whatever the header says (issue 19, item 9): the limit must hold on the frames.
+    from .video.synthetic import write_video
+    from .video.test_hostile_inputs import lying_mp4
+
+    _, _, video_checks = space_modules
+    video = lying_mp4(write_video(tmp_path / "clip.mp4", num_frames=60), factor=4)  # 2.4 s; the header says 0.6 s
+    with pytest.raises(video_checks.VideoCheckError, match=r"lasts at least 1\.\d s, longer than this demo's limit"):
+        video_checks.check_video(video, max_seconds=1.0)
+    assert video_checks.check_video(video, max_seconds=60).duration_s == pytest.approx(2.4)

@@ -54,20 +54,22 @@ def check_video(path: str | Path, *, max_seconds: float) -> VideoFacts:
             )
         stream = container.streams.video[0]
         codec = stream.codec_context.name
-        duration = _header_duration(container, stream)
-        # Two packets tell a video from a still image. Without a duration in the header (webcam WebM), the packets'
-        # timestamps are read to the end, or until they pass the limit.
-        header_has_duration = duration is not None
-        span, packets = _packet_span(container, stream, stop_after=max_seconds, count_only=header_has_duration)
+        header_duration = _header_duration(container, stream)
+        # Two packets tell a video from a still image. The packets' timestamps are read up to the limit even when the
+        # header gives a duration: a header may understate the length (webcam WebM gives none), and the pipeline
+        # reads every frame there is, so the header alone would let a long video past the limit. Packets are not
+        # decoded: reading a minute of them costs milliseconds.
+        span, last_start, packets = _packet_span(container, stream, stop_after=max_seconds)
         if packets < 2:
             raise VideoCheckError(
                 f"{name}: a single still image ({codec}), not a video; upload a recording of a signer"
             )
-        if not header_has_duration:
-            duration = span
+        # A header that ends after the last packet read starts is the length; otherwise the span is (a lower bound
+        # of it, when reading stopped at the limit).
+        header_is_length = header_duration is not None and header_duration > last_start
+        duration = header_duration if header_is_length else span
         if duration > max_seconds:
-            # Packets are read only up to the limit: their span is then a lower bound, not the video's length.
-            length = _minutes_and_seconds(duration) if header_has_duration else f"at least {duration:.1f} s"
+            length = _minutes_and_seconds(duration) if header_is_length else f"at least {duration:.1f} s"
             raise VideoCheckError(
                 f"{name}: the video lasts {length}, longer than this demo's limit of "
                 f"{_minutes_and_seconds(max_seconds)}; trim it, or translate long videos on your own machine with "
@@ -84,10 +86,11 @@ def _header_duration(container, stream) -> float | None:
     return None
 
 
-def _packet_span(container, stream, *, stop_after: float, count_only: bool) -> tuple[float, int]:
-    """(seconds from the first packet's start to the last one's end, packets read) for ``stream``.
+def _packet_span(container, stream, *, stop_after: float) -> tuple[float, float, int]:
+    """(seconds from the first packet's start to the last one's end, seconds to the last one's start, packets read)
+    for ``stream``.
 
-    Reading stops once the span passes ``stop_after``, or after two packets when ``count_only``. A packet's own
+    Reading stops once the span passes ``stop_after``. A packet's own
     duration is not trusted (muxers fill it with the gap to the previous frame): the last one lasts one frame period.
     """
     first = last = None
@@ -99,12 +102,12 @@ def _packet_span(container, stream, *, stop_after: float, count_only: bool) -> t
         start = float(packet.pts * packet.time_base)
         first = start if first is None else min(first, start)
         last = start if last is None else max(last, start)
-        if (count_only and packets >= 2) or last - first > stop_after:
+        if last - first > stop_after:
             break
     if first is None:
-        return 0.0, 0
+        return 0.0, 0.0, 0
     frame_period = 1 / float(stream.average_rate) if stream.average_rate else 0.0
-    return last - first + frame_period, packets
+    return last - first + frame_period, last - first, packets
 
 
 def _stream_kinds(container) -> str:
