@@ -448,8 +448,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             start, end: seconds of each video to read (one value for all, or one per video).
             return_tensors: ``"pt"`` (torch) or ``"np"``.
             return_metadata: add ``video_metadata``, one dict per clip (source, frames kept, frame rate, whether it
-                was subsampled, timestamps, faces found, the squares cropped). It is not a model input: drop it
-                before ``model(**batch)``.
+                was subsampled, timestamps, bad packets skipped (``corrupt_packets``), faces found, the squares
+                cropped). It is not a model input: drop it before ``model(**batch)``.
             keypoints: with the ``keypoints=True`` setting, per video ``None`` (its sidecar ``<video>.pose``, else the
                 extractor), a ``Keypoints`` or the path of a ``.pose`` file, at the video's own frame rate and in its
                 own pixels (as ``extract_keypoints`` returns them and ``signbind keypoints`` writes them).
