@@ -53,7 +53,8 @@ import pickle
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -502,7 +503,7 @@ def translation_pipeline(
         check_model_folder(model)
     # Never a pickle, also for a Hub repository id (see check_safetensors_weights).
     model_kwargs = {"use_safetensors": True, **kwargs.pop("model_kwargs", {})}
-    try:
+    with model_loading_errors(model):
         return pipeline(
             TASK,
             model=str(model),
@@ -512,6 +513,29 @@ def translation_pipeline(
             model_kwargs=model_kwargs,
             **kwargs,
         )
+
+
+def load_model(model_dir: str | os.PathLike) -> Any:
+    """The SignBind model saved in the folder ``model_dir``, from its safetensors weights only.
+
+    For every command that reads a model folder (evaluate, features, ablate): a pickled, missing, truncated or damaged
+    weights file is one ``SignBindModelError`` line naming the folder, as in :func:`translation_pipeline`.
+    """
+    path = Path(model_dir)
+    if not (path / "config.json").is_file():
+        raise SignBindInputError(
+            f"{path}: not a model folder (no config.json); expected a folder written by save_pretrained"
+        )
+    check_safetensors_weights(path)
+    with model_loading_errors(path):
+        return AutoModel.from_pretrained(str(path), use_safetensors=True)
+
+
+@contextmanager
+def model_loading_errors(model: str | os.PathLike) -> Iterator[None]:
+    """Turns what loading a model can raise into one ``SignBindModelError`` line naming ``model``."""
+    try:
+        yield
     except SignBindInputError:
         raise  # already one line naming the file (a refiner's problems, a bad argument)
     except SafetensorError as error:

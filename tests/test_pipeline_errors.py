@@ -134,3 +134,25 @@ def test_a_refiner_adapter_must_be_safetensors(tmp_path):
     with pytest.raises(SignBindModelError, match=r": no adapter_model\.safetensors; signbind loads safetensors"):
         Refiner.from_pretrained(tmp_path)
     assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize("case", ["truncated", "pickled", "pickle_with_code", "no_weights"])
+@pytest.mark.parametrize("command", ["evaluate", "features", "ablate"])
+def test_every_command_that_reads_a_model_folder_refuses_a_broken_one_in_one_line(
+    broken, tmp_path, caplog, case, command
+):
+    from signbind_cli.main import main
+
+    data = tmp_path / "no-data-needed"  # the model is read first
+    arguments = {
+        "evaluate": ["--data", str(data), "--out", str(tmp_path / "eval")],
+        "features": ["--data", str(data)],
+        "ablate": ["--data", str(data), "--experts", str(broken[case]), "--out", str(tmp_path / "ablate")],
+    }[command]
+    with caplog.at_level("ERROR"):
+        assert main([command, "--model", str(broken[case]), *arguments]) == 2
+    (record,) = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert str(broken[case]) in record.getMessage()
+    assert "\n" not in record.getMessage()
+    assert "Traceback" not in caplog.text
+    assert not (broken[case].parent / "pickle_ran").exists()

@@ -489,14 +489,14 @@ def load_model_and_processor(
     holds one, else built for the model's config with the gloss vocabulary of ``data_dir``'s ``train`` split (which
     must give the model's ``gloss_vocab_size``; the ids are only right if the model was trained on that vocabulary)."""
     import datasets
-    from transformers import AutoModel
 
+    from signbind_hf.pipeline_signbind import load_model
     from signbind_hf.processing_signbind import SignBindProcessor
 
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise SignBindInputError(f"--model {model_dir}: no config.json; expected a folder written by save_pretrained")
-    model = AutoModel.from_pretrained(str(model_dir))
+    model = load_model(model_dir)
     config = model.config
     if processor_dir is not None:
         processor = SignBindProcessor.from_pretrained(str(processor_dir))

@@ -221,15 +221,18 @@ def glosses_as_text(glosses: list[str]) -> list[str]:
 
 def load_for_evaluation(model_dir: str | os.PathLike, device: str | None = None):
     """The model and processor of a model folder, with a clear error when it is not one."""
-    from transformers import AutoModel, AutoProcessor
+    from transformers import AutoProcessor
+
+    from signbind_hf.pipeline_signbind import load_model, model_loading_errors
 
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise SignBindInputError(
             f"--model {model_dir}: not a model folder (no config.json); train one with `signbind train` or `make demo`"
         )
-    model = AutoModel.from_pretrained(model_dir)
-    processor = AutoProcessor.from_pretrained(model_dir)
+    model = load_model(model_dir)
+    with model_loading_errors(model_dir):
+        processor = AutoProcessor.from_pretrained(model_dir)
     return model.to(device or "cpu").eval(), processor
 
 
