@@ -33,7 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--fps", type=float, default=None, help="frame rate of frame folders (default 25; video files have their own)"
     )
     parser.add_argument(
-        "--no-pose", action="store_true", help="hands only: the body points stay at confidence 0 (about twice as fast)"
+        "--no-pose",
+        action="store_true",
+        help="hands only: the body points stay at confidence 0 (faster: the body models do not run)",
     )
     parser.set_defaults(handler=main)
     return parser

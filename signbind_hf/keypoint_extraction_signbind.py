@@ -57,7 +57,7 @@ class KeypointConfig:
             detected and tracked frames alike (MediaPipe's default 0.5).
         min_hand_tracking_confidence: below this, a followed hand is detected again instead (default 0.5).
         pose: also extract the 33 body points (their wrists also decide left and right). False leaves the pose
-            arrays at zero and uses the handedness classifier alone; it saves about half of the time.
+            arrays at zero and uses the handedness classifier alone; faster, since the body models do not run.
         min_pose_detection_confidence, min_pose_presence_confidence, min_pose_tracking_confidence: the same three
             thresholds for the body (MediaPipe's defaults, 0.5).
     """

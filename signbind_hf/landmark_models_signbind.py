@@ -10,7 +10,7 @@ packaged file.
 
 The "full" variants: signs are read from the hands, and the hand landmark model is what the manual channel sees, so
 its most accurate variant is worth its size (``hand_landmark_full`` 5.5 MB against 2.1 MB for ``lite``; the wheel
-holds no lite pose landmark model). The four files add about 14 MB to the package wheel (they compress little).
+holds no lite pose landmark model). The four files are the largest part of the package wheel (they compress little).
 """
 
 import io
