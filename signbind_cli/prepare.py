@@ -1,12 +1,19 @@
 """`signbind prepare FORMAT`: build a training data set from a sign-language corpus in its released format.
 
 Bad rows (missing clip, end <= start, times past the video's end, empty sentence, unreadable video, media outside
-the folder given for it, duplicates, bytes that are not UTF-8) are skipped and counted by reason in OUT/prepare_report.json and in the summary printed at the end; they never stop the build.
-`datasets.load_from_disk(OUT)` reads the result.
+the folder given for it, duplicates, bytes that are not UTF-8, a pose file that is missing, unreadable or not as long
+as its video) are skipped and counted by reason in OUT/prepare_report.json and in the summary printed at the end;
+they never stop the build. `datasets.load_from_disk(OUT)` reads the result.
+
+Keypoints: How2Sign's released OpenPose keypoints (--keypoints) are converted into OUT/poses/; a folder manifest may
+name a .pose file per clip (a `pose` column). Rows without keypoints get them from the processor (the video's
+sidecar .pose, else its extractor).
 
 Examples:
     signbind prepare how2sign --csv how2sign_realigned_train.csv how2sign_realigned_val.csv \\
         --videos raw_videos/ --out data/how2sign
+    signbind prepare how2sign --csv how2sign_realigned_train.csv --videos train_rgb_front_clips/raw_videos \\
+        --keypoints train_2D_keypoints/ --out data/how2sign
     signbind prepare chicagofswild --csv ChicagoFSWild.csv --frames ChicagoFSWild-Frames/ --out data/fswild
     signbind prepare folder --manifest my_clips.csv --language de --out data/dgs
     signbind prepare youtube-asl --videos yt/videos --captions yt/captions --out data/youtube_asl
@@ -37,6 +44,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     how2sign.add_argument(
         "--videos", type=Path, required=True, help="folder of SENTENCE_NAME.mp4 clips or VIDEO_NAME.mp4 raw videos"
     )
+    how2sign.add_argument(
+        "--keypoints",
+        type=Path,
+        metavar="DIR",
+        help="How2Sign's 2D keypoints: SENTENCE_NAME/ folders of OpenPose JSON (or their openpose_output/json/), "
+        "converted into OUT/poses/ for the per-sentence clips",
+    )
 
     fswild = _format_parser(
         formats, "chicagofswild", "ChicagoFSWild(+) CSV + frame folders (whole clips fingerspelled)"
@@ -49,7 +63,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--manifest",
         type=Path,
         required=True,
-        help="CSV or .jsonl with path, text[, start, end][, split][, signer_id]",
+        help="CSV or .jsonl with path, text[, start, end][, split][, signer_id][, pose (a .pose file of the clip)]",
     )
     folder.add_argument(
         "--language",
@@ -91,7 +105,7 @@ def _build(args: argparse.Namespace):
 
     common = {"out_dir": args.out, "overwrite": args.overwrite}
     if args.format == "how2sign":
-        return builders.prepare_how2sign(args.csv, args.videos, **common)
+        return builders.prepare_how2sign(args.csv, args.videos, keypoints=args.keypoints, **common)
     if args.format == "chicagofswild":
         return builders.prepare_chicagofswild(args.csv, args.frames, **common)
     if args.format == "folder":

@@ -14,6 +14,16 @@ language, such as CMUdict phonemes for a non-English corpus, is ``false`` and it
 Video columns hold absolute paths to the user's files (clips are not copied: corpora are hundreds of GB), with
 ``start``/``end`` in seconds from the first frame; a frame folder (ChicagoFSWild) is a path to the folder.
 
+Keypoints: the ``pose`` column names the row's ``.pose`` file (``pose-format``; the layout of
+``keypoint_pose_files_signbind``), whose frame 0 is the video's first frame, as for a sidecar ``<video>.pose``. A
+user's file (the ``folder`` manifest's ``pose``) is named by its absolute path, like the video; keypoints a corpus
+releases in another format (How2Sign's OpenPose JSON) are converted into the data set folder, ``poses/<id>.pose``,
+and named relative to it (the folder can move). None: the processor reads the video's sidecar ``.pose``, else runs
+its extractor. A pose file that is missing (``missing_pose``), cannot be read as ``.pose`` or JSON
+(``unreadable_pose``), or does not last as long as its video, within one frame (``pose_frame_mismatch``), skips the
+row: wrong keypoints would teach the manual expert the wrong hands. A row whose corpus releases no keypoints for it
+is kept with ``pose`` None and counted as ``no_keypoints`` under ``incomplete``.
+
 A corpus file names the media of each row, so it is input like any other: every candidate carries the ``root`` its
 media must lie in (``--videos``, ``--frames``, the manifest's folder), and a row whose media resolves outside it
 (``../``, an absolute path, a symlink pointing out) is skipped as ``outside_root`` before anything is opened. Rows
@@ -25,17 +35,22 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from signbind_hf.constants import SEGMENT_FINGERSPELLING
 from signbind_hf.errors import SignBindInputError
 
 from ..saving import save_quietly
+
+if TYPE_CHECKING:
+    from signbind_hf.keypoint_extraction_signbind import Keypoints
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +73,20 @@ MISSING_SUBTITLES = "missing_subtitles"  # counted per video: a split file lists
 OUTSIDE_ROOT = "outside_root"  # the row's media resolves outside the folder the user gave for it
 DUPLICATE = "duplicate"  # the id of a kept row, or its clip, times and text again
 NOT_UTF8 = "not_utf8"  # the row's bytes cannot be decoded as UTF-8
+MISSING_POSE = "missing_pose"  # the row names a .pose file that does not exist
+UNREADABLE_POSE = "unreadable_pose"  # a .pose file (or released keypoint files) that cannot be read
+POSE_FRAME_MISMATCH = "pose_frame_mismatch"  # keypoints that do not last as long as their video
 # A kept row that lacks one target (counted under "incomplete", not skipped: the other streams still learn from it).
 NO_PHONEMES = "no_phonemes"
+# A kept row of a corpus that releases keypoints, with none for this row: the processor's extractor makes them.
+NO_KEYPOINTS = "no_keypoints"
 
 # Skipped rows named per reason in the report, so a user can find and fix them without a debug log.
 EXAMPLES_PER_REASON = 5
 # Timestamps may overshoot the container's duration by rounding (frame or millisecond precision): tolerated.
 DURATION_TOLERANCE_S = 0.05
+# Keypoints written by the builder (converted from a corpus's release) go here, inside the data set folder.
+POSES_DIR = "poses"
 
 
 def example_features():
@@ -80,6 +102,9 @@ def example_features():
             "video": Value("string"),  # absolute path of a video file or of a folder of frames
             "start": Value("float32"),  # seconds from the first frame; None: from the start
             "end": Value("float32"),  # seconds, exclusive; None: to the end
+            # .pose file of the clip's keypoints: absolute, or relative to the data set folder; None: the video's
+            # sidecar .pose, else the processor's extractor (see the module docstring)
+            "pose": Value("string"),
             "sentence": Value("string"),
             "pseudo_gloss": Value("string"),
             "phonemes": Value("string"),  # "" where the phoneme stream is disabled or the words are unpronounceable
@@ -101,6 +126,10 @@ class Candidate:
     ``label_proc``); otherwise they are made from ``sentence``. ``root`` is the folder ``video`` must resolve inside
     (no default, so no format can forget it); None only where the user named the path outright
     (``--allow-absolute-paths``).
+
+    Keypoints, at most one of: ``pose``, a ``.pose`` file the row names, which must resolve inside ``pose_root``
+    (None: named outright, as for ``root``); ``keypoints``, released keypoints in another format, converted into the
+    data set folder.
     """
 
     id: str
@@ -115,6 +144,32 @@ class Candidate:
     letters: str | None = None
     fingerspelled_words: list[str] | None = None
     whole_clip_fingerspelled: bool = False
+    pose: Path | None = None
+    pose_root: Path | None = None
+    keypoints: "KeypointSource | None" = None
+
+
+@dataclass(frozen=True)
+class VideoHeader:
+    """What a video file's container header says, without decoding: each field None where it does not say."""
+
+    duration: float | None  # seconds
+    fps: float | None  # the stream's average frame rate
+    width: int | None  # pixels of the coded frames
+    height: int | None
+
+
+class MissingKeypoints(Exception):
+    """A corpus that releases keypoints has none for this row: kept, counted as ``no_keypoints``."""
+
+
+class KeypointSource(Protocol):
+    """A row's keypoints as a corpus releases them, in a format other than ``.pose``."""
+
+    def read(self, video: VideoHeader) -> "Keypoints":
+        """The row's keypoints, at the video's frame rate and in its pixels. Raises ``MissingKeypoints`` when the
+        corpus has none for the row, ``SignBindInputError`` (naming the file) when they cannot be read, ``BadPose``
+        to skip the row for another reason."""
 
 
 @dataclass(frozen=True)
@@ -186,20 +241,21 @@ class PrepareReport:
         return path
 
 
-class VideoDurations:
-    """Seconds of each video, read from the container header (no decoding) and cached: How2Sign cuts each raw video
-    into dozens of sentences. Raises ``SignBindInputError`` for a file PyAV cannot open or with no video stream."""
+class VideoHeaders:
+    """The header of each video (duration, frame rate, size), read from the container (no decoding) and cached: How2Sign
+    cuts each raw video into dozens of sentences. Raises ``SignBindInputError`` for a file PyAV cannot open or with no
+    video stream."""
 
     def __init__(self) -> None:
-        self._seconds: dict[Path, float | None] = {}
+        self._headers: dict[Path, VideoHeader] = {}
 
-    def __call__(self, path: Path) -> float | None:
-        if path not in self._seconds:
-            self._seconds[path] = _container_duration(path)
-        return self._seconds[path]
+    def __call__(self, path: Path) -> VideoHeader:
+        if path not in self._headers:
+            self._headers[path] = _container_header(path)
+        return self._headers[path]
 
 
-def _container_duration(path: Path) -> float | None:
+def _container_header(path: Path) -> VideoHeader:
     import av
 
     if path.stat().st_size == 0:
@@ -211,11 +267,18 @@ def _container_duration(path: Path) -> float | None:
             if not streams:
                 raise SignBindInputError(f"{path}: the file has no video stream")
             stream = streams[0]
+            duration = None  # the container does not say: times cannot be checked before decoding
             if stream.duration and stream.time_base:
-                return float(stream.duration * stream.time_base)
-            if container.duration:
-                return container.duration / 1_000_000
-            return None  # the container does not say: times cannot be checked before decoding
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration:
+                duration = container.duration / 1_000_000
+            rate = stream.average_rate
+            return VideoHeader(
+                duration=duration,
+                fps=float(rate) if rate else None,
+                width=stream.codec_context.width or None,
+                height=stream.codec_context.height or None,
+            )
     except av.FFmpegError as error:
         raise SignBindInputError(f"{path}: cannot be opened as a video ({error})") from error
 
@@ -301,7 +364,7 @@ def _time_problem(start: float | None, end: float | None) -> tuple[str, str] | N
     return None
 
 
-def check_candidate(candidate: Candidate, durations: VideoDurations) -> tuple[str, str] | tuple[None, dict]:
+def check_candidate(candidate: Candidate, headers: VideoHeaders) -> tuple[str, str] | tuple[None, dict]:
     """``(reason, detail)`` when ``candidate`` must be skipped, else ``(None, {"start", "end", "segment_labels"})``."""
     video = candidate.video
     if "\x00" in str(video):  # JSON can spell one (\u0000); no file system can look the path up
@@ -333,7 +396,7 @@ def check_candidate(candidate: Candidate, durations: VideoDurations) -> tuple[st
             segment_labels = [SEGMENT_FINGERSPELLING] * frames
         return None, {"start": start, "end": end, "segment_labels": segment_labels}
     try:
-        duration = durations(video)
+        duration = headers(video).duration
     except SignBindInputError as error:
         return UNREADABLE_VIDEO, str(error)
     if duration is not None:
@@ -346,11 +409,136 @@ def check_candidate(candidate: Candidate, durations: VideoDurations) -> tuple[st
     return None, {"start": start, "end": end, "segment_labels": segment_labels}
 
 
+class BadPose(Exception):
+    """A row's keypoints cannot be used: skipped with ``reason`` (``missing_pose``, ``unreadable_pose``, ...)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def read_row_pose(path: Path) -> "Keypoints":
+    """The keypoints of a row's ``.pose`` file; raises ``BadPose`` (``missing_pose``, ``unreadable_pose``) naming it."""
+    from signbind_hf.keypoint_pose_files_signbind import read_pose_file
+
+    if not path.is_file():
+        raise BadPose(MISSING_POSE, f"{path}: no such file")
+    try:
+        keypoints = read_pose_file(path)
+    except SignBindInputError as error:
+        raise BadPose(UNREADABLE_POSE, str(error)) from error
+    if not (math.isfinite(keypoints.fps) and keypoints.fps > 0):
+        raise BadPose(UNREADABLE_POSE, f"{path}: the header's fps is {keypoints.fps} (expected frames per second > 0)")
+    return keypoints
+
+
+def pose_length_problem(keypoints: "Keypoints", video: Path, headers: VideoHeaders) -> str | None:
+    """Why ``keypoints`` do not fit ``video`` (a file or a frame folder), or None: they must cover it frame for frame,
+    within one frame either way (a decoder may drop or add a last frame)."""
+    if video.is_dir():
+        frames = count_frames(video)
+        if abs(keypoints.num_frames - frames) > 1:
+            return f"{keypoints.num_frames} keypoint frames, the frame folder {video} has {frames}"
+        return None
+    header = headers(video)
+    if header.duration is None:
+        return None  # the container does not say: nothing to compare with before decoding
+    seconds = keypoints.num_frames / keypoints.fps
+    one_frame = max(1 / keypoints.fps, 1 / header.fps if header.fps else 0.0)
+    # A millisecond more: container durations are often rounded to it.
+    if abs(seconds - header.duration) > one_frame + 1e-3:
+        return (
+            f"{keypoints.num_frames} keypoint frames at {keypoints.fps:g} fps ({seconds:.3f} s), the video {video} "
+            f"lasts {header.duration:.3f} s"
+        )
+    return None
+
+
+class PoseFiles:
+    """Writes the keypoints a builder converts as ``poses/<name>.pose`` in the data set folder being built; the row
+    names them relative to the folder, so that it can move. File names are row ids made safe, unique per data set."""
+
+    def __init__(self, dataset_folder: Path) -> None:
+        self.dataset_folder = dataset_folder
+        self._names: set[str] = set()
+
+    def write(self, keypoints: "Keypoints", row_id: str) -> str:
+        from signbind_hf.keypoint_pose_files_signbind import write_pose_file
+
+        stem = _UNSAFE_IN_FILE_NAME.sub("_", row_id).lstrip(".") or "row"
+        name, copy = stem, 1
+        while name in self._names:  # two ids made equal by the substitution
+            copy += 1
+            name = f"{stem}-{copy}"
+        self._names.add(name)
+        relative = f"{POSES_DIR}/{name}.pose"
+        write_pose_file(keypoints, self.dataset_folder / relative)
+        return relative
+
+
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def row_pose(
+    candidate: Candidate, headers: VideoHeaders, poses: PoseFiles, report: PrepareReport
+) -> tuple[str, str] | tuple[None, str | None]:
+    """``(reason, detail)`` when the row's keypoints skip it, else ``(None, its "pose" value)`` (see the module
+    docstring); a row whose corpus has no keypoints for it is counted in ``report.incomplete``."""
+    if candidate.pose is not None:
+        return _named_pose(candidate, headers)
+    if candidate.keypoints is None:
+        return None, None
+    video = candidate.video
+    try:
+        header = VideoHeader(None, None, None, None) if video.is_dir() else headers(video)
+        keypoints = candidate.keypoints.read(header)
+    except MissingKeypoints as why:
+        report.incomplete[NO_KEYPOINTS] += 1
+        logger.debug("%s: kept without keypoints (%s)", candidate.id, why)
+        return None, None
+    except BadPose as bad:
+        return bad.reason, bad.detail
+    except SignBindInputError as error:
+        return UNREADABLE_POSE, str(error)
+    problem = pose_length_problem(keypoints, video, headers)
+    if problem is not None:
+        return POSE_FRAME_MISMATCH, problem
+    return None, poses.write(keypoints, candidate.id)
+
+
+def _named_pose(candidate: Candidate, headers: VideoHeaders) -> tuple[str, str] | tuple[None, str]:
+    pose = candidate.pose
+    if "\x00" in str(pose):
+        return MALFORMED_ROW, "the pose path holds a NUL byte"
+    if candidate.pose_root is not None:
+        # As for the video: a corpus file must not reach outside its root, checked before the file is opened.
+        try:
+            if not is_inside(pose, candidate.pose_root):
+                return OUTSIDE_ROOT, f"{pose} resolves to {pose.resolve()}, outside {candidate.pose_root}"
+        except (OSError, RuntimeError) as error:
+            return UNREADABLE_POSE, f"{pose}: {error}"
+    try:
+        keypoints = read_row_pose(pose)
+    except BadPose as bad:
+        return bad.reason, bad.detail
+    problem = pose_length_problem(keypoints, candidate.video, headers)
+    if problem is not None:
+        return POSE_FRAME_MISMATCH, problem
+    return None, str(pose.absolute())
+
+
 def collect_rows(
-    items: Iterable[Candidate | Skip], *, source: str, targets: TargetMaker, report: PrepareReport
+    items: Iterable[Candidate | Skip],
+    *,
+    source: str,
+    targets: TargetMaker,
+    report: PrepareReport,
+    poses: PoseFiles,
 ) -> dict[str, list[dict]]:
-    """Check every candidate, make its targets and sort the kept rows by split; every skip goes in ``report``."""
-    durations = VideoDurations()
+    """Check every candidate, make its targets and sort the kept rows by split; every skip goes in ``report``.
+    Keypoints a format converts are written through ``poses``."""
+    headers = VideoHeaders()
     rows: dict[str, list[dict]] = {}
     duplicates = DuplicateRows()
     for item in items:
@@ -358,16 +546,22 @@ def collect_rows(
             report.skip(item.reason, item.where, item.detail)
             continue
         rows.setdefault(item.split, [])
-        reason, checked = check_candidate(item, durations)
+        reason, checked = check_candidate(item, headers)
         if reason is None:
             # After the checks: a repeat of a skipped row may still be kept, so the kept ids stay unique.
             reason, checked = duplicates.check(item, checked)
+        if reason is None:
+            # Last: converting released keypoints is the costliest check, done for rows that pass the others.
+            reason, pose = row_pose(item, headers, poses, report)
+            if reason is not None:
+                checked = pose
         if reason is not None:
             report.skip(reason, item.id, checked)
             continue
         row = {
             "id": item.id,
             "video": str(item.video.absolute()),
+            "pose": pose,
             "sentence": item.sentence.strip(),
             **checked,
             **targets(item, report),
@@ -424,22 +618,25 @@ def build_dataset(
         raise FileExistsError(f"--out {out_dir} already exists: choose a new folder, or pass --overwrite")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     report = PrepareReport()
-    rows = collect_rows(items, source=source, targets=TargetMaker(streams, glosser), report=report)
-    if not rows:
-        raise SignBindInputError(f"{source}: the inputs hold no rows at all ({source_info.get('inputs')})")
-    features = example_features()
-    ordered = sorted(rows, key=lambda split: SPLITS.index(split) if split in SPLITS else len(SPLITS))
-    dataset = datasets.DatasetDict(
-        {
-            split: datasets.Dataset.from_dict(
-                {name: [row[name] for row in rows[split]] for name in features}, features=features, split=split
-            )
-            for split in ordered
-        }
-    )
+    # Made first: the keypoints a format converts are written into it while the rows are checked.
     staging = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
+        rows = collect_rows(
+            items, source=source, targets=TargetMaker(streams, glosser), report=report, poses=PoseFiles(staging)
+        )
+        if not rows:
+            raise SignBindInputError(f"{source}: the inputs hold no rows at all ({source_info.get('inputs')})")
+        features = example_features()
+        ordered = sorted(rows, key=lambda split: SPLITS.index(split) if split in SPLITS else len(SPLITS))
+        dataset = datasets.DatasetDict(
+            {
+                split: datasets.Dataset.from_dict(
+                    {name: [row[name] for row in rows[split]] for name in features}, features=features, split=split
+                )
+                for split in ordered
+            }
+        )
         save_quietly(dataset, staging)
         report.write(staging)
         (staging / STREAMS_FILE).write_text(json.dumps(streams.to_dict(), indent=2) + "\n")

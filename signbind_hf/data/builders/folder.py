@@ -1,4 +1,4 @@
-"""Your own videos, in any sign language: a manifest (CSV or JSONL) of ``path, text[, start, end][, split]``.
+"""Your own videos, in any sign language: a manifest (CSV or JSONL) of ``path, text[, start, end][, split][, pose]``.
 
 - ``path``: a video file or a folder of frames, relative to the manifest's folder and inside it (a path leading out,
   by ``..`` or a symlink, is skipped as ``outside_root``). An absolute path is kept only where it lies in the
@@ -7,6 +7,11 @@
 - ``text``: the spoken-language translation of the clip.
 - ``start``/``end``: seconds (optional; empty = the whole clip). ``split``: train (default), validation (or val,
   dev) or test. ``signer_id``: optional.
+- ``pose``: optional, the clip's keypoints, a ``.pose`` file (``signbind keypoints`` writes them) covering the video
+  named by ``path`` from its first frame; relative to the manifest's folder and inside it, by the same rules as
+  ``path``. A file that is missing (``missing_pose``), cannot be read (``unreadable_pose``) or does not last as long
+  as the video, within a frame (``pose_frame_mismatch``), skips the row. Empty: the processor reads the video's
+  sidecar ``.pose``, else runs its extractor.
 
 A row repeating an earlier row's clip, times and text is skipped as ``duplicate``; a row (a CSV record, a JSONL
 line) that is not UTF-8 as ``not_utf8``.
@@ -100,6 +105,11 @@ def read_folder_manifest(manifest: Path, *, allow_absolute_paths: bool = False) 
             yield Skip(MALFORMED_ROW, where, f"split {record.get('split')!r} is not one of {sorted(SPLIT_ALIASES)}")
             continue
         video = Path(record["path"].strip())
+        pose = record.get("pose")
+        if pose is not None and not isinstance(pose, str):
+            yield Skip(MALFORMED_ROW, where, f"`pose` must be a path, got {type(pose).__name__}")
+            continue
+        pose = Path(pose.strip()) if pose and pose.strip() else None
         signer = record.get("signer_id")
         trusted = allow_absolute_paths and video.is_absolute()
         yield Candidate(
@@ -111,6 +121,8 @@ def read_folder_manifest(manifest: Path, *, allow_absolute_paths: bool = False) 
             start=start,
             end=end,
             signer_id=str(signer) if signer not in (None, "") else None,
+            pose=None if pose is None else manifest.parent / pose,  # an absolute `pose` replaces the folder
+            pose_root=None if pose is not None and allow_absolute_paths and pose.is_absolute() else manifest.parent,
         )
 
 
