@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from signbind_hf.constants import ATTENTION_MASK, FACE_ATTENTION_MASK, GLOSS_LABELS, IGNORE_INDEX
-from signbind_hf.data.builders.core import MISSING_VIDEO, UNREADABLE_VIDEO
+from signbind_hf.data.builders.core import MISSING_VIDEO, UNREADABLE_VIDEO, BadPose, read_row_pose
 from signbind_hf.errors import SignBindInputError
 
 logger = logging.getLogger(__name__)
@@ -249,7 +249,7 @@ def _swap_into_place(staging: Path, out: Path) -> None:
 
 
 def _video_path(video: str, data_dir: Path) -> Path:
-    # SynthSign stores paths relative to its folder; the real-format builders store absolute ones.
+    # SynthSign stores paths relative to its folder, the real-format builders absolute ones (and poses either way).
     path = Path(video)
     return path if path.is_absolute() else data_dir / path
 
@@ -258,6 +258,8 @@ def _cache_split(model, processor, rows, data_dir, split, staging, batch_size, d
     report = SplitReport()
     (staging / split).mkdir()
     use_boxes = "face_boxes" in rows.column_names and processor.video_processor.face_cropper is not None
+    # Only a processor with the keypoints setting takes keypoints (a frames-only one raises on the argument).
+    use_poses = processor.video_processor.keypoints
     shard: dict[str, torch.Tensor] = {}
     index_lines: list[str] = []
     pending: list[tuple[int, dict, Any]] = []  # (row, example, processed inputs of one clip)
@@ -301,12 +303,21 @@ def _cache_split(model, processor, rows, data_dir, split, staging, batch_size, d
             report.skip(MISSING_VIDEO, where)
             continue
         boxes = np.asarray(example["face_boxes"], dtype=np.float32) if use_boxes else None
+        # The row's .pose file (None: the video's sidecar, else the extractor), found as the video is.
+        pose = _video_path(example["pose"], data_dir) if use_poses and example.get("pose") else None
+        if pose is not None:
+            try:
+                read_row_pose(pose)
+            except BadPose as bad:
+                report.skip(bad.reason, f"{where}: {bad.detail}")
+                continue
         try:
             inputs = processor.video_processor(
                 [str(path)],
                 face_boxes=None if boxes is None else [boxes],
                 start=example.get("start"),
                 end=example.get("end"),
+                **({"keypoints": [None if pose is None else str(pose)]} if use_poses else {}),
             )
         except SignBindInputError as error:
             report.skip(UNREADABLE_VIDEO, f"{where}: {error}")

@@ -8,9 +8,14 @@ than its glosses or letters need, or fewer lip steps than its phonemes, would ma
 and counted (``SkippedRows``); so are missing or unreadable videos and empty pseudo-gloss. A row with no phonemes is
 kept, its phoneme labels all padding: the model leaves it out of the lip loss.
 
+Keypoints, for a processor with the ``keypoints`` setting only (a frames-only processor gets no ``keypoints``
+argument): each row's ``pose`` file (relative to the folder, or absolute), else the video's sidecar ``.pose``, else
+the processor's extractor. A row whose pose file (or sidecar) is gone or cannot be read is skipped and counted
+(``missing_pose``, ``unreadable_pose``) rather than silently trained on the extractor's keypoints.
+
 ``ClipCollator`` calls ``SignBindProcessor`` on a batch of examples (videos, face boxes when the row has them,
-``start``/``end``, glosses, letters, phonemes) and adds ``segment_labels`` resampled to the processed frames, giving
-exactly the keys of ``SignBindModel.forward``.
+``start``/``end``, keypoints, glosses, letters, phonemes) and adds ``segment_labels`` resampled to the processed
+frames, giving exactly the keys of ``SignBindModel.forward``.
 
 Example:
 
@@ -43,12 +48,16 @@ from signbind_hf.constants import (
     FACE_PIXEL_VALUES,
     GLOSS_LABELS,
     IGNORE_INDEX,
+    KEYPOINT_MASK,
+    KEYPOINTS,
     LETTER_LABELS,
     PHONEME_LABELS,
     PIXEL_VALUES,
     SEGMENT_LABELS,
 )
+from signbind_hf.data.builders.core import BadPose, read_row_pose
 from signbind_hf.errors import SignBindInputError
+from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
 from signbind_hf.training.skipped_rows import (
     EMPTY_PSEUDO_GLOSS,
     MISSING_VIDEO,
@@ -68,6 +77,8 @@ FORWARD_KEYS = (
     FACE_PIXEL_VALUES,
     ATTENTION_MASK,
     FACE_ATTENTION_MASK,
+    KEYPOINTS,
+    KEYPOINT_MASK,
     GLOSS_LABELS,
     LETTER_LABELS,
     PHONEME_LABELS,
@@ -86,6 +97,7 @@ class ClipExample:
     end: float | None
     fps: float | None  # frame rate of a frame folder, and of its segment labels
     face_boxes: np.ndarray | None
+    pose: str | None  # the row's .pose file; None: the video's sidecar, else the processor's extractor
     glosses: str
     letters: str
     phonemes: str
@@ -111,9 +123,16 @@ def load_split(data_dir: str | os.PathLike, split: str) -> Any:
     return dataset[split]
 
 
+def in_data_set(path: str, data_dir: Path) -> Path:
+    """A path of a row: absolute as the real formats store videos and users' poses, or relative to the data set
+    folder (SynthSign's videos, the poses a builder converted)."""
+    path = Path(path)
+    return path if path.is_absolute() else data_dir / path
+
+
 def example_from_row(row_index: int, row: dict[str, Any], data_dir: Path) -> ClipExample:
-    video = Path(row["video"])
-    video = video if video.is_absolute() else data_dir / video  # SynthSign: relative to its folder
+    video = in_data_set(row["video"], data_dir)
+    pose = row.get("pose")  # data sets prepared before keypoints have no such column
     boxes = row.get("face_boxes")
     boxes = np.asarray(boxes, dtype=np.float32) if boxes else None
     return ClipExample(
@@ -124,11 +143,28 @@ def example_from_row(row_index: int, row: dict[str, Any], data_dir: Path) -> Cli
         end=row.get("end"),
         fps=row.get("fps"),
         face_boxes=boxes if boxes is not None and boxes.ndim == 2 and len(boxes) else None,
+        pose=str(in_data_set(pose, data_dir)) if pose else None,
         glosses=row.get("pseudo_gloss") or "",
         letters=row.get("letters") or "",
         phonemes=row.get("phonemes") or "",
         segment_labels=tuple(row.get("segment_labels") or ()),
     )
+
+
+def keypoint_file_problem(example: ClipExample) -> str | None:
+    """``"reason: detail"`` when the keypoint file the processor would read for ``example`` (its row's, else its
+    video's sidecar) is gone or cannot be read, else None."""
+    if example.pose is not None:
+        path = Path(example.pose)
+    else:
+        path = sidecar_pose_path(example.video)
+        if os.path.isdir(example.video) or not path.is_file():
+            return None  # no file: the extractor makes the keypoints
+    try:
+        read_row_pose(path)
+    except BadPose as bad:
+        return f"{bad.reason}: {bad.detail}"
+    return None
 
 
 def ctc_frames_needed(labels: list[int]) -> int:
@@ -157,6 +193,10 @@ class _ClipProbe(Dataset):
         example = self.examples[index]
         if not os.path.exists(example.video):
             return index, None, MISSING_VIDEO
+        if self.video_processor.keypoints:
+            problem = keypoint_file_problem(example)
+            if problem is not None:
+                return index, None, problem
         try:
             processed = self.video_processor(
                 [example.video],
@@ -265,18 +305,22 @@ def _too_short(example: ClipExample, frames: int, processor: Any, config: Any) -
 
 
 def video_kwargs(examples: list[ClipExample], video_processor: Any) -> dict[str, Any]:
-    """Per-video processor arguments: face boxes (detection where a row has none), time window, folder frame rate.
+    """Per-video processor arguments: face boxes (detection where a row has none), time window, folder frame rate,
+    and keypoint files (the sidecar or the extractor where a row has none).
 
-    A processor that makes no face crops (a model without the lip expert) gets no boxes, even where the rows have them.
+    A processor that makes no face crops (a model without the lip expert) gets no boxes, even where the rows have them;
+    one without the ``keypoints`` setting gets no ``keypoints`` argument (it would raise).
     """
     boxes = [example.face_boxes for example in examples]
     wants_boxes = video_processor.face_cropper is not None and any(item is not None for item in boxes)
+    keypoints = {"keypoints": [example.pose for example in examples]} if video_processor.keypoints else {}
     return {
         "face_boxes": boxes if wants_boxes else None,
         "start": [example.start for example in examples],
         "end": [example.end for example in examples],
         # Only frame folders take a frame rate; video files carry their timestamps.
         "fps": [example.fps if os.path.isdir(example.video) else None for example in examples],
+        **keypoints,
     }
 
 
@@ -328,6 +372,8 @@ __all__ = [
     "ClipDataset",
     "ClipExample",
     "ctc_frames_needed",
+    "in_data_set",
+    "keypoint_file_problem",
     "lip_steps",
     "load_split",
     "video_kwargs",

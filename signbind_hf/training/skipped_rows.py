@@ -21,15 +21,23 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from signbind_hf.data.builders.core import MISSING_VIDEO, NO_PHONEMES, UNREADABLE_VIDEO
+from signbind_hf.data.builders.core import (
+    MISSING_POSE,
+    MISSING_VIDEO,
+    NO_PHONEMES,
+    UNREADABLE_POSE,
+    UNREADABLE_VIDEO,
+)
 
 logger = logging.getLogger(__name__)
 
 SKIPPED_ROWS_FILE = "skipped_rows.json"
 EXAMPLES_PER_REASON = 5
 
-# Reasons a row is skipped, besides the data builders' MISSING_VIDEO and UNREADABLE_VIDEO; NO_PHONEMES (the builders'
-# name too) marks a row kept with its lip target left out.
+# Reasons a row is skipped, besides the data builders' MISSING_VIDEO, UNREADABLE_VIDEO and, for a model that reads
+# keypoints, MISSING_POSE and UNREADABLE_POSE (a row's .pose file, or the video's sidecar, gone or broken since
+# prepare; whether keypoints last as long as their video is checked once, by the builders); NO_PHONEMES (the
+# builders' name too) marks a row kept with its lip target left out.
 EMPTY_PSEUDO_GLOSS = "empty_pseudo_gloss"
 TOO_SHORT_FOR_GLOSSES = "too_short_for_glosses"
 TOO_SHORT_FOR_LETTERS = "too_short_for_letters"
@@ -110,12 +118,14 @@ class SkippedRows:
 
 __all__ = [
     "EMPTY_PSEUDO_GLOSS",
+    "MISSING_POSE",
     "MISSING_VIDEO",
     "NO_PHONEMES",
     "SKIPPED_ROWS_FILE",
     "TOO_SHORT_FOR_GLOSSES",
     "TOO_SHORT_FOR_LETTERS",
     "TOO_SHORT_FOR_PHONEMES",
+    "UNREADABLE_POSE",
     "UNREADABLE_VIDEO",
     "SkippedRows",
 ]
