@@ -301,3 +301,19 @@ def test_pose_outside_the_folder_is_kept_when_absolute_paths_are_allowed(clips_w
     assert read_report(tmp_path / "refused")["reasons"] == {"outside_root": 1}
     dataset = prepare_folder(manifest, tmp_path / "out", allow_absolute_paths=True)
     assert dataset["train"]["pose"] == [str(outside)]
+
+
+def test_a_pose_value_that_is_not_a_path_is_a_malformed_row(clips_with_poses, tmp_path):
+    root = clips_with_poses
+    manifest = root / "hostile.jsonl"
+    records = [
+        {"path": "clips/a.mp4", "text": "A number.", "pose": 5},
+        {"path": "clips/a.mp4", "text": "A list.", "pose": ["poses/a.pose"]},
+        {"path": "clips/a.mp4", "text": "A NUL byte.", "pose": "poses/a\u0000.pose"},
+        {"path": "clips/a.mp4", "text": "Null.", "pose": None},
+    ]
+    manifest.write_text("\n".join(json.dumps(record) for record in records) + "\n")
+    dataset = prepare_folder(manifest, tmp_path / "out")
+    report = read_report(tmp_path / "out")
+    assert report["reasons"] == {"malformed_row": 3}
+    assert dataset["train"]["pose"] == [None]

@@ -273,11 +273,12 @@ def _container_header(path: Path) -> VideoHeader:
             elif container.duration:
                 duration = container.duration / 1_000_000
             rate = stream.average_rate
+            context = stream.codec_context  # None in a damaged file whose codec FFmpeg does not know
             return VideoHeader(
                 duration=duration,
-                fps=float(rate) if rate else None,
-                width=stream.codec_context.width or None,
-                height=stream.codec_context.height or None,
+                fps=float(rate) if rate and rate > 0 else None,
+                width=(context.width or None) if context is not None else None,
+                height=(context.height or None) if context is not None else None,
             )
     except av.FFmpegError as error:
         raise SignBindInputError(f"{path}: cannot be opened as a video ({error})") from error
