@@ -4,6 +4,7 @@
     .venv/bin/python -m benchmarks.bench_processing --seconds 10 --repeats 7 --long-minutes 10
     .venv/bin/python -m benchmarks.bench_processing --baseline-rev 0382146 --long-minutes 0   # before/after
     .venv/bin/python -m benchmarks.bench_processing --noise 0 4 8 16 --long-minutes 0          # more clips
+    .venv/bin/python -m benchmarks.bench_processing --keypoints-only                          # keypoints in real time
 
 Speed, on generated 640×480 H.264 clips at 30 fps (resampled to 25 fps) showing a real face (matplotlib's photograph
 of Grace Hopper) that sways like a signer's head over a moving background; one clip per ``--noise`` value:
@@ -85,6 +86,11 @@ a decoded clip (the processor itself makes them frame by frame in two threads wh
 OpenCV single-threaded as in the processor (``single_threaded_opencv``). Measured above: decode + resample + RGB 43 %,
 backbone frames 18 %, face detection + landmarks 26 % (10 detector calls and 26 landmark-tracked frames for 250
 frames), face crops 7 %, face normalise 6 %.
+
+Keypoints in real time (issue 18): on a 10 s camera-like clip (the sensor-noise clip above, 8 grey levels, 640×480 at 30
+fps), the processor with ``keypoints=True`` at the paper preset's defaults (25 fps, frames, face crops, hand and body
+keypoints made while the clip decodes) against bare decode and the same processor without keypoints, in turns: its
+wall seconds, whether they fit in the clip's length, and the two ratios. ``--keypoints-only`` runs this case alone.
 
 ``--baseline-rev REV`` also times the processor of an earlier commit (``git archive REV signbind_hf`` into a temporary
 folder, run in child processes alternating with the current tree's), so before/after ratios come from one run.
@@ -320,6 +326,57 @@ def log_ratios(name: str, runs: list[Timing], baseline: list[Timing], num_frames
     )
 
 
+def keypoint_speed(clip: Path, seconds: float, repeats: int) -> None:
+    """The processor with keypoints against bare decode and the processor without them, in turns on ``clip``."""
+    without = SignBindVideoProcessor.from_preset("paper")
+    with_keypoints = SignBindVideoProcessor.from_preset("paper", keypoints=True)
+    num_frames = bare_decode(clip)
+    without(clip)  # load the face and keypoint models outside the timing
+    batch = with_keypoints(clip, return_metadata=True)
+    metadata = batch["video_metadata"][0]
+    timings = interleaved_times(
+        {
+            "bare decode (baseline)": lambda: bare_decode(clip),
+            "processor, no keypoints": lambda: without(clip),
+            "processor, keypoints": lambda: with_keypoints(clip),
+        },
+        repeats,
+    )
+    logger.info(
+        "keypoints: %.0f s 640x480 H.264 camera-like clip (%.2f Mbit/s, %d frames at 30 fps, %d kept at 25 fps), "
+        "paper preset (frames + face crops) with and without keypoints, %d runs each, median (best):",
+        seconds,
+        clip.stat().st_size * 8 / seconds / 1e6,
+        num_frames,
+        metadata["num_frames"],
+        repeats,
+    )
+    walls = {name: [run[0] for run in runs] for name, runs in timings.items()}
+    for name, runs in walls.items():
+        logger.info("  %-26s wall %6.2f s (%.2f s)", name, statistics.median(runs), min(runs))
+    keypoint_runs = walls["processor, keypoints"]
+    for name in ("bare decode (baseline)", "processor, no keypoints"):
+        ratios = [run / base for run, base in zip(keypoint_runs, walls[name], strict=True)]
+        logger.info(
+            "  keypoints / %-24s %6.1fx (%.1fx)",
+            name.removesuffix(" (baseline)"),
+            statistics.median(ratios),
+            min(ratios),
+        )
+    logger.info(
+        "  real time: %s (median %.2f s for %.0f s of video; hands found on %s frames (left, right), body on %d); "
+        "load average now %s",
+        "yes" if statistics.median(keypoint_runs) <= seconds else "NO",
+        statistics.median(keypoint_runs),
+        seconds,
+        metadata["keypoint_hand_frames"],
+        int(batch["keypoint_mask"][0, :, :33].any(dim=1).sum()),
+        " ".join(f"{value:.2f}" for value in os.getloadavg()),
+    )
+    without.close()
+    with_keypoints.close()
+
+
 def main(args: argparse.Namespace) -> None:
     logger.info(
         "machine: %s, %s, %d CPUs, load average %s; PyAV %s, torch %s (%d threads), numpy %s",
@@ -332,6 +389,13 @@ def main(args: argparse.Namespace) -> None:
         torch.get_num_threads(),
         np.__version__,
     )
+    if args.keypoints_only:
+        with tempfile.TemporaryDirectory() as folder:
+            clip = write_signer_clip(
+                Path(folder) / "camera.mp4", width=640, height=480, fps=30, num_frames=args.seconds * 30, noise=8.0
+            )
+            keypoint_speed(clip, args.seconds, args.repeats)
+        return
     paper = SignBindVideoProcessor.from_preset("paper")
     no_faces = SignBindVideoProcessor.from_preset("paper", face_cropper=None)
     tiny = SignBindVideoProcessor.from_preset("tiny")
@@ -382,6 +446,10 @@ def main(args: argparse.Namespace) -> None:
                 )
                 for label, runs in compared.items():
                     log_ratios(label, runs["paper"], runs["bare"], num_frames)
+        camera = clips.get(8.0) or write_signer_clip(
+            Path(folder) / "camera.mp4", width=640, height=480, fps=30, num_frames=args.seconds * 30, noise=8.0
+        )
+        keypoint_speed(camera, args.seconds, args.repeats)
         clip = clips[args.noise[0]]
         # As the processor runs them. Imported here: --baseline-rev runs this module with older trees, which lack it.
         from signbind_hf.video_transforms_signbind import single_threaded_opencv
@@ -445,6 +513,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--long-minutes", type=int, default=10, help="length of the memory clip (0 skips it)")
     parser.add_argument("--baseline-rev", help="also time the processor of this git revision (before/after)")
     parser.add_argument("--baseline-rounds", type=int, default=3, help="child processes per tree for --baseline-rev")
+    parser.add_argument(
+        "--keypoints-only",
+        action="store_true",
+        help="only time the processor with keypoints on the camera-like clip (against bare decode and without them)",
+    )
     parser.add_argument("--speed-child", help=argparse.SUPPRESS)
     return parser.parse_args()
 

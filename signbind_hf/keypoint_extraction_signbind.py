@@ -8,10 +8,13 @@ How, per frame (MediaPipe Tasks, VIDEO mode, imported on use):
 
 - hands: ``HandLandmarker`` runs BlazePalm to find palms and the 21-point landmark model on a crop around each; on
   the next frames it follows each hand by its landmarks (a crop from the last frame's points) and runs the palm
-  detector again only when fewer than two hands are followed or one is lost, as MediaPipe's own hand graph does;
+  detector again only when fewer than two hands are followed or one is lost, as MediaPipe's own hand graph does.
+  While no hand is followed it looks on every ``KeypointConfig.hand_search_every``-th frame only (every other by
+  default);
 - body: ``PoseLandmarker`` (BlazePose detector + GHUM full landmarks, tracked the same way), for the shoulders,
   elbows, wrists and face points; its models need input-range metadata the vendored files lack
-  (``landmark_models_signbind.py`` adds it in memory);
+  (``landmark_models_signbind.py`` adds it in memory). It runs in a thread of its own beside the hands, on every
+  ``KeypointConfig.pose_every``-th frame (every other by default), the frames between interpolated;
 - left or right: a detected hand belongs to the body wrist (pose point 15 or 16) nearest to its own wrist point;
   without a body, MediaPipe's handedness classifier decides (mediapipe 1.x labels the hand as it appears in the
   image, not assuming a mirrored selfie view as the legacy Solutions API did: that API's class 0, "Left", is
@@ -28,8 +31,10 @@ import logging
 import math
 import os
 import sys
+from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,8 +61,18 @@ class KeypointConfig:
         min_hand_presence_confidence: hand-presence score the landmark model must give for a hand to be kept, on
             detected and tracked frames alike (MediaPipe's default 0.5).
         min_hand_tracking_confidence: below this, a followed hand is detected again instead (default 0.5).
+        hand_search_every: while no hand is followed (none on the last frame the hand models saw), run the hand
+            models on every ``hand_search_every``-th frame only: a hand coming into view is found at most
+            ``hand_search_every - 1`` frames late, and a clip's stretches without hands (resting, out of view) cost
+            that much less; the palm detector is the hand models' dearest part and runs on every frame they see
+            without a followed hand (benchmarks/RESULTS.md). 1 looks on every frame.
         pose: also extract the 33 body points (their wrists also decide left and right). False leaves the pose
             arrays at zero and uses the handedness classifier alone; faster, since the body models do not run.
+        pose_every: run the body models on every ``pose_every``-th frame (the first of the clip included) and fill
+            the frames between by linear interpolation of the two bodies found around them (the last body found is
+            held after it). 2 by default: the trunk and the arms move little in 40 ms at 25 fps, the hands (the fast
+            part of a sign) come from the hand models on every frame, and the body models cost as much as the hands
+            (benchmarks/RESULTS.md). 1 runs them on every frame.
         min_pose_detection_confidence, min_pose_presence_confidence, min_pose_tracking_confidence: the same three
             thresholds for the body (MediaPipe's defaults, 0.5).
     """
@@ -66,7 +81,9 @@ class KeypointConfig:
     min_hand_detection_confidence: float = 0.5
     min_hand_presence_confidence: float = 0.5
     min_hand_tracking_confidence: float = 0.5
+    hand_search_every: int = 2
     pose: bool = True
+    pose_every: int = 2
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_pose_tracking_confidence: float = 0.5
@@ -74,6 +91,10 @@ class KeypointConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.num_hands, int) or not 0 <= self.num_hands <= 2:
             raise SignBindInputError(f"KeypointConfig.num_hands must be 0, 1 or 2, got {self.num_hands!r}.")
+        for name in ("hand_search_every", "pose_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SignBindInputError(f"KeypointConfig.{name} must be an integer >= 1, got {value!r}.")
         for name in (
             "min_hand_detection_confidence",
             "min_hand_presence_confidence",
@@ -119,13 +140,24 @@ class Keypoints:
 
 
 @dataclass
-class _Frames:
-    """The per-frame rows collected by a ``KeypointTrack``."""
+class _HandsFound:
+    """One frame's hands as the hand landmarker found them, before they are given a side (``result`` does that, once
+    the body of every frame is known)."""
 
-    pose: list[np.ndarray] = field(default_factory=list)
-    pose_confidence: list[np.ndarray] = field(default_factory=list)
-    hands: list[np.ndarray] = field(default_factory=list)
-    hand_confidence: list[np.ndarray] = field(default_factory=list)
+    points: list[np.ndarray]  # (21, 3) x, y, z pixels per hand
+    classified: list[tuple[str, float]]  # per hand: the handedness classifier's (label, score)
+
+
+@dataclass
+class _Body:
+    """One frame's body: (33, 3) x, y, z pixels and (33,) visibility, zeros where no body was found."""
+
+    points: np.ndarray
+    confidence: np.ndarray
+
+
+# Bodies that may wait for the body thread before ``push`` waits for the oldest (each holds a copy of its frame).
+MAX_PENDING_BODIES = 4
 
 
 class KeypointExtractor:
@@ -208,7 +240,9 @@ class KeypointExtractor:
 class KeypointTrack:
     """The keypoints of one clip whose frames arrive one at a time (``push``); ``result()`` once they are all in.
 
-    Holds MediaPipe graphs in VIDEO mode (landmark tracking between frames): close it, or use ``with``.
+    Holds MediaPipe graphs in VIDEO mode (landmark tracking between frames): close it, or use ``with``. The body
+    models run in a thread of their own beside the hand models (a MediaPipe graph call releases the GIL), on every
+    ``config.pose_every``-th frame.
     """
 
     def __init__(self, extractor: KeypointExtractor, fps: float) -> None:
@@ -217,13 +251,19 @@ class KeypointTrack:
         self.fps = float(fps)
         self.config = extractor.config
         self._hands, self._pose = extractor._create_landmarkers()
-        self._frames = _Frames()
+        self._body_thread = None
+        if self._pose is not None:
+            self._body_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signbind-body")
+        self._bodies: dict[int, Future[_Body]] = {}  # frame row -> its body, for the frames the body models see
+        self._pending_bodies: deque[Future[_Body]] = deque()
+        self._hands_found: list[_HandsFound] = []
+        self._last_hand_search = -sys.maxsize  # the last frame the hand models saw
         self._size: tuple[int, int] | None = None  # (width, height)
         self._last_timestamp_ms = -1
 
     @property
     def num_frames(self) -> int:
-        return len(self._frames.pose)
+        return len(self._hands_found)
 
     def push(self, frame: np.ndarray) -> None:
         """Find the hands and the body in the next frame, (H, W, 3) uint8 RGB, the size of the clip's first."""
@@ -231,53 +271,46 @@ class KeypointTrack:
 
         if self._hands is None:
             raise RuntimeError("this KeypointTrack is closed")
-        frame = _check_frame(frame, self._size, self.num_frames)
+        row = self.num_frames
+        frame = _check_frame(frame, self._size, row)
         height, width = frame.shape[:2]
         self._size = (width, height)
         # VIDEO mode wants strictly increasing integer milliseconds; above 1000 fps rounding would repeat one.
-        timestamp_ms = max(round(self.num_frames * 1000 / self.fps), self._last_timestamp_ms + 1)
+        timestamp_ms = max(round(row * 1000 / self.fps), self._last_timestamp_ms + 1)
         self._last_timestamp_ms = timestamp_ms
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)  # MediaPipe's own copy of the pixels
 
-        pose = np.zeros((NUM_POSE_POINTS, 3), dtype=np.float32)
-        pose_confidence = np.zeros(NUM_POSE_POINTS, dtype=np.float32)
-        if self._pose is not None:
-            bodies = self._pose.detect_for_video(image, timestamp_ms).pose_landmarks
-            if bodies:
-                pose[:] = [(point.x * width, point.y * height, point.z * width) for point in bodies[0]]
-                # At least a hair above 0 (a visibility sigmoid can round to 0.0): confidence 0 means "not found".
-                pose_confidence[:] = [max(point.visibility or 0.0, FOUND_MIN_CONFIDENCE) for point in bodies[0]]
-
-        hands = np.zeros((2, NUM_HAND_POINTS, 3), dtype=np.float32)
-        hand_confidence = np.zeros((2, NUM_HAND_POINTS), dtype=np.float32)
-        if self.config.num_hands:
-            found = self._hands.detect_for_video(image, timestamp_ms)
-            points = [
-                np.array([(p.x * width, p.y * height, p.z * width) for p in hand], dtype=np.float32)
-                for hand in found.hand_landmarks
-            ]
-            classified = [(categories[0].category_name, categories[0].score) for categories in found.handedness]
-            body_wrists = pose[list(POSE_WRISTS), :2] if pose_confidence.any() else None
-            for side, hand in zip(assign_sides(points, classified, body_wrists), points, strict=True):
-                if side is not None:
-                    hands[side] = hand
-                    hand_confidence[side] = 1.0
-
-        self._frames.pose.append(pose)
-        self._frames.pose_confidence.append(pose_confidence)
-        self._frames.hands.append(hands)
-        self._frames.hand_confidence.append(hand_confidence)
+        if self._pose is not None and row % self.config.pose_every == 0:
+            body = self._body_thread.submit(self._detect_body, image, timestamp_ms)
+            self._bodies[row] = body
+            self._pending_bodies.append(body)
+            while len(self._pending_bodies) > MAX_PENDING_BODIES:  # memory stays bounded if the body thread lags
+                self._pending_bodies.popleft().result()
+        if self._looks_for_hands(row):
+            self._last_hand_search = row
+            self._hands_found.append(self._detect_hands(image, timestamp_ms))
+        else:
+            self._hands_found.append(_HandsFound([], []))
 
     def result(self) -> Keypoints:
         """The ``Keypoints`` of the frames pushed so far (at least one)."""
         if self._size is None:
             raise SignBindInputError("no frame was given: keypoints need at least one frame.")
-        frames = self._frames
+        pose, pose_confidence = self._body_rows()  # (T, 33, 3), (T, 33)
+        hands = np.zeros((self.num_frames, 2, NUM_HAND_POINTS, 3), dtype=np.float32)
+        hand_confidence = np.zeros((self.num_frames, 2, NUM_HAND_POINTS), dtype=np.float32)
+        for row, found in enumerate(self._hands_found):
+            body_wrists = pose[row, list(POSE_WRISTS), :2] if pose_confidence[row].any() else None
+            sides = assign_sides(found.points, found.classified, body_wrists)
+            for side, points in zip(sides, found.points, strict=True):
+                if side is not None:
+                    hands[row, side] = points
+                    hand_confidence[row, side] = 1.0
         return Keypoints(
-            pose=np.stack(frames.pose),
-            pose_confidence=np.stack(frames.pose_confidence),
-            hands=np.stack(frames.hands),
-            hand_confidence=np.stack(frames.hand_confidence),
+            pose=pose,
+            pose_confidence=pose_confidence,
+            hands=hands,
+            hand_confidence=hand_confidence,
             fps=self.fps,
             width=self._size[0],
             height=self._size[1],
@@ -285,6 +318,9 @@ class KeypointTrack:
 
     def close(self) -> None:
         """Stop the MediaPipe graphs (a closed track keeps its frames' keypoints for ``result``)."""
+        if self._body_thread is not None:
+            self._body_thread.shutdown(wait=True)  # the bodies already asked for are found first
+            self._body_thread = None
         for landmarker in (self._hands, self._pose):
             if landmarker is not None:
                 landmarker.close()
@@ -295,6 +331,74 @@ class KeypointTrack:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _looks_for_hands(self, row: int) -> bool:
+        """Whether the hand models see frame ``row``: always while they follow a hand, else every
+        ``hand_search_every``-th frame."""
+        if not self.config.num_hands:
+            return False
+        following = bool(self._hands_found) and bool(self._hands_found[-1].points)
+        return following or row - self._last_hand_search >= self.config.hand_search_every
+
+    def _detect_hands(self, image, timestamp_ms: int) -> _HandsFound:
+        found = self._hands.detect_for_video(image, timestamp_ms)
+        width, height = self._size
+        points = [
+            np.array([(p.x * width, p.y * height, p.z * width) for p in hand], dtype=np.float32)
+            for hand in found.hand_landmarks
+        ]
+        classified = [(categories[0].category_name, categories[0].score) for categories in found.handedness]
+        return _HandsFound(points, classified)
+
+    def _detect_body(self, image, timestamp_ms: int) -> _Body:
+        """Runs in the body thread."""
+        width, height = self._size
+        points = np.zeros((NUM_POSE_POINTS, 3), dtype=np.float32)
+        confidence = np.zeros(NUM_POSE_POINTS, dtype=np.float32)
+        bodies = self._pose.detect_for_video(image, timestamp_ms).pose_landmarks
+        if bodies:
+            points[:] = [(point.x * width, point.y * height, point.z * width) for point in bodies[0]]
+            # At least a hair above 0 (a visibility sigmoid can round to 0.0): confidence 0 means "not found".
+            confidence[:] = [max(point.visibility or 0.0, FOUND_MIN_CONFIDENCE) for point in bodies[0]]
+        return _Body(points, confidence)
+
+    def _body_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(T, 33, 3) body points and (T, 33) confidence of every frame: found where the body models ran, filled in
+        between (``fill_between_bodies``); zeros without body models."""
+        pose = np.zeros((self.num_frames, NUM_POSE_POINTS, 3), dtype=np.float32)
+        confidence = np.zeros((self.num_frames, NUM_POSE_POINTS), dtype=np.float32)
+        if not self._bodies:
+            return pose, confidence
+        rows = np.array(sorted(self._bodies))
+        for row in rows:
+            body = self._bodies[row].result()
+            pose[row], confidence[row] = body.points, body.confidence
+        fill_between_bodies(pose, confidence, rows)
+        return pose, confidence
+
+
+def fill_between_bodies(pose: np.ndarray, confidence: np.ndarray, measured: np.ndarray) -> None:
+    """Fill, in place, the frames the body models skipped from the frames they ran on.
+
+    Args:
+        pose: (T, 33, 3) points, set on the ``measured`` rows.
+        confidence: (T, 33), set on the ``measured`` rows (a row of zeros: no body found there).
+        measured: the rows the body models ran on, increasing, starting at 0.
+
+    A skipped frame between two measured frames that both found a body gets the linear interpolation of the two,
+    points and confidence alike (the body moves little between them); otherwise it holds the frame before (a body
+    appearing or leaving is seen at most ``pose_every - 1`` frames late), as do the frames after the last measured.
+    """
+    rows = np.arange(len(pose))
+    position = np.searchsorted(measured, rows, side="right") - 1  # (T,): the measured frame at or before each row
+    before = measured[position]
+    after = measured[np.minimum(position + 1, len(measured) - 1)]
+    found = confidence.any(axis=1)  # (T,)
+    between = (before != rows) & (after > rows) & found[before] & found[after]
+    weight = np.where(between, (rows - before) / np.maximum(after - before, 1), 0.0).astype(np.float32)  # (T,)
+    skipped = before != rows
+    pose[skipped] = ((1 - weight[:, None, None]) * pose[before] + weight[:, None, None] * pose[after])[skipped]
+    confidence[skipped] = ((1 - weight[:, None]) * confidence[before] + weight[:, None] * confidence[after])[skipped]
 
 
 def assign_sides(
