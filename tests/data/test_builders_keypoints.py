@@ -317,3 +317,26 @@ def test_a_pose_value_that_is_not_a_path_is_a_malformed_row(clips_with_poses, tm
     report = read_report(tmp_path / "out")
     assert report["reasons"] == {"malformed_row": 3}
     assert dataset["train"]["pose"] == [None]
+
+
+def test_a_frame_folders_pose_must_have_as_many_frames_within_one(tmp_path):
+    from PIL import Image
+
+    frames = tmp_path / "clips" / "frames"
+    frames.mkdir(parents=True)
+    for index in range(6):
+        Image.new("RGB", (WIDTH, HEIGHT), (index * 40, 0, 0)).save(frames / f"{index:04d}.jpg")
+    for count in (6, 7, 9):
+        write_pose_file(keypoints_of(count), tmp_path / "poses" / f"{count}.pose")
+    manifest = tmp_path / "frames.jsonl"
+    manifest.write_text(
+        "\n".join(
+            json.dumps({"path": "clips/frames", "text": f"{count} keypoint frames.", "pose": f"poses/{count}.pose"})
+            for count in (6, 7, 9)
+        )
+    )
+    dataset = prepare_folder(manifest, tmp_path / "out")
+    report = read_report(tmp_path / "out")
+    assert report["reasons"] == {"pose_frame_mismatch": 1}
+    assert "9 keypoint frames, the frame folder" in report["examples"]["pose_frame_mismatch"][0]
+    assert dataset["train"]["pose"] == [str(tmp_path / "poses/6.pose"), str(tmp_path / "poses/7.pose")]
