@@ -8,9 +8,8 @@ How, per frame (MediaPipe Tasks, VIDEO mode, imported on use):
 
 - hands: ``HandLandmarker`` runs BlazePalm to find palms and the 21-point landmark model on a crop around each; on
   the next frames it follows each hand by its landmarks (a crop from the last frame's points) and runs the palm
-  detector again only when fewer than two hands are followed or one is lost, as MediaPipe's own hand graph does.
-  While no hand is followed it looks on every ``KeypointConfig.hand_search_every``-th frame only (every other by
-  default);
+  detector again only when fewer than two hands are followed or one is lost, as MediaPipe's own hand graph does
+  (``KeypointConfig.hand_search_every`` can make it look less often while no hand is followed);
 - body: ``PoseLandmarker`` (BlazePose detector + GHUM full landmarks, tracked the same way), for the shoulders,
   elbows, wrists and face points; its models need input-range metadata the vendored files lack
   (``landmark_models_signbind.py`` adds it in memory). It runs in a thread of its own beside the hands, on every
@@ -62,10 +61,11 @@ class KeypointConfig:
             detected and tracked frames alike (MediaPipe's default 0.5).
         min_hand_tracking_confidence: below this, a followed hand is detected again instead (default 0.5).
         hand_search_every: while no hand is followed (none on the last frame the hand models saw), run the hand
-            models on every ``hand_search_every``-th frame only: a hand coming into view is found at most
-            ``hand_search_every - 1`` frames late, and a clip's stretches without hands (resting, out of view) cost
-            that much less; the palm detector is the hand models' dearest part and runs on every frame they see
-            without a followed hand (benchmarks/RESULTS.md). 1 looks on every frame.
+            models on every ``hand_search_every``-th frame only, so that stretches without hands (resting, out of
+            view) cost less: the palm detector, the dearest part of the hand models, runs on every frame they see
+            without two followed hands. 1 by default (look on every frame): on real signing, hands leave and come
+            back within a few frames, and every other frame missed the first frame of each return
+            (benchmarks/RESULTS.md).
         pose: also extract the 33 body points (their wrists also decide left and right). False leaves the pose
             arrays at zero and uses the handedness classifier alone; faster, since the body models do not run.
         pose_every: run the body models on every ``pose_every``-th frame (the first of the clip included) and fill
@@ -81,7 +81,7 @@ class KeypointConfig:
     min_hand_detection_confidence: float = 0.5
     min_hand_presence_confidence: float = 0.5
     min_hand_tracking_confidence: float = 0.5
-    hand_search_every: int = 2
+    hand_search_every: int = 1
     pose: bool = True
     pose_every: int = 2
     min_pose_detection_confidence: float = 0.5
