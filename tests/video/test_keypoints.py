@@ -189,3 +189,33 @@ def test_a_wrong_model_file_fails_at_construction(tmp_path, monkeypatch):
 def test_extractor_pickles(extractor, portrait):
     copy = pickle.loads(pickle.dumps(extractor))
     assert copy.extract([portrait], fps=25).pose_found.all()
+
+
+def test_bodies_between_the_frames_the_body_models_saw_are_interpolated_else_held():
+    from signbind_hf.video.keypoints import fill_between_bodies
+
+    pose = np.zeros((8, 33, 3), dtype=np.float32)
+    confidence = np.zeros((8, 33), dtype=np.float32)
+    for row, value in ((0, 1.0), (2, 3.0), (6, 7.0)):  # rows 0, 2, 4, 6 measured; no body found on row 4
+        pose[row], confidence[row] = value, 0.5 + value / 100
+    fill_between_bodies(pose, confidence, np.array([0, 2, 4, 6]))
+    # 1: between two bodies; 3: before the frame without one (held); 5: after it (nothing); 7: after the last (held).
+    np.testing.assert_allclose(pose[:, 0, 0], [1, 2, 3, 3, 0, 0, 7, 7])
+    np.testing.assert_allclose(confidence[:, 0], [0.51, 0.52, 0.53, 0.53, 0, 0, 0.57, 0.57], rtol=1e-6)
+
+
+def test_body_every_other_frame_is_near_the_body_on_every_frame(portrait):
+    every = KeypointExtractor(KeypointConfig(pose_every=1)).extract([portrait] * 5, fps=25)
+    other = KeypointExtractor(KeypointConfig(pose_every=2)).extract([portrait] * 5, fps=25)
+    assert other.pose_found.all()
+    # The points the photo shows (face and shoulders; the arms are out of view and guessed anew on every frame).
+    seen = (every.pose_confidence > 0.5).all(axis=0) & (other.pose_confidence > 0.5).all(axis=0)  # (33,)
+    assert seen.sum() >= 13
+    np.testing.assert_allclose(other.pose[:, seen, :2], every.pose[:, seen, :2], atol=6.0)  # pixels of 512 x 600
+
+
+def test_frame_strides_are_checked():
+    for name in ("pose_every", "hand_search_every"):
+        for value in (0, 1.5, True):
+            with pytest.raises(SignBindInputError, match=name):
+                KeypointConfig(**{name: value})
