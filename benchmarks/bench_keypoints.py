@@ -1,15 +1,18 @@
-"""Per-frame cost of the keypoint extractor (hands + body) on 640x480 clips, against bare PyAV decoding of the same file.
+"""Per-frame cost of the keypoint extractor (hands + body) on camera-like, drawn and real clips, against bare PyAV decoding.
 
     .venv/bin/python -m benchmarks.bench_keypoints
     .venv/bin/python -m benchmarks.bench_keypoints --seconds 10 --repeats 3
 
-Two H.264 clips at 25 fps, measured side by side in one run (interleaved repeats, best wall time kept):
-  - camera-like: bench_processing's swaying Grace Hopper over a moving background with sensor noise. It has no hands,
-    so the palm detector runs on every frame (MediaPipe detects again while fewer than two hands are followed): the
-    extractor's worst case;
-  - signer: SynthSign's renderer at 640x480, two drawn hands that the landmark models follow between detections.
-For each: bare PyAV decoding (the same decoder ``extract_keypoints`` uses, to RGB), hands only (``pose=False``) and
-hands + body (the default), as ms per frame and as a ratio to decoding; and how many frames had each hand and a body.
+Three H.264 clips, measured one after another in one run (each measurement repeated, the best wall time kept):
+  - camera-like: bench_processing's swaying Grace Hopper over a moving background with sensor noise, 640x480 at 25
+    fps. It has no hands, so the palm detector runs on every frame (MediaPipe detects again while fewer than two
+    hands are followed): the extractor's worst case;
+  - signer: SynthSign's renderer at 640x480, 25 fps, two drawn hands that the landmark models follow between
+    detections;
+  - real signer: the real clip of ``tests/video/data/real_signing`` (58 frames, 540x720 at 29.9 fps, one hand).
+For each: bare PyAV decoding (the same decoder ``extract_keypoints`` uses, to RGB), hands only (``pose=False``), hands
++ body on every frame (``pose_every=1``) and the default (body on every other frame), as ms per frame and as a ratio to
+decoding; and how many frames had each hand and a body.
 """
 
 import argparse
@@ -32,6 +35,9 @@ from signbind_hf.data.synthsign.render import render_clip
 from signbind_hf.data.synthsign.video_writer import write_mp4
 from signbind_hf.video import KeypointConfig, KeypointExtractor, extract_keypoints
 
+REAL_SIGNER_CLIP = (
+    Path(__file__).resolve().parents[1] / "tests" / "video" / "data" / "real_signing" / "signer_selfie.mp4"
+)
 logger = logging.getLogger("bench_keypoints")
 
 
@@ -75,7 +81,8 @@ def main(args: argparse.Namespace) -> None:
     num_frames = round(args.seconds * args.fps)
     extractors = {
         "hands": KeypointExtractor(KeypointConfig(pose=False)),
-        "hands+body": KeypointExtractor(KeypointConfig()),
+        "hands+body, body every frame": KeypointExtractor(KeypointConfig(pose_every=1)),
+        "hands+body (default)": KeypointExtractor(KeypointConfig()),
     }
     with tempfile.TemporaryDirectory() as folder:
         clips = {
@@ -85,25 +92,24 @@ def main(args: argparse.Namespace) -> None:
             "signer": write_synthsign_clip(
                 Path(folder) / "signer.mp4", width=640, height=480, fps=args.fps, num_frames=num_frames
             ),
+            "real signer": REAL_SIGNER_CLIP,
         }
         for name, clip in clips.items():
             decode_seconds, decoded = best_of(lambda clip=clip: decode_only(clip), args.repeats)
-            logger.info(
-                "%s (%d frames, 640x480): PyAV decoding %.2f ms/frame", name, decoded, 1000 * decode_seconds / decoded
-            )
+            logger.info("%s (%d frames): PyAV decoding %.2f ms/frame", name, decoded, 1000 * decode_seconds / decoded)
             for label, extractor in extractors.items():
                 seconds, keypoints = best_of(
                     lambda c=clip, e=extractor: extract_keypoints(c, extractor=e), args.repeats
                 )
                 found = keypoints.hands_found
                 logger.info(
-                    "  %-10s %6.2f ms/frame = %5.1fx decoding (%.2fx real time at %d fps); left hand in %d, right hand "
-                    "in %d, body in %d of %d frames",
+                    "  %-30s %6.2f ms/frame = %5.1fx decoding (%.2fx real time at %.3g fps); left hand in %d, "
+                    "right hand in %d, body in %d of %d frames",
                     label,
                     1000 * seconds / keypoints.num_frames,
                     seconds / decode_seconds,
-                    (keypoints.num_frames / args.fps) / seconds,
-                    args.fps,
+                    (keypoints.num_frames / keypoints.fps) / seconds,
+                    keypoints.fps,
                     found[:, 0].sum(),
                     found[:, 1].sum(),
                     keypoints.pose_found.sum(),
