@@ -11,6 +11,7 @@ from transformers import AutoConfig, Dinov2Config, PreTrainedConfig, VideoMAECon
 from transformers.configuration_utils import SubConfigSpec
 
 FUSION_TYPES = ("gated", "concat", "cross_attention", "none")
+MANUAL_INPUTS = ("frames", "keypoints", "both")
 LIP_SHIFT_MODES = ("learned", "none")
 STAGES = ("experts", "fusion", "all")
 
@@ -116,6 +117,13 @@ class SignBindConfig(PreTrainedConfig):
             adapts the ViT's per-tubelet features over time; the lip stream has T' = T / (tubelet_size * stride) steps.
             Stride 1 keeps 12.5 lip steps per second at 25 fps: CTC needs a step per phoneme, and mouthing runs at
             about 10 phonemes a second (at stride 2, 6.25 steps/s, a 1.6 s caption of 11 phonemes cannot be emitted).
+        manual_inputs (`str`, defaults to `"frames"`): what the manual expert reads: `"frames"` (whole frames through
+            the DINOv2 backbone, the paper's model), `"keypoints"` (hand and body keypoints through a small
+            `KeypointEncoder`; no frame backbone is built), or `"both"` (the keypoint embedding is added to the frame
+            embedding). The embedding feeds the router and the temporal encoder either way. With keypoints the
+            processor returns `keypoints` and `keypoint_mask` (`SignBindVideoProcessor(keypoints=True)`), and
+            `backbone_config` still sets the manual expert's width and heads.
+        keypoint_hidden_size (`int`, defaults to 256): hidden width of the keypoint encoder's MLP.
         manual_temporal_layers (`int`, defaults to 2): transformer layers over frame features (at backbone width)
             before the sign and fingerspelling heads, so that they see movement, not single frames.
         manual_temporal_kernel_size (`int`, defaults to 0): when > 0, a residual block of two Conv1d layers of this
@@ -178,6 +186,8 @@ class SignBindConfig(PreTrainedConfig):
     lip_mask_ratio: float = 0.5
     lip_temporal_kernel_size: int = 7
     lip_temporal_stride: int = 1
+    manual_inputs: str = "frames"
+    keypoint_hidden_size: int = 256
     manual_temporal_layers: int = 2
     manual_temporal_kernel_size: int = 0
     router_window: int = 16
@@ -217,6 +227,13 @@ class SignBindConfig(PreTrainedConfig):
         """All checks in one place; each message names the field, the allowed values and the value received."""
         if self.fusion_type not in FUSION_TYPES:
             raise ValueError(f"fusion_type must be one of {FUSION_TYPES}, got {self.fusion_type!r}")
+        if self.manual_inputs not in MANUAL_INPUTS:
+            raise ValueError(f"manual_inputs must be one of {MANUAL_INPUTS}, got {self.manual_inputs!r}")
+        if self.manual_inputs == "keypoints" and self.backbone_name_or_path:
+            raise ValueError(
+                f"backbone_name_or_path={self.backbone_name_or_path!r} needs a frame backbone, but "
+                "manual_inputs='keypoints' builds none; use manual_inputs='both' or 'frames'"
+            )
         if isinstance(self.lip_shift, bool) or not (
             self.lip_shift in LIP_SHIFT_MODES or isinstance(self.lip_shift, int)
         ):
@@ -244,7 +261,7 @@ class SignBindConfig(PreTrainedConfig):
         positive = (
             "lip_temporal_kernel_size", "lip_temporal_stride", "router_window", "router_hidden_size",
             "alignment_hidden_size", "fusion_hidden_size", "fusion_num_layers", "fusion_num_heads",
-            "fusion_intermediate_size", "gloss_vocab_size",
+            "fusion_intermediate_size", "gloss_vocab_size", "keypoint_hidden_size",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) < 1:
@@ -280,6 +297,16 @@ class SignBindConfig(PreTrainedConfig):
                 f"lip_config.num_frames ({lip.num_frames}) must be a multiple of lip_config.tubelet_size "
                 f"({lip.tubelet_size})"
             )
+
+    @property
+    def uses_frames(self) -> bool:
+        """Whether the manual expert reads whole frames (and builds the DINOv2 backbone)."""
+        return self.manual_inputs in ("frames", "both")
+
+    @property
+    def uses_keypoints(self) -> bool:
+        """Whether the manual expert reads hand and body keypoints (the processor must return them)."""
+        return self.manual_inputs in ("keypoints", "both")
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> SignBindConfig:

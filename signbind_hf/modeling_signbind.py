@@ -1,6 +1,7 @@
 """SignBindModel: the visual half of SignBind-LLM (experts + fusion), video tensors in, CTC logits out.
 
-    pixel_values (B, T, 3, H, W) ─► ManualExpert: DINOv2 per frame ─► F (B, T, D)
+    pixel_values (B, T, 3, H, W) ─► ManualExpert: DINOv2 per frame ─┐
+    keypoints (B, T, 75, 2) ─► KeypointEncoder per frame ───────────┴─(config.manual_inputs: either or the sum)─► F (B, T, D)
                                       ├─ Router: local mean-pool ─► MLP ─► Gumbel-softmax over {sign, fs, rest}
                                       └─ F + PE ─► temporal transformer ─► sign head (gloss CTC), fs head (letter CTC)
     face_pixel_values (B, T, 3, h, w) ─► LipreadingExpert: masked ViT per tubelet ─► Conv1d ─► phoneme CTC (B, T', 40)
@@ -25,10 +26,15 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from .configuration_signbind import STAGES, SignBindConfig
+from .keypoint_layout_signbind import HAND_POINTS, NUM_HAND_POINTS, NUM_POSE_POINTS
 
 IGNORE_INDEX = -100
 NUM_ROUTES = 3  # sign, fingerspelling, rest (the SEGMENT_* ids of constants.py)
 SEGMENT_SIGN, SEGMENT_FINGERSPELLING, SEGMENT_REST = range(NUM_ROUTES)
+# Keypoints are the processor's: 33 body points, then the left hand's 21, then the right hand's 21 (x, y each).
+NUM_KEYPOINTS = NUM_POSE_POINTS + 2 * NUM_HAND_POINTS
+HAND_WRIST, HAND_MIDDLE_KNUCKLE = HAND_POINTS.index("WRIST"), HAND_POINTS.index("MIDDLE_FINGER_MCP")
+MIN_HAND_SIZE = 1e-3  # shoulder widths: a degenerate hand (wrist on its knuckle) must not divide by zero
 
 
 @dataclass
@@ -159,6 +165,49 @@ class TemporalConvBlock(nn.Module):
         return features + hidden.transpose(1, 2)
 
 
+class KeypointEncoder(nn.Module):
+    """Per-frame embedding of the hand and body keypoints: (B, T, 75, 2) and their mask -> (B, T, D).
+
+    One MLP reads two views of the same points: where they are (the processor's shoulder-normalised coordinates:
+    where the hands are relative to the body, what tells signs apart) and each hand's shape (its 21 points relative to
+    its wrist, in units of the wrist-to-middle-knuckle length: the same for a handshape wherever the hand is, what
+    tells fingerspelled letters apart). Points not found are zero and the mask is an input too, so that "not seen"
+    is never read as "at the body's centre".
+    """
+
+    def __init__(self, config: SignBindConfig):
+        super().__init__()
+        features = NUM_KEYPOINTS * 3 + 2 * NUM_HAND_POINTS * 2  # x, y, found per point; x, y per hand point
+        self.mlp = nn.Sequential(
+            nn.Linear(features, config.keypoint_hidden_size),
+            nn.GELU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(config.keypoint_hidden_size, config.backbone_config.hidden_size),
+        )
+        self.norm = nn.LayerNorm(config.backbone_config.hidden_size)
+
+    @staticmethod
+    def hand_shapes(keypoints: torch.Tensor, found: torch.Tensor) -> torch.Tensor:
+        """(B, T, 2, 21, 2): each hand's points minus its wrist over its wrist-to-middle-knuckle length; zero where
+        the point, the wrist or the knuckle was not found."""
+        hands = keypoints[:, :, NUM_POSE_POINTS:].unflatten(2, (2, NUM_HAND_POINTS))  # (B, T, 2, 21, 2)
+        seen = found[:, :, NUM_POSE_POINTS:].unflatten(2, (2, NUM_HAND_POINTS))  # (B, T, 2, 21)
+        wrist = hands[..., HAND_WRIST : HAND_WRIST + 1, :]
+        size = (hands[..., HAND_MIDDLE_KNUCKLE : HAND_MIDDLE_KNUCKLE + 1, :] - wrist).norm(dim=-1, keepdim=True)
+        measurable = seen[..., HAND_WRIST : HAND_WRIST + 1] & seen[..., HAND_MIDDLE_KNUCKLE : HAND_MIDDLE_KNUCKLE + 1]
+        shape = (hands - wrist) / size.clamp(min=MIN_HAND_SIZE)
+        return shape * (seen & measurable)[..., None].to(shape.dtype)
+
+    def forward(self, keypoints: torch.Tensor, keypoint_mask: torch.Tensor) -> torch.Tensor:
+        found = keypoint_mask.bool()
+        dtype = self.mlp[0].weight.dtype
+        points = keypoints.to(dtype) * found[..., None].to(dtype)
+        inputs = torch.cat(
+            [points.flatten(2), found.to(dtype), self.hand_shapes(points, found).flatten(2)], dim=-1
+        )  # (B, T, features)
+        return self.norm(self.mlp(inputs))
+
+
 class Router(nn.Module):
     """Decides per frame whether the hands sign, fingerspell or rest.
 
@@ -188,13 +237,14 @@ class Router(nn.Module):
 
 
 class ManualExpert(nn.Module):
-    """Shared DINOv2 frame encoder with the router and the sign and fingerspelling CTC heads."""
+    """Shared DINOv2 frame encoder and/or keypoint encoder, with the router and the sign and fingerspelling heads."""
 
     def __init__(self, config: SignBindConfig):
         super().__init__()
         width = config.backbone_config.hidden_size
         self.chunk_size = config.backbone_chunk_size
-        self.backbone = AutoModel.from_config(config.backbone_config)
+        self.backbone = AutoModel.from_config(config.backbone_config) if config.uses_frames else None
+        self.keypoint_encoder = KeypointEncoder(config) if config.uses_keypoints else None
         self.router = Router(config)
         self.dropout = nn.Dropout(config.dropout)
         kernel = config.manual_temporal_kernel_size
@@ -225,8 +275,17 @@ class ManualExpert(nn.Module):
         output[valid] = features
         return output
 
-    def forward(self, pixel_values: torch.Tensor, mask: torch.Tensor):
-        features = self.encode_frames(pixel_values, mask)  # (B, T, D)
+    def encode(self, pixel_values, keypoints, keypoint_mask, mask: torch.Tensor) -> torch.Tensor:
+        """Per-frame features (B, T, D) of what the expert reads (frames, keypoints, or their sum); zero on padding."""
+        features = None if self.backbone is None else self.encode_frames(pixel_values, mask)
+        if self.keypoint_encoder is not None:
+            points = self.keypoint_encoder(keypoints, keypoint_mask)
+            points = points * mask[..., None].to(points.dtype)
+            features = points if features is None else features + points.to(features.dtype)
+        return features
+
+    def forward(self, pixel_values, keypoints, keypoint_mask, mask: torch.Tensor):
+        features = self.encode(pixel_values, keypoints, keypoint_mask, mask)  # (B, T, D)
         router_logits, route_weights = self.router(features, mask)  # (B, T, 3) each
         if self.temporal_conv is not None:
             features = self.temporal_conv(features, mask)
@@ -567,33 +626,42 @@ class SignBindModel(SignBindPreTrainedModel):
 
     def forward(
         self,
-        pixel_values: torch.FloatTensor,
+        pixel_values: torch.FloatTensor | None = None,
         face_pixel_values: torch.FloatTensor | None = None,
         attention_mask: torch.LongTensor | None = None,
         face_attention_mask: torch.LongTensor | None = None,
+        keypoints: torch.FloatTensor | None = None,
+        keypoint_mask: torch.LongTensor | None = None,
         gloss_labels: torch.LongTensor | None = None,
         letter_labels: torch.LongTensor | None = None,
         phoneme_labels: torch.LongTensor | None = None,
         segment_labels: torch.LongTensor | None = None,
     ) -> SignBindOutput:
         r"""
-        pixel_values (`(B, T, 3, H, W)`): normalised full frames.
+        pixel_values (`(B, T, 3, H, W)`): normalised full frames; required unless `config.manual_inputs="keypoints"`
+            (then accepted and ignored).
         face_pixel_values (`(B, T, 3, h, w)`): mouth-centred face crops at `config.lip_config.image_size`; required
             when `config.use_lip` (pass `face_attention_mask` zeros for frames without a face), ignored otherwise.
         attention_mask (`(B, T)`): 1 for real frames, 0 for padding at the end; defaults to all ones.
         face_attention_mask (`(B, T)`): 1 where a face was found; defaults to `attention_mask`.
+        keypoints (`(B, T, 75, 2)`): shoulder-normalised x, y of 33 body, 21 left-hand and 21 right-hand points (the
+            processor's `keypoints`); required when `config.manual_inputs` is `"keypoints"` or `"both"`.
+        keypoint_mask (`(B, T, 75)`): 1 where a point was found; defaults to all found.
         gloss_labels, letter_labels, phoneme_labels (`(B, L)`): CTC targets padded with -100 (ids start at 1). A
             clip whose `phoneme_labels` are all -100 has no phoneme target and is left out of the lip loss.
         segment_labels (`(B, T)`): per-frame route (0 sign, 1 fingerspelling, 2 rest), -100 where unknown.
         """
-        attention_mask, face_attention_mask = check_inputs(
-            self.config, pixel_values, face_pixel_values, attention_mask, face_attention_mask
+        attention_mask, face_attention_mask, keypoint_mask = check_inputs(
+            self.config, pixel_values, face_pixel_values, attention_mask, face_attention_mask, keypoints, keypoint_mask
         )
         if self.config.center_frames:
-            pixel_values = center_in_time(pixel_values, attention_mask)
+            if self.config.uses_frames:
+                pixel_values = center_in_time(pixel_values, attention_mask)
             if self.lip is not None:
                 face_pixel_values = center_in_time(face_pixel_values, face_attention_mask * attention_mask)
-        sign_logits, fingerspelling_logits, router_logits, route_weights = self.manual(pixel_values, attention_mask)
+        sign_logits, fingerspelling_logits, router_logits, route_weights = self.manual(
+            pixel_values, keypoints, keypoint_mask, attention_mask
+        )
 
         phoneme_logits = phoneme_mask = None
         if self.lip is not None:
@@ -771,22 +839,19 @@ def router_cross_entropy(logits: torch.Tensor, segment_labels: torch.Tensor, mas
 # --- input checks -------------------------------------------------------------------------------------------------
 
 
-def check_inputs(config, pixel_values, face_pixel_values, attention_mask, face_attention_mask):
-    """Shape and value checks with messages that name the argument, what was expected and what was received."""
-    if not isinstance(pixel_values, torch.Tensor) or pixel_values.dim() != 5:
-        shape = tuple(pixel_values.shape) if isinstance(pixel_values, torch.Tensor) else type(pixel_values).__name__
-        raise ValueError(f"pixel_values must have shape (batch, frames, 3, height, width), got {shape}")
-    batch, length, channels = pixel_values.shape[:3]
-    if channels != config.backbone_config.num_channels:
-        raise ValueError(
-            f"pixel_values must have {config.backbone_config.num_channels} channels in dim 2 (batch, frames, "
-            f"channels, height, width), got shape {tuple(pixel_values.shape)}"
-        )
-    if length == 0 or batch == 0:
-        raise ValueError(f"pixel_values holds no frames: shape {tuple(pixel_values.shape)}")
-    if not torch.isfinite(pixel_values).all():
-        raise ValueError("pixel_values contains NaN or infinite values")
-    attention_mask = check_mask("attention_mask", attention_mask, batch, length, pixel_values.device)
+def check_inputs(
+    config, pixel_values, face_pixel_values, attention_mask, face_attention_mask, keypoints=None, keypoint_mask=None
+):
+    """Shape and value checks with messages that name the argument, what was expected and what was received.
+
+    Returns the attention, face and keypoint masks, defaults filled in."""
+    if config.uses_frames or keypoints is None:
+        batch, length = check_frames(config, pixel_values)
+        device = pixel_values.device
+    else:
+        batch, length = check_keypoint_shape(keypoints)
+        device = keypoints.device
+    attention_mask = check_mask("attention_mask", attention_mask, batch, length, device)
     lengths = attention_mask.sum(-1)
     if (lengths == 0).any():
         raise ValueError(
@@ -795,9 +860,10 @@ def check_inputs(config, pixel_values, face_pixel_values, attention_mask, face_a
         )
     if not torch.equal(attention_mask, (torch.arange(length, device=lengths.device)[None] < lengths[:, None]).long()):
         raise ValueError("attention_mask must mark the real frames first and the padding last (1...1 0...0) per clip")
+    keypoint_mask = check_keypoints(config, keypoints, keypoint_mask, batch, length) if config.uses_keypoints else None
 
     if not config.use_lip:
-        return attention_mask, attention_mask  # face crops are accepted and ignored
+        return attention_mask, attention_mask, keypoint_mask  # face crops are accepted and ignored
     if face_pixel_values is None:
         raise ValueError(
             "face_pixel_values is required when config.use_lip=True (shape (batch, frames, 3, h, w)); for frames "
@@ -807,14 +873,78 @@ def check_inputs(config, pixel_values, face_pixel_values, attention_mask, face_a
     expected = (batch, length, config.lip_config.num_channels, size, size)
     if tuple(face_pixel_values.shape) != expected:
         raise ValueError(
-            f"face_pixel_values must have shape (batch, frames, channels, h, w) = {expected} to match pixel_values "
-            f"{tuple(pixel_values.shape)} and config.lip_config.image_size={size}, got {tuple(face_pixel_values.shape)}"
+            f"face_pixel_values must have shape (batch, frames, channels, h, w) = {expected} to match the clips' "
+            f"{length} frames and config.lip_config.image_size={size}, got {tuple(face_pixel_values.shape)}"
         )
     if not torch.isfinite(face_pixel_values).all():
         raise ValueError("face_pixel_values contains NaN or infinite values")
     if face_attention_mask is None:
-        return attention_mask, attention_mask
-    return attention_mask, check_mask("face_attention_mask", face_attention_mask, batch, length, pixel_values.device)
+        return attention_mask, attention_mask, keypoint_mask
+    face_attention_mask = check_mask("face_attention_mask", face_attention_mask, batch, length, device)
+    return attention_mask, face_attention_mask, keypoint_mask
+
+
+def check_frames(config, pixel_values) -> tuple[int, int]:
+    """pixel_values must be (batch, frames, channels, height, width) with at least one frame; returns (B, T)."""
+    if not isinstance(pixel_values, torch.Tensor) or pixel_values.dim() != 5:
+        shape = tuple(pixel_values.shape) if isinstance(pixel_values, torch.Tensor) else type(pixel_values).__name__
+        hint = "" if config.uses_frames else " (or pass keypoints: this model reads keypoints only)"
+        raise ValueError(f"pixel_values must have shape (batch, frames, 3, height, width), got {shape}{hint}")
+    batch, length, channels = pixel_values.shape[:3]
+    if channels != config.backbone_config.num_channels:
+        raise ValueError(
+            f"pixel_values must have {config.backbone_config.num_channels} channels in dim 2 (batch, frames, "
+            f"channels, height, width), got shape {tuple(pixel_values.shape)}"
+        )
+    if length == 0 or batch == 0:
+        raise ValueError(f"pixel_values holds no frames: shape {tuple(pixel_values.shape)}")
+    if config.uses_frames and not torch.isfinite(pixel_values).all():
+        raise ValueError("pixel_values contains NaN or infinite values")
+    return batch, length
+
+
+def check_keypoint_shape(keypoints) -> tuple[int, int]:
+    """keypoints must be (batch, frames, 75, 2) with at least one frame; returns (B, T)."""
+    if (
+        not isinstance(keypoints, torch.Tensor)
+        or keypoints.dim() != 4
+        or tuple(keypoints.shape[2:])
+        != (
+            NUM_KEYPOINTS,
+            2,
+        )
+    ):
+        shape = tuple(keypoints.shape) if isinstance(keypoints, torch.Tensor) else type(keypoints).__name__
+        raise ValueError(f"keypoints must have shape (batch, frames, {NUM_KEYPOINTS}, 2), got {shape}")
+    if keypoints.shape[0] == 0 or keypoints.shape[1] == 0:
+        raise ValueError(f"keypoints holds no frames: shape {tuple(keypoints.shape)}")
+    return int(keypoints.shape[0]), int(keypoints.shape[1])
+
+
+def check_keypoints(config, keypoints, keypoint_mask, batch: int, length: int) -> torch.Tensor:
+    """The keypoints a keypoint-reading model needs, on the clips' frames; returns their mask (defaults: all found)."""
+    if keypoints is None:
+        raise ValueError(
+            f"keypoints is required when config.manual_inputs={config.manual_inputs!r} (shape (batch, frames, "
+            f"{NUM_KEYPOINTS}, 2)); build the processor with keypoints=True (SignBindProcessor.from_model_config does)"
+        )
+    if check_keypoint_shape(keypoints) != (batch, length):
+        raise ValueError(
+            f"keypoints must have shape (batch, frames, {NUM_KEYPOINTS}, 2) = {(batch, length, NUM_KEYPOINTS, 2)} "
+            f"to match the clips, got {tuple(keypoints.shape)}"
+        )
+    if not torch.isfinite(keypoints).all():
+        raise ValueError("keypoints contains NaN or infinite values")
+    if keypoint_mask is None:
+        return torch.ones(batch, length, NUM_KEYPOINTS, dtype=torch.long, device=keypoints.device)
+    if tuple(keypoint_mask.shape) != (batch, length, NUM_KEYPOINTS):
+        raise ValueError(
+            f"keypoint_mask must have shape (batch, frames, points) = {(batch, length, NUM_KEYPOINTS)}, got "
+            f"{tuple(keypoint_mask.shape)}"
+        )
+    if ((keypoint_mask != 0) & (keypoint_mask != 1)).any():
+        raise ValueError("keypoint_mask must hold only 0 and 1")
+    return keypoint_mask.long()
 
 
 def check_mask(name: str, mask, batch: int, length: int, device: torch.device) -> torch.Tensor:

@@ -187,7 +187,9 @@ class SignBindVideoProcessor(VideoProcessorMixin):
     ``close()``.
     """
 
-    model_input_names: ClassVar[list[str]] = [PIXEL_VALUES, FACE_PIXEL_VALUES, ATTENTION_MASK, FACE_ATTENTION_MASK]
+    model_input_names: ClassVar[list[str]] = [
+        PIXEL_VALUES, FACE_PIXEL_VALUES, ATTENTION_MASK, FACE_ATTENTION_MASK, KEYPOINTS, KEYPOINT_MASK,
+    ]  # fmt: skip
     valid_kwargs = SignBindVideoProcessorKwargs
 
     def __init__(
@@ -278,7 +280,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
     # --- construction ---------------------------------------------------------------------------------------------
     @classmethod
     def from_model_config(cls, config: SignBindConfig, **overrides: Any) -> "SignBindVideoProcessor":
-        """The video processor matching a model config: frame and face-crop sizes from its backbone and lip expert.
+        """The video processor matching a model config: frame and face-crop sizes from its backbone and lip expert,
+        and keypoints when its manual expert reads them.
 
         DINOv2-base's config says ``image_size=518``: that is its position-embedding grid, which Dinov2 interpolates,
         not the size it reads frames at. Frames are fed at ``min(image_size, 224)``: 224 for the paper preset (as in
@@ -288,6 +291,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         settings = {"frame_size": min(config.backbone_config.image_size, DEFAULT_FRAME_SIZE), "face_crop": face_crop}
         if not config.use_lip:
             settings["face_cropper"] = None
+        if config.uses_keypoints:
+            settings["keypoints"] = True
         return cls(**{**settings, **overrides})
 
     @classmethod

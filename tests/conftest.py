@@ -28,6 +28,12 @@ def make_batch(config: SignBindConfig, batch: int = 2, frames: int = 24, seed: i
         "attention_mask": attention_mask,
         "face_attention_mask": attention_mask.clone(),
     }
+    if config.uses_keypoints:  # 75 points a frame; the left hand (points 33-53) out of view in the first clip's start
+        inputs["keypoints"] = torch.randn(batch, frames, 75, 2, generator=generator)
+        keypoint_mask = attention_mask[..., None].expand(batch, frames, 75).clone()
+        keypoint_mask[0, : frames // 3, 33:54] = 0
+        inputs["keypoints"] = inputs["keypoints"] * keypoint_mask[..., None]
+        inputs["keypoint_mask"] = keypoint_mask
     if labels:
         inputs["gloss_labels"] = torch.tensor([[1, 2, 3, 4]] + [[5, 5, 6, -100]] * (batch - 1))
         inputs["letter_labels"] = torch.tensor([[3, 27, 4, -100]] + [[8, 9, 10, 11]] * (batch - 1))

@@ -24,6 +24,9 @@ VARIANTS = {
     "shift-negative": {"lip_shift": -2},
     "minimal": {"use_lip": False, "use_fingerspelling": False, "fusion_type": "none"},
     "from-scratch": {"center_frames": True, "manual_temporal_kernel_size": 3},
+    "keypoints": {"manual_inputs": "keypoints"},
+    "frames-and-keypoints": {"manual_inputs": "both"},
+    "keypoints-from-scratch": {"manual_inputs": "keypoints", "center_frames": True, "manual_temporal_kernel_size": 3},
 }
 # DINOv2's mask token only serves masked-image pre-training, which this model does not do.
 UNUSED_PARAMETERS = {"manual.backbone.embeddings.mask_token"}

@@ -12,7 +12,9 @@ every frame, so that movement is untouched:
 - shift: the full frame moved by a few pixels (signers are not framed alike).
 
 Face crops get the clip's colour change and flip; they are not shifted (the crop is centred on the mouth by
-detection). The batch holds normalised pixels: they are taken back to [0, 1] with the processor's mean and std,
+detection). Keypoints get the flip: x negated (they are centred on the shoulders) and left and right exchanged (the
+left hand's points become the right hand's, ``LEFT_ELBOW`` becomes ``RIGHT_ELBOW``), as a mirrored video would give;
+colour and shift do not change them (they are shoulder-normalised). The batch holds normalised pixels: they are taken back to [0, 1] with the processor's mean and std,
 changed, and normalised again. Padding frames stay zero.
 """
 
@@ -24,7 +26,29 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from signbind_hf.constants import ATTENTION_MASK, FACE_ATTENTION_MASK, FACE_PIXEL_VALUES, PIXEL_VALUES
+from signbind_hf.constants import (
+    ATTENTION_MASK,
+    FACE_ATTENTION_MASK,
+    FACE_PIXEL_VALUES,
+    KEYPOINT_MASK,
+    KEYPOINTS,
+    PIXEL_VALUES,
+)
+from signbind_hf.keypoint_layout_signbind import NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_POINTS
+
+
+def mirrored_keypoint_order() -> list[int]:
+    """For each of the 75 keypoints, the point it becomes in a mirrored image: body points change side by name,
+    the two hands change places."""
+    swapped = {"LEFT": "RIGHT", "RIGHT": "LEFT"}
+    # LEFT_EYE and MOUTH_LEFT alike: the side is a word of the name.
+    body = [POSE_POINTS.index("_".join(swapped.get(word, word) for word in name.split("_"))) for name in POSE_POINTS]
+    left = list(range(NUM_POSE_POINTS, NUM_POSE_POINTS + NUM_HAND_POINTS))
+    right = list(range(NUM_POSE_POINTS + NUM_HAND_POINTS, NUM_POSE_POINTS + 2 * NUM_HAND_POINTS))
+    return body + right + left
+
+
+MIRRORED_KEYPOINTS = mirrored_keypoint_order()
 
 
 @dataclass
@@ -58,7 +82,8 @@ class ClipAugmentation:
             raise ValueError(f"max_shift must be in [0, 0.5), got {self.max_shift}")
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """A new batch dict with ``pixel_values`` (and ``face_pixel_values``) changed; other keys are shared."""
+        """A new batch dict with ``pixel_values`` (and ``face_pixel_values``, ``keypoints``) changed; other keys are
+        shared."""
         frames = batch[PIXEL_VALUES]
         clips = frames.shape[0]
         generator_device = frames.device
@@ -79,6 +104,8 @@ class ClipAugmentation:
         if batch.get(FACE_PIXEL_VALUES) is not None:
             face_mask = batch.get(FACE_ATTENTION_MASK, mask) * mask
             changed[FACE_PIXEL_VALUES] = self._apply(batch[FACE_PIXEL_VALUES], face_mask, order, gain, flip, None)
+        if batch.get(KEYPOINTS) is not None:
+            changed[KEYPOINTS], changed[KEYPOINT_MASK] = mirror_keypoints(batch[KEYPOINTS], batch[KEYPOINT_MASK], flip)
         return changed
 
     def _apply(self, pixels, mask, order, gain, flip, shifts) -> torch.Tensor:
@@ -95,6 +122,20 @@ class ClipAugmentation:
         return normalised * mask.to(normalised.dtype).view(*mask.shape, 1, 1, 1)
 
 
+def mirror_keypoints(
+    keypoints: torch.Tensor, keypoint_mask: torch.Tensor, flip: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, T, 75, 2) shoulder-normalised points and their (B, T, 75) mask, the clips where ``flip`` (B,) is True
+    mirrored: x negated and left and right exchanged."""
+    order = torch.tensor(MIRRORED_KEYPOINTS, device=keypoints.device)
+    mirrored = keypoints[:, :, order] * torch.tensor([-1.0, 1.0], dtype=keypoints.dtype, device=keypoints.device)
+    where = flip.view(-1, 1, 1)
+    return (
+        torch.where(where[..., None], mirrored, keypoints),
+        torch.where(where, keypoint_mask[:, :, order], keypoint_mask),
+    )
+
+
 def shift_frames(frames: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     """(T, 3, H, W) moved by (dy, dx) pixels, edge pixels repeated into the gap."""
     if dy == 0 and dx == 0:
@@ -106,4 +147,4 @@ def shift_frames(frames: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     return padded[..., top : top + height, left : left + width]
 
 
-__all__ = ["ClipAugmentation", "shift_frames"]
+__all__ = ["ClipAugmentation", "mirror_keypoints", "shift_frames"]

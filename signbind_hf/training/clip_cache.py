@@ -15,8 +15,10 @@ normalised uint8 pixels, whose step (1 / (255 · std) ≈ 0.017) is eight times 
 normalised value (2.6), so nothing the video held is lost; it halves the disk (SynthSign's 500 train clips at the
 tiny preset's 32 px: ~0.8 GB). The first pass returns the float16-rounded values too, so every epoch sees the same.
 
-The key is the source (absolute path, size, modification time), ``start``/``end``/``fps``, the face boxes given, and
-every setting of the processor: a changed video or setting misses the cache instead of reading a stale clip.
+The key is the source (absolute path, size, modification time), ``start``/``end``/``fps``, the face boxes given, the
+keypoints' source (a ``.pose`` path given or the video's sidecar, by path, size and modification time; a
+``Keypoints`` given, by content) and every setting of the processor: a changed video, pose file or setting misses the
+cache instead of reading a stale clip. Keypoints are stored as float32 (they are few).
 
 Example:
 
@@ -39,12 +41,14 @@ from typing import Any
 
 import numpy as np
 
+from signbind_hf.keypoint_extraction_signbind import Keypoints
+from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
 from signbind_hf.video_processing_signbind import ProcessedClip, SignBindVideoProcessor
 
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = "signbind-processed-clip"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: keypoints
 STORED_DTYPE = np.float16
 
 
@@ -77,7 +81,7 @@ class CachingVideoProcessor(SignBindVideoProcessor):
         return settings
 
     def clip_path(
-        self, source: Any, boxes: Any, normalized_boxes: bool, fps: Any, start: Any, end: Any
+        self, source: Any, boxes: Any, normalized_boxes: bool, fps: Any, start: Any, end: Any, keypoints: Any = None
     ) -> Path | None:
         """The cache file of one clip, or ``None`` for a source that has no stable identity (arrays, bytes)."""
         if not isinstance(source, str | os.PathLike):
@@ -93,18 +97,45 @@ class CachingVideoProcessor(SignBindVideoProcessor):
         else:
             identity = [stat.st_size, stat.st_mtime_ns]
         box_digest = None if boxes is None else _digest(np.ascontiguousarray(boxes, dtype=np.float64).tobytes())
-        key = json.dumps([str(path), identity, box_digest, normalized_boxes, fps, start, end, self.settings_key])
+        keypoint_identity = self._keypoint_identity(path, keypoints) if self.keypoints else None
+        key = json.dumps(
+            [str(path), identity, box_digest, normalized_boxes, fps, start, end, keypoint_identity, self.settings_key]
+        )
         return self.cache_dir / f"{_digest(key)[:32]}.safetensors"
 
-    def _process_clip(self, source: Any, *, name: str, boxes: Any, normalized_boxes: bool, fps, start, end):
-        cached_path = self.clip_path(source, boxes, normalized_boxes, fps, start, end)
+    @staticmethod
+    def _keypoint_identity(video: Path, keypoints: Any) -> Any:
+        """What the clip's keypoints are read from: a given ``Keypoints`` by content, a ``.pose`` file (given, else
+        the video's sidecar) by path, size and modification time; None where the extractor makes them."""
+        if isinstance(keypoints, Keypoints):
+            arrays = (keypoints.pose, keypoints.pose_confidence, keypoints.hands, keypoints.hand_confidence)
+            header = np.float64([keypoints.fps, keypoints.width, keypoints.height]).tobytes()
+            return _digest(b"".join(np.ascontiguousarray(array).tobytes() for array in arrays) + header)
+        pose_file = Path(keypoints) if keypoints is not None else sidecar_pose_path(video)
+        try:
+            stat = pose_file.absolute().stat()
+        except OSError:
+            return None if keypoints is None else str(pose_file)  # a missing given file: the processor reports it
+        return [str(pose_file.absolute()), stat.st_size, stat.st_mtime_ns]
+
+    def _process_clip(
+        self, source: Any, *, name: str, boxes: Any, normalized_boxes: bool, fps, start, end, keypoints: Any = None
+    ):
+        cached_path = self.clip_path(source, boxes, normalized_boxes, fps, start, end, keypoints)
         if cached_path is not None and cached_path.is_file():
             clip = _read_clip(cached_path)
             if clip is not None:
                 self.hits += 1
                 return clip
         clip = super()._process_clip(
-            source, name=name, boxes=boxes, normalized_boxes=normalized_boxes, fps=fps, start=start, end=end
+            source,
+            name=name,
+            boxes=boxes,
+            normalized_boxes=normalized_boxes,
+            fps=fps,
+            start=start,
+            end=end,
+            **({"keypoints": keypoints} if self.keypoints else {}),
         )
         self.misses += 1
         clip = _rounded(clip)
@@ -126,6 +157,8 @@ def _rounded(clip: ProcessedClip) -> ProcessedClip:
         face_mask=clip.face_mask,
         num_frames=clip.num_frames,
         metadata=clip.metadata,
+        keypoints=clip.keypoints,
+        keypoint_mask=clip.keypoint_mask,
     )
 
 
@@ -136,6 +169,9 @@ def _write_clip(path: Path, clip: ProcessedClip) -> None:
     if clip.face_pixel_values is not None:
         tensors["face_pixel_values"] = clip.face_pixel_values.astype(STORED_DTYPE)
         tensors["face_mask"] = clip.face_mask.astype(np.uint8)
+    if clip.keypoints is not None:
+        tensors["keypoints"] = clip.keypoints.astype(np.float32)
+        tensors["keypoint_mask"] = clip.keypoint_mask.astype(np.uint8)
     metadata = {
         "format": CACHE_FORMAT,
         "version": str(CACHE_VERSION),
@@ -165,12 +201,15 @@ def _read_clip(path: Path) -> ProcessedClip | None:
         logger.warning("processed-clip cache: unreadable %s (%s); decoding the clip again", path, error)
         return None
     face_pixel_values = arrays.get("face_pixel_values")
+    keypoints = arrays.get("keypoints")
     return ProcessedClip(
         pixel_values=arrays["pixel_values"].astype(np.float32),
         face_pixel_values=None if face_pixel_values is None else face_pixel_values.astype(np.float32),
         face_mask=None if face_pixel_values is None else arrays["face_mask"].astype(bool),
         num_frames=int(metadata["num_frames"]),
         metadata=json.loads(metadata["metadata"]),
+        keypoints=keypoints,
+        keypoint_mask=None if keypoints is None else arrays["keypoint_mask"].astype(bool),
     )
 
 

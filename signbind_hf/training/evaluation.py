@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from signbind_hf.constants import ATTENTION_MASK, FACE_ATTENTION_MASK, FACE_PIXEL_VALUES, PIXEL_VALUES
+from signbind_hf.constants import ATTENTION_MASK
 from signbind_hf.errors import SignBindInputError
 from signbind_hf.metrics import (
     bleu,
@@ -50,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 RESULTS_FILE = "results.json"
 TABLE_FILE = "results.md"
-INPUT_KEYS = (PIXEL_VALUES, FACE_PIXEL_VALUES, ATTENTION_MASK, FACE_ATTENTION_MASK)
 # SynthSign writes this file; its homonym glosses are the benchmark's (see signbind_hf.data.synthsign.lexicon).
 SYNTHSIGN_SETTINGS_FILE = "synthsign.json"
 
@@ -142,7 +141,7 @@ def decode_split(
         for batch_examples, inputs in _readable_batches(
             processor, examples[start : start + batch_size], split, decoded
         ):
-            tensors = {key: inputs[key].to(device) for key in INPUT_KEYS if key in inputs}
+            tensors = {key: inputs[key].to(device) for key in processor.model_input_names if key in inputs}
             output = model(**tensors)
             streams = processor.batch_decode(output, tensors[ATTENTION_MASK], beam_width=beam_width)
             for index, example in enumerate(batch_examples):

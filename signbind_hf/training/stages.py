@@ -184,6 +184,8 @@ class StageTrainer(Trainer):
 
 def _video_settings(stage_args: StageArguments, config: SignBindConfig) -> dict[str, Any]:
     settings: dict[str, Any] = {"min_frames": stage_args.min_frames, "max_frames": stage_args.max_frames}
+    # Keypoints are made (read or extracted) exactly when the manual expert reads them.
+    settings["keypoints"] = config.uses_keypoints
     if not config.use_lip:
         settings["face_cropper"] = None  # no lip expert: no face crops to make
     return settings
