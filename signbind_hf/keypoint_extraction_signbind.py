@@ -281,7 +281,9 @@ class KeypointTrack:
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)  # MediaPipe's own copy of the pixels
 
         if self._pose is not None and row % self.config.pose_every == 0:
-            body = self._body_thread.submit(self._detect_body, image, timestamp_ms)
+            # An image of its own: two graphs given one mp.Image at once run one after the other, not side by side.
+            body_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)
+            body = self._body_thread.submit(self._detect_body, body_image, timestamp_ms)
             self._bodies[row] = body
             self._pending_bodies.append(body)
             while len(self._pending_bodies) > MAX_PENDING_BODIES:  # memory stays bounded if the body thread lags
