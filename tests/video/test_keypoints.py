@@ -2,8 +2,9 @@
 
 Photographs: no package installed here ships a photograph with visible hands (matplotlib's sample data has Grace
 Hopper's head-and-shoulders portrait; gradio's media assets show a tree creature, animals, a tower and two videos of a
-globe and a title card). So the portrait is the face-only image (no hands, a body), and frames drawn by SynthSign's
-renderer, whose hand positions are known exactly, are where the hands are.
+globe and a title card). So here the portrait is the face-only image (no hands, a body), and frames drawn by
+SynthSign's renderer, whose hand positions are known exactly, are where the hands are. Real hands, against established
+estimators, are in test_keypoints_real_footage.py (footage vendored under tests/video/data/).
 """
 
 import pickle
