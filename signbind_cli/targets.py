@@ -3,16 +3,21 @@
 For each sentence: the pseudo-gloss (rules by default, or a local language model with `--glosser llm --model DIR`),
 the ARPAbet phonemes of that gloss, the words likely to be fingerspelled and their letters.
 
+With `--glosser both`, the two glossers side by side instead: for each sentence the rule gloss, the LLM gloss and
+their bag-of-words F1 (`signbind_hf.targets.gloss_f1`), then their mean F1 and how many glosses are identical.
+
 Examples:
     signbind targets "I have a few different ones here." "Where did you meet Laurene Simms?"
     signbind targets --input sentences.txt --output targets.jsonl
     signbind targets --input clips.jsonl --output targets.jsonl --glosser llm --model models/my-llm \\
         --gloss-cache runs/gloss_cache.json
+    signbind targets --input sentences.txt --glosser both --model models/my-llm
 
 `--input` reads a `.jsonl` file as one JSON object per line with a `text` field (the other fields are copied to the
 output), and any other file as one sentence per line (blank lines skipped). The output has one JSON object per
 sentence: `text`, `gloss`, `phonemes`, `fingerspelled`, `letters`, `glosser`, and `error` where a target could not
-be made (that record's failed targets are null); the command then exits with status 1.
+be made (that record's failed targets are null); the command then exits with status 1. With `--glosser both`, each
+object has `text`, `rule`, `llm` and `f1` (null, with an `error`, where the model gave no valid gloss).
 """
 
 import argparse
@@ -25,7 +30,7 @@ from signbind_cli.argument_types import int_at_least
 
 logger = logging.getLogger(__name__)
 
-GLOSSERS = ("rule", "llm")
+GLOSSERS = ("rule", "llm", "both")  # "both": compare the rule and the LLM glosser
 JSONL_SUFFIX = ".jsonl"
 
 
@@ -39,11 +44,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("sentences", nargs="*", help="sentences to process (printed as a readable table)")
     parser.add_argument("--input", type=Path, help="file of sentences: .jsonl with a `text` field, else one per line")
     parser.add_argument("--output", type=Path, help="JSONL file to write (default: standard output)")
-    parser.add_argument("--glosser", choices=GLOSSERS, default="rule", help="pseudo-glosser (default: rule)")
-    parser.add_argument("--model", help="with --glosser llm: folder (or Hub id) of a causal or chat language model")
-    parser.add_argument("--gloss-cache", type=Path, help="with --glosser llm: JSON cache of generated glosses")
     parser.add_argument(
-        "--batch-size", type=int_at_least(1), default=8, help="with --glosser llm: sentences per batch (default: 8)"
+        "--glosser", choices=GLOSSERS, default="rule", help="pseudo-glosser, or both to compare them (default: rule)"
+    )
+    parser.add_argument("--model", help="with --glosser llm or both: folder of a causal or chat language model")
+    parser.add_argument("--gloss-cache", type=Path, help="with --glosser llm or both: JSON cache of glosses")
+    parser.add_argument(
+        "--batch-size",
+        type=int_at_least(1),
+        default=8,
+        help="with --glosser llm or both: sentences per batch (default: 8)",
     )
     parser.set_defaults(handler=main)
     return parser
@@ -70,12 +80,54 @@ def read_records(path: Path) -> list[dict]:
     return records
 
 
-def _glosser(args: argparse.Namespace):
-    from signbind_hf.targets import DEFAULT_GLOSSER, LLMGlosser
+def _llm_glosser(args: argparse.Namespace):
+    from signbind_hf.targets import LLMGlosser
 
-    if args.glosser == "rule":
-        return DEFAULT_GLOSSER
     return LLMGlosser(args.model, batch_size=args.batch_size, cache_path=args.gloss_cache)
+
+
+def _glosser(args: argparse.Namespace):
+    from signbind_hf.targets import DEFAULT_GLOSSER
+
+    return DEFAULT_GLOSSER if args.glosser == "rule" else _llm_glosser(args)
+
+
+def compare_glossers(records: list[dict], llm_glosser) -> list[dict]:
+    """``text``, ``rule``, ``llm`` and ``f1`` of each record; an ``error`` where the model gave no valid gloss."""
+    from signbind_hf.targets import DEFAULT_GLOSSER, gloss_f1
+
+    texts = [record["text"] for record in records]
+    rule_glosses = DEFAULT_GLOSSER.gloss_batch(texts)
+    llm_glosses = llm_glosser.gloss_batch(texts, on_invalid="none")
+    reasons = {failure.sentence: failure.reason for failure in llm_glosser.last_failures}
+    results = []
+    for text, rule, llm in zip(texts, rule_glosses, llm_glosses, strict=True):
+        result = {"text": text, "rule": rule, "llm": llm, "f1": None if llm is None else gloss_f1(rule, llm)}
+        if llm is None:
+            result["error"] = f"no valid gloss from the model: {reasons.get(text, 'unknown reason')}"
+        results.append(result)
+    return results
+
+
+def comparison_summary(results: list[dict]) -> str:
+    """One line: mean F1 and identical glosses over the sentences both glossers glossed."""
+    scored = [result for result in results if result["f1"] is not None]
+    if not scored:
+        return "rule vs llm: no sentence has a valid LLM gloss"
+    mean = sum(result["f1"] for result in scored) / len(scored)
+    identical = sum(result["rule"] == result["llm"] for result in scored)
+    return (
+        f"rule vs llm over {len(scored)} sentences: mean bag-of-words F1 {mean:.3f}, "
+        f"{identical} identical ({len(results) - len(scored)} without a valid LLM gloss)"
+    )
+
+
+def format_comparison(result: dict) -> str:
+    rows = [("text", result["text"]), ("rule", result["rule"]), ("llm", result["llm"]), ("f1", result["f1"])]
+    if "error" in result:
+        rows.append(("error", result["error"]))
+    formatted = [(name, "" if value is None else f"{value:.3f}" if name == "f1" else value) for name, value in rows]
+    return "\n".join(f"{name:<14}{value}" for name, value in formatted)
 
 
 def make_targets(records: list[dict], glosser) -> list[dict]:
@@ -119,11 +171,15 @@ def format_table(result: dict) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.glosser == "llm" and not args.model:
-        print("signbind targets: --glosser llm needs --model DIR (a causal or chat language model)", file=sys.stderr)
+    if args.glosser != "rule" and not args.model:
+        print(
+            f"signbind targets: --glosser {args.glosser} needs --model DIR (a folder with a causal or chat language "
+            "model saved by transformers); use --glosser rule for the offline rules",
+            file=sys.stderr,
+        )
         return 2
     if args.glosser == "rule" and (args.model or args.gloss_cache):
-        print("signbind targets: --model and --gloss-cache only apply to --glosser llm", file=sys.stderr)
+        print("signbind targets: --model and --gloss-cache only apply to --glosser llm or both", file=sys.stderr)
         return 2
     if bool(args.sentences) == (args.input is not None):
         print("signbind targets: give sentences on the command line or --input FILE (one of the two)", file=sys.stderr)
@@ -134,24 +190,34 @@ def main(args: argparse.Namespace) -> int:
         print(f"signbind targets: {error}", file=sys.stderr)
         return 2
     try:
-        results = make_targets(records, _glosser(args))
+        if args.glosser == "both":
+            results = compare_glossers(records, _llm_glosser(args))
+        else:
+            results = make_targets(records, _glosser(args))
     except OSError as error:  # a --model that cannot be loaded (missing folder, no Hub access)
         print(f"signbind targets: cannot load --model {args.model}: {error}", file=sys.stderr)
         return 2
+    _write(results, args, format_comparison if args.glosser == "both" else format_table)
+    if args.glosser == "both":
+        print(comparison_summary(results), file=sys.stderr)
     failed = sum("error" in result for result in results)
-    if args.input is None and args.output is None:
-        print("\n\n".join(format_table(result) for result in results))
-    else:
-        lines = "".join(json.dumps(result, ensure_ascii=False) + "\n" for result in results)
-        if args.output is None:
-            sys.stdout.write(lines)
-        else:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(lines, encoding="utf-8")
-            logger.info("wrote the targets of %d sentences to %s", len(results), args.output)
     if failed:
         logger.error(
             "%d of %d sentences have a target that could not be made (see their `error` field)", failed, len(results)
         )
         return 1
     return 0
+
+
+def _write(results: list[dict], args: argparse.Namespace, format_record) -> None:
+    """A readable table for sentences given on the command line, else JSONL to --output or standard output."""
+    if args.input is None and args.output is None:
+        print("\n\n".join(format_record(result) for result in results))
+        return
+    lines = "".join(json.dumps(result, ensure_ascii=False) + "\n" for result in results)
+    if args.output is None:
+        sys.stdout.write(lines)
+    else:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(lines, encoding="utf-8")
+        logger.info("wrote the results of %d sentences to %s", len(results), args.output)

@@ -5,13 +5,14 @@
 - :func:`phonemes` — the lipreading stream's target: ``"HAVE MY OVER FLOW"`` -> ``"hh ae v m ay ow v er f l ow"``.
 - :func:`letters` — the fingerspelling stream's target: ``"laurene simms"`` -> ``"L A U R E N E | S I M M S"``.
 - :func:`fingerspelled_words` — the words of a sentence a signer would likely fingerspell.
+- :func:`gloss_f1` — bag-of-words F1 of two glosses, to compare glossers.
 
 Example:
 
 ```python
 >>> from signbind_hf.targets import fingerspelled_words, letters, phonemes, pseudo_gloss
 >>> sentence = "Yesterday I met Laurene Simms at the FBI."
->>> gloss = pseudo_gloss(sentence)  # 'YESTERDAY ME MET LAURENE SIMMS FBI'
+>>> gloss = pseudo_gloss(sentence)  # 'YESTERDAY I MEET LAURENE SIMMS FBI'
 >>> phonemes(gloss)  # 'y eh s t er d ey m iy m eh t ...'
 >>> letters(" ".join(fingerspelled_words(sentence)))  # 'L A U R E N E | S I M M S | F B I'
 ```
@@ -20,7 +21,7 @@ Each module's docstring states its rules and their limits.
 """
 
 from .fingerspelling import fingerspelled_words, letters
-from .glosser import DEFAULT_GLOSSER, Glosser, pseudo_gloss
+from .glosser import DEFAULT_GLOSSER, Glosser, gloss_f1, pseudo_gloss
 from .llm_glosser import GlossFailure, InvalidGlossError, LLMGlosser, parse_gloss_output
 from .pronunciation import phonemes
 from .rule_glosser import RuleGlosser
@@ -33,6 +34,7 @@ __all__ = [
     "LLMGlosser",
     "RuleGlosser",
     "fingerspelled_words",
+    "gloss_f1",
     "letters",
     "parse_gloss_output",
     "phonemes",

@@ -16,8 +16,9 @@ of one word.
    ``McDonald``, ``iPhone``), or a single capital letter other than *I* (``Plan B``), unless the capital only marks
    the start of a sentence or quotation: such a word counts only if CMUdict does not know it or the same word is
    capitalised elsewhere in the text. Days of the week are left out (ASL has signs for them).
-3. **Out-of-dictionary words**: a word of letters that CMUdict (126k words, names included) does not know, accents
-   removed (``zorblax``, ``activationist``); a mix of letters and digits (``3D``, ``mp3``) counts only as an acronym.
+3. **Out-of-dictionary words**: a word of letters that CMUdict (126k words, names included) does not know, nor its
+   base form (``lemmas.base_form``: ``startings`` is an inflection of *start*), accents removed (``zorblax``,
+   ``activationist``); a mix of letters and digits (``3D``, ``mp3``) counts only as an acronym.
 Numbers are never included (they are signed), nor words without a Latin letter (they cannot be fingerspelled with
 the manual alphabet).
 
@@ -32,9 +33,10 @@ a signer fingerspells a given word also depends on the signer and the context, w
 
 import functools
 
+from .lemmas import base_form
 from .pronunciation import cmu_dictionary
-from .rule_glosser import ALWAYS_DROPPED, WEEKDAYS
-from .text import Token, TokenKind, plain_latin, split_sentences, strip_accents
+from .text import Sentence, Token, TokenKind, plain_latin, split_sentences, strip_accents
+from .words import TITLE_CASE_MARKERS, WEEKDAYS
 
 _CLITICS = ("n't", "'s", "'re", "'m", "'ll", "'ve", "'d")
 
@@ -64,9 +66,10 @@ def _strip_clitics(word: str) -> str:
 
 
 def _in_dictionary(word: str) -> bool:
+    """CMUdict knows the word, or its base form (``startings`` -> *start*: an inflection, not a coined word)."""
     dictionary = cmu_dictionary()
     plain = plain_latin(word)
-    return plain in dictionary or plain.replace("'", "") in dictionary
+    return plain in dictionary or plain.replace("'", "") in dictionary or base_form(plain) in dictionary
 
 
 def _has_latin_letter(word: str) -> bool:
@@ -82,7 +85,7 @@ def _capitalisation_is_informative(tokens: list[Token]) -> bool:
         not token.sentence_initial
         and len(token.text) > 1
         and token.text[0].isupper()
-        and token.text.lower() in ALWAYS_DROPPED
+        and token.text.lower() in TITLE_CASE_MARKERS
         for token in words
     )
     return not title_case
@@ -101,32 +104,46 @@ def _is_capitalised(word: str) -> bool:
     return has_upper and (len(word) == 1 or any(char.islower() for char in word))
 
 
-def fingerspelled_words(sentence: str) -> list[str]:
-    """Words of ``sentence`` that are likely fingerspelled, in order, as written; see the module docstring."""
-    tokens = [token for parsed in split_sentences(sentence) for token in parsed.tokens]
+def _is_fingerspelled(token: Token, informative: bool, capitalised_mid_sentence: set[str]) -> bool:
+    if token.kind is TokenKind.ACRONYM:
+        return informative and _is_acronym(token.text)
+    if token.kind is not TokenKind.WORD:
+        return False
+    word = _strip_clitics(token.text)
+    if not _has_latin_letter(word) or word.isdigit():
+        return False
+    lower = word.lower()
+    if informative and _is_acronym(word):
+        return True
+    if informative and _is_capitalised(word) and lower not in WEEKDAYS:
+        return not token.sentence_initial or lower in capitalised_mid_sentence or not _in_dictionary(word)
+    return word.replace("'", "").isalpha() and not _in_dictionary(word)
+
+
+def fingerspelled_flags(sentences: list[Sentence]) -> list[list[bool]]:
+    """For each token of each sentence (``text.split_sentences``), whether it is likely fingerspelled.
+
+    The pseudo-glosser reads these to keep names as written; ``fingerspelled_words`` lists the flagged words.
+    """
+    tokens = [token for parsed in sentences for token in parsed.tokens]
     informative = _capitalisation_is_informative(tokens)
     capitalised_mid_sentence = {
         _strip_clitics(token.text).lower()
         for token in tokens
         if token.kind is TokenKind.WORD and not token.sentence_initial and _is_capitalised(_strip_clitics(token.text))
     }
-    found: list[str] = []
-    for token in tokens:
-        if token.kind is TokenKind.ACRONYM:
-            if informative and _is_acronym(token.text):
-                found.append(token.text)
-            continue
-        if token.kind is not TokenKind.WORD:
-            continue
-        word = _strip_clitics(token.text)
-        if not _has_latin_letter(word) or word.isdigit():
-            continue
-        lower = word.lower()
-        if informative and _is_acronym(word):
-            found.append(word)
-        elif informative and _is_capitalised(word) and lower not in WEEKDAYS:
-            if not token.sentence_initial or lower in capitalised_mid_sentence or not _in_dictionary(word):
-                found.append(word)
-        elif word.replace("'", "").isalpha() and not _in_dictionary(word):
-            found.append(word)
-    return found
+    return [
+        [_is_fingerspelled(token, informative, capitalised_mid_sentence) for token in parsed.tokens]
+        for parsed in sentences
+    ]
+
+
+def fingerspelled_words(sentence: str) -> list[str]:
+    """Words of ``sentence`` that are likely fingerspelled, in order, as written; see the module docstring."""
+    sentences = split_sentences(sentence)
+    return [
+        token.text if token.kind is TokenKind.ACRONYM else _strip_clitics(token.text)
+        for parsed, flags in zip(sentences, fingerspelled_flags(sentences), strict=True)
+        for token, flagged in zip(parsed.tokens, flags, strict=True)
+        if flagged
+    ]

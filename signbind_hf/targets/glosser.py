@@ -6,6 +6,7 @@ is left). :class:`~signbind_hf.targets.rule_glosser.RuleGlosser` (deterministic 
 any object with these two methods.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -34,3 +35,17 @@ def pseudo_gloss(sentence: str, glosser: Glosser | None = None) -> str:
     ``glosser`` defaults to the rule glosser (offline, deterministic); pass an ``LLMGlosser`` to use a local model.
     """
     return (glosser if glosser is not None else DEFAULT_GLOSSER).gloss(sentence)
+
+
+def gloss_f1(prediction: str, reference: str) -> float:
+    """Bag-of-words F1 of two glosses (words counted with multiplicity, order ignored): how far two glossers agree.
+
+    Two empty glosses agree (1.0); an empty one against a non-empty one scores 0.0.
+    """
+    predicted, expected = Counter(prediction.split()), Counter(reference.split())
+    if not predicted and not expected:
+        return 1.0
+    matched = sum((predicted & expected).values())
+    if matched == 0:
+        return 0.0
+    return 2 * matched / (sum(predicted.values()) + sum(expected.values()))

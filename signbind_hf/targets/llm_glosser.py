@@ -45,16 +45,19 @@ from ..errors import SignBindInputError
 logger = logging.getLogger(__name__)
 
 DEFAULT_INSTRUCTION = (
-    "Rewrite each English sentence as an ASL pseudo-gloss. Drop articles, forms of 'be', auxiliary verbs and other "
-    "function words; keep the content words; put time words first and question words last; write every word in "
-    "capital letters. Answer with the gloss only, on one line."
+    "Rewrite each English sentence as an ASL pseudo-gloss. Drop articles, forms of 'be', auxiliary verbs, 'will' and "
+    "'would', grammatical prepositions (of, to, at, for, with, in), 'and', 'so' and fillers; keep content words, "
+    "pronouns as English words (I, YOU, WE, IT), NOT, numbers, names and question words; write nouns and verbs in "
+    "their base form (CASES -> CASE, CAME -> COME); put time words first and question words last; write every word "
+    "in capital letters. Answer with the gloss only, on one line."
 )
-# English sentences and glosses in the style of the paper's GPT-4o targets (DESIGN.md and the paper's examples).
+# English sentences and glosses in the style of the paper's GPT-4o targets (DESIGN.md's example) and of the rule
+# glosser's policy (``rule_glosser``), so that both glossers aim at the same target.
 DEFAULT_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("I have a few different ones here.", "HAVE DIFFERENT HERE"),
-    ("Today we're going to work on the lower body.", "TODAY WE WORK LOWER BODY"),
+    ("Today we're going to work on the lower body.", "TODAY WE WORK ON LOWER BODY"),
     ("Where did you come from?", "YOU COME FROM WHERE"),
-    ("Write them down, then go to the store.", "WRITE DOWN GO STORE"),
+    ("I don't know the cases Laura Simms told us about.", "I NOT KNOW CASE LAURA SIMMS TELL US"),
     ("It's not a crazy theory.", "NOT CRAZY THEORY"),
 )
 

@@ -1,77 +1,94 @@
 """The default pseudo-glosser: deterministic, offline rules from an English sentence to upper-case sign-order words.
 
-The paper asked GPT-4o to "remove function words and reorder content to match common signing patterns". These rules
-do the part of that which needs no parser and no model, each one small enough to state and test:
+The paper asked GPT-4o to "remove function words and reorder content to match common signing patterns"
+(``I have a few different ones here.`` -> ``HAVE DIFFERENT HERE``). These rules do the part of that which needs no
+parser and no model, each small enough to state and test. The word classes are listed in ``words.py``.
 
 1. **Tokenise** (``text.split_sentences``): sentences, clauses (split at , ; : dashes brackets quotes) and words;
    hyphens split words (``warm-up`` -> ``WARM UP``, as the paper's glosses write it), other punctuation is dropped.
 2. **Expand contractions** so that every word is one unit: ``don't`` -> do not, ``can't`` -> can not, ``won't`` ->
-   will not, ``we're`` -> we are, ``I'll`` -> I will, ``I've`` -> I 've (perfect auxiliary), ``he'd`` -> he 'd,
+   will not, ``isn't`` -> is not, ``we're`` -> we are, ``I'll`` -> I will, ``I've`` -> I 've, ``he'd`` -> he 'd,
    ``it's`` / ``what's`` -> it is / what is (after a pronoun, WH-word, *there*, *here*), ``John's`` / ``students'``
    -> John / students (a possessive ending has no sign); ``gonna`` / ``wanna`` / ``gotta`` -> going / want / got to.
-3. **Drop function words**, those ASL expresses without a separate sign or not at all:
-   - always: articles (*a, an, the*); forms of *be* (ASL has no copula); *would* and the clitics *'d*, *'ve*;
-     the grammatical prepositions *of, to, at, by, as, than* (spatial and semantic ones such as *in, on, under,
-     with, from, for, up* are signs, and the paper's glosses keep them: ``ON TOE``, ``FROM``); the conjunctions
-     *and, nor, so* (sentence-initial *so* is How2Sign's most common filler); fillers (*um, uh, oh*, ...);
-     the pro-form *ones* (``a few different ones`` -> ``FEW DIFFERENT``); *let's*; *e.g., i.e., etc.*
+3. **Names** stay as written: a word the fingerspelling detector flags (``fingerspelling.fingerspelled_flags``:
+   acronyms, capitalised words that are not just sentence-initial, out-of-dictionary words) is never dropped and
+   never lemmatised, so ``Will``, ``Simms`` and ``FBI`` reach the gloss as the letters the fingerspelling target
+   spells.
+4. **Drop function words**, those ASL expresses without a separate sign or not at all:
+   - always: articles; forms of *be* (ASL has no copula, and the progressive is shown by the verb); tense modals
+     *will, would, shall* and the clitics *'ll, 'd, 've*; grammatical prepositions (*of, to, at, by, as, than, for,
+     with, in, into, about*, ...); the conjunctions *and, nor, so, whether* (sentence-initial *so* is How2Sign's most
+     common filler); fillers (*um, uh, oh*, ..., and *well* alone in its clause or in *as well*); stance adverbs (*obviously, basically, actually, literally*); the
+     pro-form *ones* (``a few different ones`` -> ``FEW DIFFERENT``); *let's*; *e.g., i.e., etc.*
    - in context: *do/does/did* before *not* (do-support in negation) and, in a question, before a subject
      (``Where did you go?``); *have/has/had/having* before a past participle, adverbs such as *not, just, already*
      skipped (the perfect auxiliary; *have to* and *have a car* keep HAVE); *it* and *there* before a form of *be*
      (the dummy subjects of ``it's raining`` and ``there are``); *that* unless it ends its clause (mid-clause it is
-     a complementiser, relative pronoun or determiner; clause-final it is the pronoun of ``I like that``).
-   - *I* becomes ``ME``: ASL has one first-person sign, and a one-letter gloss ``I`` would collide with the
-     fingerspelled letter (the paper's fused output writes ``ME SAY`` for "As I was saying").
-4. **Time expressions first** in their clause (ASL's time-topic-comment order): *today, tomorrow, yesterday,
+     a complementiser, relative pronoun or determiner; clause-final it is the pronoun of ``I like that``); *going*
+     before *to* and a verb (the future of ``we're going to work`` -> ``WE WORK``; ``going to the store`` keeps GO).
+   - kept: content words; personal pronouns as the English words (``I``, ``ME``, ``YOU``, ``WE``, ``IT``, ``THEM``;
+     ASL points, and the paper's glosses write the English pronoun); possessives (``MY``, ``YOUR``); negation
+     (``NOT``, ``NEVER``, ``NO``, also out of contractions); modals with a meaning of their own (*can, could, should,
+     must, might, may*: ability, obligation and possibility are signs); spatial and directional prepositions and
+     particles (*on, up, down, out, from, under*, ...: ``ON TOE``, ``LOOK UP``); *but, or, because, if*; question
+     words; numbers.
+5. **Lemmatise** nouns and verbs with ``lemminflect``'s dictionary (``lemmas.base_form``): ``CASES`` -> ``CASE``,
+   ``CAME`` -> ``COME``, ``GOING`` -> ``GO``, ``HAS`` -> ``HAVE``; the word before stands in for a part-of-speech tag
+   (``I saw`` -> ``I SEE``, ``the building`` stays); words the dictionary lacks and nouns used only in the plural
+   (``NEWS``, ``GLASSES``, ``SPECIES``, ``JEANS``) stay. Adjectives and adverbs keep their form (``BEST``).
+6. **Time expressions first** in their clause (ASL's time-topic-comment order): *today, tomorrow, yesterday,
    tonight, now, nowadays*; *last/next/this/every* + a time unit (*week, morning, Monday, time*, ...);
-   [number] unit *ago* (``two years ago``).
-5. **WH-word last** in a WH-question (a sentence ending in "?" whose first word after any time expression is a
+   [number] unit *ago* (``two years ago`` -> ``TWO YEAR AGO``).
+7. **WH-word last** in a WH-question (a sentence ending in "?" whose first word after any time expression is a
    WH-word): ``Where did you come from?`` -> ``YOU COME FROM WHERE`` (the order the paper's fused output shows);
    *how* takes *many/much/long/often/far/old* with it. Yes/no questions keep their order (ASL marks them with the
    eyebrows, not with word order).
-6. **Numbers** keep their digits (one sign each; ``1,000`` -> ``1000``, ``3.5`` stays), number words stay words;
-   ``$5`` -> ``5 DOLLAR``, ``%`` -> ``PERCENT``, ``&`` -> and (dropped). Proper nouns and every other word are
-   kept and upper-cased (accents too: ``JOSÉ``; the phoneme and letter targets remove them).
+8. **Numbers** keep their digits (one sign each; ``1,000`` -> ``1000``, ``3.5`` stays), number words stay words;
+   ``$5`` -> ``5 DOLLAR``, ``%`` -> ``PERCENT``, ``&`` -> and (dropped). Accents are kept (``JOSÉ``; the phoneme and
+   letter targets remove them).
 
-Deliberately not done, because it needs a part-of-speech tagger or a lexicon these rules do not have:
-- no lemmatisation: plurals and verb inflections stay (``SHOULDERS``, ``CAME``, ``USING``, as in the paper's glosses),
-  because a dictionary-free stemmer errs on words such as *news*, *glasses* or *species*, and those errors would be
-  baked into every target; the lipreading stream also reads the mouthed English word, inflection included;
-- no negation movement: ASL puts NOT before the verb as often as at the end (``ME NOT UNDERSTAND``), so the word
-  stays where English has it; the paper's outputs (``NOT SURVIVE``, ``SOME NOT TIGHT``) do the same;
-- no subject-object-verb reordering, no topicalisation, no dropping of pronouns (the paper's outputs keep ``YOU``,
-  ``WE``, ``ME``), no detection of future *going to* (``GOING`` stays; telling *going to the store* from *going to
-  show* needs a tagger).
-
-DESIGN.md's example "I have a few different ones here." gives ``ME HAVE FEW DIFFERENT HERE`` here against GPT-4o's
-``HAVE DIFFERENT HERE``: the pronoun and the quantifier *few* (an ASL sign) are kept.
+Not reordered, because it needs a parser these rules do not have:
+- no topicalisation beyond time: a topic phrase (``That movie, I liked it``) keeps the place English gives it, and
+  subject-verb-object order is not changed to subject-object-verb;
+- no negation movement: ASL puts NOT before the verb as often as at the end (``I NOT UNDERSTAND``), so it stays
+  where English has it; the paper's outputs (``NOT SURVIVE``, ``SOME NOT TIGHT``) do the same;
+- no dropping of pronouns (the paper's outputs keep ``YOU``, ``WE``, ``I`` and ``ME`` where English has them).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .fingerspelling import fingerspelled_flags
+from .lemmas import base_form, is_verb_base
 from .text import Sentence, Token, TokenKind, split_sentences
+from .words import (
+    ARTICLES,
+    BE_FORMS,
+    COUNTING_WORDS,
+    DISCOURSE_ADVERBS,
+    DO_FORMS,
+    DROPPED_CONJUNCTIONS,
+    FILLERS,
+    GRAMMATICAL_PREPOSITIONS,
+    HAVE_FORMS,
+    OTHER_DROPPED,
+    TENSE_MODALS,
+    WEEKDAYS,
+    WH_WORDS,
+)
 
-# --- word lists (lower case) ---------------------------------------------------------------------------------------
-ARTICLES = frozenset({"a", "an", "the"})
-BE_FORMS = frozenset({"am", "is", "are", "was", "were", "be", "been", "being"})
-DROPPED_AUXILIARIES = frozenset({"would", "'d", "'ve"})
-GRAMMATICAL_PREPOSITIONS = frozenset({"of", "to", "at", "by", "as", "than"})
-DROPPED_CONJUNCTIONS = frozenset({"and", "nor", "so"})
-FILLERS = frozenset({"um", "umm", "uh", "uhm", "erm", "er", "ah", "hmm", "mm", "oh"})
-OTHER_DROPPED = frozenset({"ones", "let's", "etc", "e.g.", "i.e."})
 ALWAYS_DROPPED = (
     ARTICLES
     | BE_FORMS
-    | DROPPED_AUXILIARIES
+    | TENSE_MODALS
+    | {"'ve"}
     | GRAMMATICAL_PREPOSITIONS
     | DROPPED_CONJUNCTIONS
     | FILLERS
+    | DISCOURSE_ADVERBS
     | OTHER_DROPPED
 )
 
-DO_FORMS = frozenset({"do", "does", "did"})
-HAVE_FORMS = frozenset({"have", "has", "had", "having"})
 # Words that can start the subject of a question ("did YOU ...", "does THE ..."): a do-form before one is do-support.
 SUBJECT_STARTERS = frozenset(
     {"i", "you", "he", "she", "it", "we", "they", "this", "that", "these", "those", "there", "the", "a", "an", "my",
@@ -106,7 +123,6 @@ CLOSED_COMPOUNDS = {"cannot": ("can", "not")}
 
 TIME_WORDS = frozenset({"today", "tomorrow", "yesterday", "tonight", "now", "nowadays"})
 TIME_MODIFIERS = frozenset({"last", "next", "this", "every"})
-WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 TIME_UNITS = WEEKDAYS | frozenset(
     {"morning", "afternoon", "evening", "night", "day", "week", "weekend", "month", "year", "semester", "summer",
      "winter", "spring", "fall", "autumn", "time"}
@@ -115,16 +131,11 @@ AGO_UNITS = frozenset(
     {"second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month", "months",
      "year", "years", "decade", "decades", "century", "centuries", "while", "long"}
 )  # fmt: skip
-QUANTITY_WORDS = frozenset(
-    {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "twenty",
-     "thirty", "forty", "fifty", "hundred", "few", "several", "many", "couple"}
-)  # fmt: skip
 
-WH_WORDS = frozenset({"what", "where", "when", "who", "whom", "whose", "why", "which", "how"})
 HOW_COMPLEMENTS = frozenset({"many", "much", "long", "often", "far", "old"})
 
-# Words whose gloss is another word: one first-person sign; "whom" is signed WHO.
-GLOSS_REPLACEMENTS = {"i": "me", "whom": "who"}
+# Words whose gloss is another word: "whom" is signed WHO.
+GLOSS_REPLACEMENTS = {"whom": "who"}
 SYMBOL_WORDS = {"$": "dollar", "%": "percent", "&": "and"}
 
 
@@ -136,6 +147,7 @@ class _Unit:
     key: str
     kind: TokenKind
     clause: int
+    is_name: bool = False  # flagged by the fingerspelling detector: kept as written
     keep: bool = True
     is_time: bool = False
 
@@ -163,17 +175,18 @@ def _split_contraction(text: str) -> list[tuple[str, str]]:
     return [(text, lower)]
 
 
-def _units(token: Token) -> list[_Unit]:
+def _units(token: Token, is_name: bool) -> list[_Unit]:
     if token.kind is TokenKind.SYMBOL:
         word = SYMBOL_WORDS[token.text]
         return [_Unit(word, word, token.kind, token.clause)]
     if token.kind is TokenKind.NUMBER:
         return [_Unit(token.text.replace(",", ""), token.text, token.kind, token.clause)]
     if token.kind is TokenKind.ACRONYM:
-        return [_Unit(token.text, token.text.lower(), token.kind, token.clause)]
+        return [_Unit(token.text, token.text.lower(), token.kind, token.clause, is_name=is_name)]
+    pieces = _split_contraction(token.text)
     return [
-        _Unit(GLOSS_REPLACEMENTS.get(key, gloss), key, token.kind, token.clause)
-        for gloss, key in _split_contraction(token.text)
+        _Unit(GLOSS_REPLACEMENTS.get(key, gloss), key, token.kind, token.clause, is_name=is_name and position == 0)
+        for position, (gloss, key) in enumerate(pieces)
     ]
 
 
@@ -193,20 +206,53 @@ def _next_key(units: list[_Unit], index: int, skip: frozenset[str] = frozenset()
     return None
 
 
+def _is_future_going(units: list[_Unit], index: int) -> bool:
+    """*going* + *to* + a verb: the future (``we're going to work``), which ASL shows with time signs, if at all."""
+    following = units[index + 1 : index + 3]
+    return (
+        len(following) == 2
+        and all(unit.clause == units[index].clause for unit in following)
+        and following[0].key == "to"
+        and is_verb_base(following[1].key)
+    )
+
+
+def _is_dropped(units: list[_Unit], index: int, is_question: bool) -> bool:
+    unit = units[index]
+    key, following = unit.key, _next_key(units, index)
+    if unit.is_name:
+        return False
+    if key in ALWAYS_DROPPED:
+        return True
+    if key in DO_FORMS:
+        return following == "not" or (is_question and following in SUBJECT_STARTERS)
+    if key in HAVE_FORMS:
+        verb = _next_key(units, index, skip=AUXILIARY_ADVERBS)
+        return verb is not None and _is_participle(verb)
+    if key in ("it", "there"):
+        return following in BE_FORMS
+    if key == "that":
+        return following is not None
+    if key == "going":
+        return _is_future_going(units, index)
+    if key == "well":  # the filler "Well, ..." (a clause of its own) and "as well" (ALSO, which the paper drops)
+        return following is None and (
+            index == 0 or units[index - 1].clause != unit.clause or units[index - 1].key == "as"
+        )
+    return False
+
+
 def _mark_function_words(units: list[_Unit], is_question: bool) -> None:
     for index, unit in enumerate(units):
-        key, following = unit.key, _next_key(units, index)
-        if key in ALWAYS_DROPPED:
-            unit.keep = False
-        elif key in DO_FORMS:
-            unit.keep = not (following == "not" or (is_question and following in SUBJECT_STARTERS))
-        elif key in HAVE_FORMS:
-            verb = _next_key(units, index, skip=AUXILIARY_ADVERBS)
-            unit.keep = verb is None or not _is_participle(verb)
-        elif key in ("it", "there"):
-            unit.keep = following not in BE_FORMS
-        elif key == "that":
-            unit.keep = following is None
+        unit.keep = not _is_dropped(units, index, is_question)
+
+
+def _lemmatise(units: list[_Unit]) -> None:
+    """Kept words get their base form (``lemmas.base_form``), read after the word before them, dropped or not."""
+    for index, unit in enumerate(units):
+        if unit.keep and not unit.is_name and unit.kind is TokenKind.WORD and unit.key not in GLOSS_REPLACEMENTS:
+            previous = units[index - 1].key if index > 0 else None
+            unit.gloss = base_form(unit.key, previous)
 
 
 def _place_symbols(units: list[_Unit]) -> list[_Unit]:
@@ -243,7 +289,7 @@ def _time_spans(clause: list[_Unit]) -> list[tuple[int, int]]:
             if start - 1 >= floor and clause[start - 1].key in AGO_UNITS:
                 start -= 1
                 previous = clause[start - 1] if start - 1 >= floor else None
-                if previous and (previous.kind is TokenKind.NUMBER or previous.key in QUANTITY_WORDS):
+                if previous and (previous.kind is TokenKind.NUMBER or previous.key in COUNTING_WORDS):
                     start -= 1
             spans.append((start, index + 1))
         index += 1
@@ -269,9 +315,11 @@ def _wh_last(units: list[_Unit]) -> list[_Unit]:
     return units[:first] + units[end:] + units[first:end]
 
 
-def _gloss_sentence(sentence: Sentence) -> list[str]:
-    units = _place_symbols([unit for token in sentence.tokens for unit in _units(token)])
+def _gloss_sentence(sentence: Sentence, name_flags: list[bool]) -> list[str]:
+    tokens = zip(sentence.tokens, name_flags, strict=True)
+    units = _place_symbols([unit for token, is_name in tokens for unit in _units(token, is_name)])
     _mark_function_words(units, sentence.is_question)
+    _lemmatise(units)
     clauses: dict[int, list[_Unit]] = {}
     for unit in units:
         if unit.keep:
@@ -284,7 +332,11 @@ def _gloss_sentence(sentence: Sentence) -> list[str]:
 
 def rule_gloss(sentence: str) -> str:
     """The pseudo-gloss of one English text (one or more sentences): upper-case words, "" when none is kept."""
-    return " ".join(word for parsed in split_sentences(sentence) for word in _gloss_sentence(parsed))
+    sentences = split_sentences(sentence)
+    flags = fingerspelled_flags(sentences)
+    return " ".join(
+        word for parsed, names in zip(sentences, flags, strict=True) for word in _gloss_sentence(parsed, names)
+    )
 
 
 class RuleGlosser:

@@ -26,7 +26,9 @@ SPECIAL_TOKENS = ["</s>", "<s>", "<|system|>", "<|user|>", "<|assistant|>"]
 
 
 def _train_tokenizer(completions: list[str]) -> PreTrainedTokenizerFast:
-    corpus = [DEFAULT_INSTRUCTION, *(f"English: {s}\nGloss: {g}\n\n" for s, g in DEFAULT_EXAMPLES), *completions] * 3
+    # The completions weigh more than the prompt, so their words become whole tokens (a script needs distinct ones).
+    prompt = [DEFAULT_INSTRUCTION, *(f"English: {s}\nGloss: {g}\n\n" for s, g in DEFAULT_EXAMPLES)]
+    corpus = prompt * 3 + completions * 20
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()

@@ -194,3 +194,11 @@ def test_a_bad_cache_file_is_named(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(SignBindInputError, match=f"{re.escape(str(path))}.*{message}"):
         LLMGlosser("unused", cache_path=path)
+
+
+def test_few_shot_examples_follow_the_rule_glossers_policy():
+    """Both glossers aim at one target: the examples after DESIGN.md's (GPT-4o's own gloss) are what the rules give."""
+    paper_example, *own_examples = DEFAULT_EXAMPLES
+    assert paper_example == ("I have a few different ones here.", "HAVE DIFFERENT HERE")
+    for sentence, gloss in own_examples:
+        assert pseudo_gloss(sentence) == gloss, sentence

@@ -20,8 +20,8 @@ def _read_table(block: str) -> dict[str, str]:
 def test_sentences_are_printed_as_a_table(capsys):
     assert main(["targets", "I have a few different ones here.", "Where did you meet Laurene Simms?"]) == 0
     blocks = [_read_table(block) for block in capsys.readouterr().out.split("\n\n")]
-    assert blocks[0]["gloss"] == "ME HAVE FEW DIFFERENT HERE"
-    assert blocks[0]["phonemes"] == phonemes("ME HAVE FEW DIFFERENT HERE")
+    assert blocks[0]["gloss"] == "I HAVE FEW DIFFERENT HERE"
+    assert blocks[0]["phonemes"] == phonemes("I HAVE FEW DIFFERENT HERE")
     assert blocks[0]["fingerspelled"] == blocks[0]["letters"] == ""  # nothing fingerspelled
     assert blocks[1]["gloss"] == "YOU MEET LAURENE SIMMS WHERE"
     assert blocks[1]["fingerspelled"] == "Laurene Simms"
@@ -77,6 +77,7 @@ def test_bad_jsonl_names_file_and_line(tmp_path, capsys, content, message):
         (["targets", "Hi.", "--input", "x.txt"], "one of the two"),
         (["targets", "--input", "missing.txt"], "--input missing.txt: no such file"),
         (["targets", "Hi.", "--glosser", "llm"], "--glosser llm needs --model"),
+        (["targets", "Hi.", "--glosser", "both"], "--glosser both needs --model DIR"),
         (["targets", "Hi.", "--model", "dir"], "only apply to --glosser llm"),
     ],
 )
@@ -113,3 +114,26 @@ def test_a_model_that_cannot_be_loaded_is_a_one_line_error(tmp_path, capsys):
     missing = tmp_path / "no" / "model"
     assert main(["targets", "Hi.", "--glosser", "llm", "--model", str(missing)]) == 2
     assert f"cannot load --model {missing}" in capsys.readouterr().err
+
+
+def test_both_glossers_compared_on_a_file(make_scripted_model, tmp_path, capsys):
+    source, target = tmp_path / "in.txt", tmp_path / "out.jsonl"
+    source.write_text("I have a few different ones here.\nHave it here.\n")
+    argv = ["targets", "--input", str(source), "--output", str(target), "--glosser", "both"]
+    assert main([*argv, "--model", str(make_scripted_model(" HAVE HERE\n"))]) == 0
+    records = _read_jsonl(target)
+    assert [record["rule"] for record in records] == ["I HAVE FEW DIFFERENT HERE", "HAVE IT HERE"]
+    assert [record["llm"] for record in records] == ["HAVE HERE", "HAVE HERE"]
+    assert [record["f1"] for record in records] == pytest.approx([2 * 2 / (5 + 2), 2 * 2 / (3 + 2)])
+    assert "rule vs llm over 2 sentences: mean bag-of-words F1 0.686, 0 identical" in capsys.readouterr().err
+
+
+def test_both_glossers_printed_side_by_side_and_failures_marked(make_scripted_model, capsys):
+    model = str(make_scripted_model(" HAVE#HERE"))
+    assert main(["targets", "Have it here.", "--glosser", "both", "--model", model]) == 1
+    out, err = capsys.readouterr()
+    table = _read_table(out)
+    assert table["rule"] == "HAVE IT HERE"
+    assert table["llm"] == ""
+    assert "not a gloss word" in table["error"]
+    assert "no sentence has a valid LLM gloss" in err

@@ -1,8 +1,8 @@
 """English sentences for SynthSign: templates with function words, questions and reordering, filled at random.
 
-The English is the translation target; the video shows the project's own pseudo-gloss of it (articles, copulas and
-do-support dropped, time expressions fronted, WH-words moved last: see ``signbind_hf.targets``), so recovering the
-English from the signs needs the LLM refiner, as with real data. Every sentence the templates can make belongs to
+The English is the translation target; the video shows the project's own pseudo-gloss of it (articles, copulas,
+do-support and tense modals dropped, verbs lemmatised, time expressions fronted, WH-words moved last: see
+``signbind_hf.targets``), so recovering the English from the signs needs the LLM refiner, as with real data. Every sentence the templates can make belongs to
 one split only (``sentence_split``): validation and test sentences are never seen in training.
 
 Names are never the first word of a sentence: there, a capital letter does not mark a proper noun, and the
@@ -15,8 +15,8 @@ import re
 
 import numpy as np
 
-# Each slot's fillers. Sentences keep verbs in their base form ("I like", "you want", "Anna will visit"), so that the
-# gloss vocabulary has no LIKE/LIKES pairs that a 2-D signer could not tell apart.
+# Each slot's fillers. Sentences mostly keep verbs in their base form ("I like", "you want", "Anna will visit"); the
+# glosser lemmatises the rest ("has" -> HAVE), so the gloss vocabulary has no LIKE/LIKES pairs either way.
 SLOTS: dict[str, tuple[str, ...]] = {
     "name": (
         "Anna", "Maria", "David", "James", "Laura", "Peter", "Sarah", "Daniel", "Emma", "Lucas", "Olivia", "Noah",
