@@ -17,7 +17,8 @@ How, per frame (MediaPipe Tasks, VIDEO mode, imported on use):
 - left or right: a detected hand belongs to the body wrist (pose point 15 or 16) nearest to its own wrist point;
   without a body, MediaPipe's handedness classifier decides (mediapipe 1.x labels the hand as it appears in the
   image, not assuming a mirrored selfie view as the legacy Solutions API did: that API's class 0, "Left", is
-  reported as "Right" here). Sides are as they appear: in a mirrored (selfie) video the signer's right hand is
+  reported as "Right" here, since MediaPipe's commit ed0c8d8; tests/video/test_keypoints_real_footage.py checks both
+  ways against real footage). Sides are as they appear: in a mirrored (selfie) video the signer's right hand is
   ``LEFT_HAND_LANDMARKS``, as the pose's ``LEFT_WRIST`` is; flip such frames first to get the signer's own sides.
 
 Confidence: the pose's per-point visibility (0..1); for hand points 1 where the hand was found (MediaPipe's hand
