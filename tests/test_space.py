@@ -484,6 +484,60 @@ def test_uploads_are_deleted_after_translation_but_examples_stay(space, space_mo
         assert video.is_file()
 
 
+def _recording(translator, calls: list):
+    def translate_fn(video, model):
+        calls.append(video)
+        return translator.Translation([fake_result()], None, "no face", 0.1, has_refiner=True)
+
+    return translate_fn
+
+
+def test_an_example_is_translated_from_its_own_file_beside_its_sidecar(space, space_modules, tmp_path):
+    # Issue 18: Gradio hands over its copy of a clicked example, which has no .pose beside it; the example's own file
+    # does, so the demo gives the translation evaluation scored (the renderer's keypoints, not the extractor's).
+    _, translator, _ = space_modules
+    from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
+
+    uploads = tmp_path / "gradio"
+    calls = []
+    handler = make_handler(space, _recording(translator, calls), upload_folder=uploads)
+    examples = space.example_videos()
+    copies = [_upload(uploads, Path(example).name, source=Path(example)) for example in examples]
+    signer = _upload(uploads, "signer.mp4")  # not an example
+    for video in (*copies, signer):
+        handler(str(video), "org/model")
+    assert calls == [*examples, str(signer)]  # each copy by its own example, the upload as it is
+    assert all(sidecar_pose_path(video).is_file() for video in examples)
+    assert not any(sidecar_pose_path(copy).exists() for copy in copies)  # the case under test
+    assert all(copy.is_file() for copy in copies)  # the shared copies stay; the upload is deleted as before
+    assert not signer.parent.exists()
+    edited = _upload(uploads, "edited.mp4", source=EXAMPLE)
+    with edited.open("r+b") as file:  # the same size, one byte changed: not the example any more
+        file.seek(edited.stat().st_size // 2)
+        file.write(bytes([file.read(1)[0] ^ 0xFF]))
+    handler(str(edited), "org/model")
+    assert calls[-1] == str(edited)
+
+
+def test_gradios_own_example_copies_reach_the_translation_as_the_examples(space, space_modules, tmp_path, monkeypatch):
+    # The same through Gradio itself: the copies gr.Examples caches, read by the video component as a click sends them.
+    _, translator, _ = space_modules
+    from gradio.data_classes import FileData
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # Gradio's upload folder: its example copies go here
+    calls = []
+    demo = space.build_demo(translate_fn=_recording(translator, calls), models=["org/model"], max_seconds=30)
+    (endpoint,) = [fn for fn in demo.fns.values() if fn.api_name == space.API_NAME]
+    (video,) = [block for block in endpoint.inputs if isinstance(block, gr.Video)]
+    (dataset,) = [block for block in demo.blocks.values() if isinstance(block, gr.Dataset)]
+    copies = [video.preprocess(FileData(**sample)) for (sample,) in dataset.samples]
+    assert all(Path(copy).parent.parent == tmp_path for copy in copies)
+    for copy in copies:
+        endpoint.fn(copy, "org/model")
+    assert calls == space.example_videos()
+    assert all(Path(copy).is_file() for copy in copies)
+
+
 def test_telemetry_is_off_unless_asked_for_and_uploads_are_swept(space, monkeypatch):
     monkeypatch.delenv(space.ANALYTICS_ENV, raising=False)
     load_space_app()  # what `signbind app` runs: it sets the default for the whole process, gradio included
@@ -539,7 +593,25 @@ def test_space_requirements_parse_and_examples_stay_small():
     assert {requirement.name for requirement in requirements} >= {"signbind-hf", "torch", "matplotlib"}
     examples = sorted((SPACE_DIR / "examples").glob("*.mp4"))
     assert len(examples) >= 3
-    assert sum(path.stat().st_size for path in examples) < 1_000_000
+    assert sum(path.stat().st_size for path in (SPACE_DIR / "examples").iterdir()) < 1_000_000  # clips and sidecars
+
+
+def test_example_sidecars_read_back_and_cover_every_frame_of_their_clip():
+    # SynthSign's own files (the renderer's keypoints), as evaluation reads them: one keypoint frame per video frame.
+    from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path
+
+    examples = sorted((SPACE_DIR / "examples").glob("*.mp4"))
+    assert sorted((SPACE_DIR / "examples").glob("*.pose")) == [sidecar_pose_path(video) for video in examples]
+    for video in examples:
+        keypoints = read_pose_file(sidecar_pose_path(video))
+        with av.open(str(video)) as container:
+            stream = container.streams.video[0]
+            facts = (stream.width, stream.height, float(stream.average_rate))
+            num_frames = sum(1 for _ in container.decode(stream))
+        assert keypoints.num_frames == num_frames, video.name
+        assert (keypoints.width, keypoints.height, keypoints.fps) == facts
+        assert keypoints.pose_found.all()
+        assert keypoints.hands_found.any()
 
 
 # --- `signbind app` ---------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from translator import (  # noqa: E402
     Translation,
     check_model_reference,
 )
-from uploads import discard_upload, example_fingerprints  # noqa: E402
+from uploads import discard_upload, example_files, find_example  # noqa: E402
 from video_checks import VideoCheckError, check_video  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -128,15 +128,21 @@ def make_translate_handler(
     Every failure reaches the visitor as a ``gr.Error`` message of one line (never a stack trace or terminal escape
     codes): a model not in ``models`` gets :data:`REFUSED_MODEL`, the upload's problems are told as they are,
     anything unexpected is one line while its traceback goes to the server log. The upload is deleted either way
-    (see uploads.py); ``upload_folder`` is Gradio's unless given (tests).
+    (see uploads.py); ``upload_folder`` is Gradio's unless given (tests). A video byte-identical to an example clip
+    is translated from the example's own file.
     """
     served = frozenset(models)
     upload_folder = Path(upload_folder or gr.utils.get_upload_folder())
-    examples = example_fingerprints(example_videos())
+    examples = example_files(example_videos())
 
     def translate(video: str | None, model_reference: str | None):
         try:
-            return _translate(translate_fn, video, model_reference, served=served, max_seconds=max_seconds)
+            # A clicked example reaches us as Gradio's cached copy in its upload folder, away from the example's
+            # sidecar keypoints (examples/<name>.pose), so the processor would run its keypoint extractor on it. The
+            # example's own file gives the translation that evaluation scored on that SynthSign clip and its sidecar.
+            example = find_example(video, examples)
+            source = str(example) if example else video
+            return _translate(translate_fn, source, model_reference, served=served, max_seconds=max_seconds)
         finally:
             discard_upload(video, upload_folder=upload_folder, keep=examples)
 
