@@ -37,7 +37,7 @@ size tried (it learns the training signers instead); the same backbone reads the
 of training (16 px: 9 s). The paper's backbone is a pre-trained DINOv2 at 224 px, which cannot be downloaded here.
 
 ``--task clip-ctc`` then asks whether the quickstart's manual expert learns the letters from whole clips when it is
-given that hand crop: the package's ``ManualExpert`` (the tiny preset with the quickstart's ``FROM_SCRATCH`` changes:
+given that hand crop: the package's ``ManualExpert`` (the tiny preset with the from-scratch changes of ``FRAMES_FROM_SCRATCH``:
 frame backbone, router, temporal convolution and transformer, sign and fingerspelling CTC heads) trained on the sign,
 fingerspelling and router losses as the experts stage trains it (AdamW 3e-3, betas 0.9/0.98, batch 8 clips, 50 warm-up
 steps, cosine), on every frame of 500 training clips, scored on 100 test clips with greedy CTC decoding: pseudo-gloss
@@ -88,12 +88,20 @@ from signbind_hf.data.synthsign.handshapes import LETTER_HANDSHAPE_IDS
 from signbind_hf.data.synthsign.render import make_background, render_frame
 from signbind_hf.metrics.recognition import letter_accuracy, word_error_rate
 from signbind_hf.modeling_signbind import center_in_time, ctc_loss, router_cross_entropy
-from signbind_hf.training.quickstart import FROM_SCRATCH
 from signbind_hf.video_transforms_signbind import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD
 
 DINOV2_MEAN = np.array(DINOV2_IMAGE_MEAN, dtype=np.float32) * 255  # on 0-255 pixels
 DINOV2_STD = np.array(DINOV2_IMAGE_STD, dtype=np.float32) * 255
 LETTER_OF_HANDSHAPE = {handshape_id: index for index, handshape_id in enumerate(LETTER_HANDSHAPE_IDS.values())}
+
+# The frames-reading tiny model trained from scratch (the quickstart's model before the keypoint-reading "cpu" preset).
+FRAMES_FROM_SCRATCH = {
+    "ctc_blank_logit_init": 4.0,
+    "center_frames": True,
+    "backbone_config": {"hidden_size": 64},
+    "router_hidden_size": 64,
+    "manual_temporal_kernel_size": 5,
+}
 
 
 def hand_square(frame: np.ndarray, plan, index: int) -> np.ndarray:
@@ -321,7 +329,7 @@ def train_clip_ctc(args: argparse.Namespace) -> None:
         f"{time.perf_counter() - started:.0f} s"
     )
     processor = SignBindProcessor.from_preset("tiny", glosses=[clip["gloss"] for clip in train_clips])
-    overrides = {**FROM_SCRATCH, "ctc_blank_logit_init": args.blank_logit_init}
+    overrides = {**FRAMES_FROM_SCRATCH, "ctc_blank_logit_init": args.blank_logit_init}
     config = SignBindConfig.from_preset("tiny", **overrides, gloss_vocab_size=len(processor.tokenizer))
     expert = SignBindModel(config).manual
     batches = ClipBatches(processor, center=kind == "frame")
@@ -372,7 +380,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--blank-logit-init",
         type=float,
-        default=FROM_SCRATCH["ctc_blank_logit_init"],
+        default=FRAMES_FROM_SCRATCH["ctc_blank_logit_init"],
         help="clip-ctc: initial blank logit of the CTC heads (default: the quickstart's)",
     )
     parser.add_argument(

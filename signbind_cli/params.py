@@ -11,7 +11,7 @@ import argparse
 
 # Restated from `signbind_hf.configuration_signbind.PRESETS` because importing that module imports transformers;
 # tests/test_cli.py checks that both agree.
-PRESETS = ("paper", "tiny")
+PRESETS = ("paper", "cpu", "tiny")
 # The SignBind-LLM paper's sizes in millions (DINOv2 backbone + sign/fingerspelling heads, lip ViT, fusion transformer).
 PAPER_MILLIONS = {"manual": 101.1, "lip": 62.5, "fusion": 33.9, "total": 197.5}
 PARTS = ("manual", "lip", "fusion", "total")

@@ -11,13 +11,13 @@ readable one, naming any damaged one it passes over). --init reads safetensors w
 
 Examples:
     signbind synth --out data/synthsign
-    signbind train --stage experts --config configs/experts_tiny.yaml --data data/synthsign --out runs/experts
-    signbind train --stage fusion --config configs/fusion_tiny.yaml --data data/synthsign --init runs/experts \\
+    signbind train --stage experts --config configs/experts_cpu.yaml --data data/synthsign --out runs/experts
+    signbind train --stage fusion --config configs/fusion_cpu.yaml --data data/synthsign --init runs/experts \\
         --out runs/fusion
     signbind train --stage experts --data data/new_language --init runs/fusion --out runs/finetune_experts
-    signbind train --stage experts --config configs/experts_tiny.yaml --data data/synthsign --out runs/experts --resume
+    signbind train --stage experts --config configs/experts_cpu.yaml --data data/synthsign --out runs/experts --resume
     accelerate launch --multi_gpu --num_processes 2 -m signbind_cli.main train --stage experts \\
-        --config configs/experts_tiny.yaml --data data/synthsign --out runs/experts_ddp
+        --config configs/experts_cpu.yaml --data data/synthsign --out runs/experts_ddp
     accelerate launch --config_file configs/accelerate/fsdp.yaml -m signbind_cli.main train --stage experts ...
 
 Under accelerate, `--multi_gpu` starts one process per device; with no GPU visible (CUDA_VISIBLE_DEVICES="") the

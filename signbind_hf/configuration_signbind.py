@@ -79,7 +79,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     #                    (query, key, value, output: 4 x 768 x 768 = 2.4 M) + stream projections and gloss head (1.6 M)
     # Measured (`signbind params --preset paper`): manual 101.8 M, lip 62.0 M, fusion 33.5 M, total 197.4 M.
     "paper": {},
-    # A few hundred thousand parameters and 32 px frames: for tests and the CPU quickstart.
+    # A few hundred thousand parameters and 32 px frames: for tests.
     "tiny": {
         "backbone_config": TINY_BACKBONE,
         "lip_config": TINY_LIP,
@@ -98,12 +98,29 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# The CPU preset: what `make demo` trains from scratch on 2 cores, and what runs live on a laptop. The tiny preset's
+# lip expert and fusion; a manual expert that reads hand and body keypoints (no frame backbone: a from-scratch DINOv2
+# cannot see a handshape in a whole frame, while keypoints carry it), with a wider temporal encoder; and the
+# from-scratch settings, each explained where its field is documented (SignBindConfig): a high initial blank logit,
+# per-clip centred face crops, local motion features.
+PRESETS["cpu"] = {
+    **PRESETS["tiny"],
+    "backbone_config": {**TINY_BACKBONE, "hidden_size": 128, "num_attention_heads": 4},
+    "manual_inputs": "keypoints",
+    "manual_temporal_layers": 2,
+    "manual_temporal_kernel_size": 5,
+    "router_hidden_size": 64,
+    "ctc_blank_logit_init": 4.0,
+    "center_frames": True,
+}
+
 
 class SignBindConfig(PreTrainedConfig):
     r"""
     Configuration of [`SignBindModel`]: the shared DINOv2 frame backbone, the manual experts (continuous-sign CTC head,
     fingerspelling CTC head, router), the lipreading expert, and the fusion module. `SignBindConfig()` is the paper's
-    model; `SignBindConfig.from_preset("tiny")` a few-hundred-thousand-parameter twin for tests.
+    model; `SignBindConfig.from_preset("tiny")` a few-hundred-thousand-parameter twin for tests;
+    `SignBindConfig.from_preset("cpu")` the keypoint-reading model the CPU quickstart trains from scratch.
 
     Args:
         backbone_config (`Dinov2Config` or `dict`): the frame backbone shared by the manual experts.
@@ -310,7 +327,7 @@ class SignBindConfig(PreTrainedConfig):
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> SignBindConfig:
-        """Build a named preset (`"paper"` or `"tiny"`) with `overrides` applied on top.
+        """Build a named preset (`"paper"`, `"tiny"` or `"cpu"`) with `overrides` applied on top.
 
         A `backbone_config` or `lip_config` given as a dict updates the preset's (`{"hidden_size": 64}` widens the
         tiny backbone and keeps the rest of it). Overriding `backbone_name_or_path` also takes the backbone's

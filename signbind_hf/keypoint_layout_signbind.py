@@ -91,3 +91,17 @@ NUM_POSE_POINTS = len(POSE_POINTS)  # 33
 NUM_HAND_POINTS = len(HAND_POINTS)  # 21
 # The pose wrists: which detected hand is the left one and which the right is decided by the nearest of them.
 POSE_WRISTS = (POSE_POINTS.index("LEFT_WRIST"), POSE_POINTS.index("RIGHT_WRIST"))
+
+
+def mirrored_point_order() -> tuple[int, ...]:
+    """For each point of the 75-point layout (body, left hand, right hand), the point it becomes in a mirrored image:
+    body points change side by name (``LEFT_ELBOW`` <-> ``RIGHT_ELBOW``, ``MOUTH_LEFT`` <-> ``MOUTH_RIGHT``), the two
+    hands change places."""
+    swapped = {"LEFT": "RIGHT", "RIGHT": "LEFT"}
+    body = [POSE_POINTS.index("_".join(swapped.get(word, word) for word in name.split("_"))) for name in POSE_POINTS]
+    left = range(NUM_POSE_POINTS, NUM_POSE_POINTS + NUM_HAND_POINTS)
+    right = range(NUM_POSE_POINTS + NUM_HAND_POINTS, NUM_POSE_POINTS + 2 * NUM_HAND_POINTS)
+    return (*body, *right, *left)
+
+
+MIRRORED_POINTS = mirrored_point_order()

@@ -71,7 +71,7 @@ def test_invalid_values_name_the_field_and_the_allowed_values(field, value, mess
 
 
 def test_unknown_preset():
-    with pytest.raises(ValueError, match=r"preset must be one of \('paper', 'tiny'\), got 'huge'"):
+    with pytest.raises(ValueError, match=r"preset must be one of \('paper', 'tiny', 'cpu'\), got 'huge'"):
         SignBindConfig.from_preset("huge")
 
 

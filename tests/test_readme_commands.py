@@ -389,7 +389,7 @@ COMMANDS: dict[str, Entry] = {
     "how2sign_realigned_test.csv --videos clips/ --out data/how2sign": Entry(check_prepare_all),
     "signbind train --stage experts --config configs/experts_paper.yaml --data data/how2sign --out runs/experts": Entry(
         _trained("runs/experts", "experts"),
-        "signbind train --stage experts --config configs/experts_tiny.yaml --data data/how2sign "
+        "signbind train --stage experts --config configs/experts_cpu.yaml --data data/how2sign "
         f"--out runs/experts {FEW_STEPS}",
         "the paper config needs DINOv2 weights from the Hub and trains for days",
     ),
@@ -397,7 +397,7 @@ COMMANDS: dict[str, Entry] = {
     "signbind train --stage fusion --config configs/fusion_paper.yaml --data data/how2sign --init runs/experts "
     "--out runs/model": Entry(
         _trained("runs/model", "fusion"),
-        "signbind train --stage fusion --config configs/fusion_tiny.yaml --data data/how2sign "
+        "signbind train --stage fusion --config configs/fusion_cpu.yaml --data data/how2sign "
         f"--init runs/experts --out runs/model {FEW_STEPS}",
         "the paper's fusion sizes and schedule",
     ),
@@ -417,7 +417,7 @@ COMMANDS: dict[str, Entry] = {
     "--config configs/experts_paper.yaml --data data/how2sign --out runs/experts": Entry(
         check_accelerate,
         f"{BIN}/accelerate launch --cpu --num_processes 1 -m signbind_cli.main train --stage experts "
-        f"--config {{repo}}/configs/experts_tiny.yaml --data data/how2sign --out runs/experts {FEW_STEPS}",
+        f"--config {{repo}}/configs/experts_cpu.yaml --data data/how2sign --out runs/experts {FEW_STEPS}",
         "8 GPUs: one CPU process of the tiny config, and the config file is loaded as accelerate reads it",
     ),
     "signbind push --model runs/quickstart/model --repo-id ORG/signbind-synthsign --results "

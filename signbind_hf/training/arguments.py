@@ -7,7 +7,7 @@ Every value is overridable from a YAML file and the command line, the command li
 
 ```python
 >>> stage_args, training_args = parse_stage_arguments(
-...     ["--config", "configs/experts_tiny.yaml", "--data", "data/synthsign", "--out", "runs/experts",
+...     ["--config", "configs/experts_cpu.yaml", "--data", "data/synthsign", "--out", "runs/experts",
 ...      "--learning_rate", "3e-3"])
 ```
 """
@@ -31,7 +31,7 @@ from signbind_hf.errors import SignBindInputError
 logger = logging.getLogger(__name__)
 
 TRAINABLE_STAGES = ("experts", "fusion")
-PRESET_NAMES = ("tiny", "paper")
+PRESET_NAMES = ("tiny", "cpu", "paper")
 FUSION_INPUTS = ("cached", "live")
 CHECKPOINTS_DIR = "checkpoints"
 

@@ -34,21 +34,7 @@ from signbind_hf.constants import (
     KEYPOINTS,
     PIXEL_VALUES,
 )
-from signbind_hf.keypoint_layout_signbind import NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_POINTS
-
-
-def mirrored_keypoint_order() -> list[int]:
-    """For each of the 75 keypoints, the point it becomes in a mirrored image: body points change side by name,
-    the two hands change places."""
-    swapped = {"LEFT": "RIGHT", "RIGHT": "LEFT"}
-    # LEFT_EYE and MOUTH_LEFT alike: the side is a word of the name.
-    body = [POSE_POINTS.index("_".join(swapped.get(word, word) for word in name.split("_"))) for name in POSE_POINTS]
-    left = list(range(NUM_POSE_POINTS, NUM_POSE_POINTS + NUM_HAND_POINTS))
-    right = list(range(NUM_POSE_POINTS + NUM_HAND_POINTS, NUM_POSE_POINTS + 2 * NUM_HAND_POINTS))
-    return body + right + left
-
-
-MIRRORED_KEYPOINTS = mirrored_keypoint_order()
+from signbind_hf.keypoint_layout_signbind import MIRRORED_POINTS
 
 
 @dataclass
@@ -62,6 +48,8 @@ class ClipAugmentation:
         shuffle_channels: put the RGB channels of each clip in a random order.
         flip_probability: chance that a clip is mirrored.
         max_shift: largest shift of the full frames, as a fraction of their side (replicating the edge pixels).
+        change_frames: change ``pixel_values``; off for a model that does not read frames (its manual expert reads
+            keypoints only), which would spend time changing pixels nothing reads.
     """
 
     image_mean: Sequence[float]
@@ -70,6 +58,7 @@ class ClipAugmentation:
     shuffle_channels: bool = True
     flip_probability: float = 0.5
     max_shift: float = 0.06
+    change_frames: bool = True
 
     def __post_init__(self) -> None:
         if len(self.image_mean) != 3 or len(self.image_std) != 3:
@@ -100,7 +89,8 @@ class ClipAugmentation:
 
         changed = dict(batch)
         mask = batch[ATTENTION_MASK]
-        changed[PIXEL_VALUES] = self._apply(frames, mask, order, gain, flip, shifts)
+        if self.change_frames:
+            changed[PIXEL_VALUES] = self._apply(frames, mask, order, gain, flip, shifts)
         if batch.get(FACE_PIXEL_VALUES) is not None:
             face_mask = batch.get(FACE_ATTENTION_MASK, mask) * mask
             changed[FACE_PIXEL_VALUES] = self._apply(batch[FACE_PIXEL_VALUES], face_mask, order, gain, flip, None)
@@ -127,7 +117,7 @@ def mirror_keypoints(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, T, 75, 2) shoulder-normalised points and their (B, T, 75) mask, the clips where ``flip`` (B,) is True
     mirrored: x negated and left and right exchanged."""
-    order = torch.tensor(MIRRORED_KEYPOINTS, device=keypoints.device)
+    order = torch.tensor(MIRRORED_POINTS, device=keypoints.device)
     mirrored = keypoints[:, :, order] * torch.tensor([-1.0, 1.0], dtype=keypoints.dtype, device=keypoints.device)
     where = flip.view(-1, 1, 1)
     return (

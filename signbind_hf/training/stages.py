@@ -21,7 +21,7 @@ Example:
 
 ```python
 >>> stage_args, training_args = parse_stage_arguments(
-...     ["--stage", "experts", "--data", "data/synthsign", "--out", "runs/experts", "--config", "configs/experts_tiny.yaml"])
+...     ["--stage", "experts", "--data", "data/synthsign", "--out", "runs/experts", "--config", "configs/experts_cpu.yaml"])
 >>> train_stage(stage_args, training_args)
 PosixPath('runs/experts')
 ```
@@ -488,7 +488,11 @@ def train_stage(
     augmentation = None
     if stage_args.augment and stage_args.stage == "experts":
         video_processor = processor.video_processor
-        augmentation = ClipAugmentation(image_mean=video_processor.image_mean, image_std=video_processor.image_std)
+        augmentation = ClipAugmentation(
+            image_mean=video_processor.image_mean,
+            image_std=video_processor.image_std,
+            change_frames=model.config.uses_frames,
+        )
     trainer = StageTrainer(
         stage=stage_args.stage,
         augmentation=augmentation,

@@ -31,7 +31,7 @@ def stage_argv(stage: str, data: Path, out: Path, clip_cache: Path, *extra: str)
     """The command line of a few-step tiny run (the shipped tiny YAML, made smaller on the command line)."""
     return [
         "--config",
-        str(CONFIGS / f"{stage}_tiny.yaml"),
+        str(CONFIGS / f"{stage}_cpu.yaml"),
         "--stage",
         stage,
         "--data",
