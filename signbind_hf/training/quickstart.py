@@ -26,6 +26,9 @@ import json
 import logging
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -126,6 +129,18 @@ def _ensure_data(data_dir: Path, settings: QuickstartSettings) -> None:
     )
 
 
+def _stage_argv(stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, init: Path | None) -> list[str]:
+    """The ``signbind train`` options of one stage (after ``train``)."""
+    argv = ["--stage", stage, "--data", str(data_dir), "--out", str(out), "--seed", str(settings.seed)]
+    if init is None:
+        # The model decodes as it was scored (pipeline, translate, evaluate): ctc_beam_width travels with it.
+        overrides = {**settings.model_overrides, "ctc_beam_width": settings.beam_width}
+        argv += ["--preset", settings.preset, "--model_overrides", json.dumps(overrides)]
+    else:
+        argv += ["--init", str(init)]
+    return argv + (settings.experts_training if stage == "experts" else settings.fusion_training)
+
+
 def _train(
     stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, init: Path | None = None, callbacks=None
 ) -> Path:
@@ -134,16 +149,46 @@ def _train(
 
     if out.exists():
         shutil.rmtree(out)  # a quickstart run starts its stages afresh; the data set is what is kept
-    argv = ["--stage", stage, "--data", str(data_dir), "--out", str(out), "--seed", str(settings.seed)]
-    if init is None:
-        # The model decodes as it was scored (pipeline, translate, evaluate): ctc_beam_width travels with it.
-        overrides = {**settings.model_overrides, "ctc_beam_width": settings.beam_width}
-        argv += ["--preset", settings.preset, "--model_overrides", json.dumps(overrides)]
-    else:
-        argv += ["--init", str(init)]
-    argv += settings.experts_training if stage == "experts" else settings.fusion_training
-    stage_args, training_args = parse_stage_arguments(argv)
+    stage_args, training_args = parse_stage_arguments(_stage_argv(stage, data_dir, out, settings, init))
     return train_stage(stage_args, training_args, callbacks=callbacks)
+
+
+def _train_distributed(stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, processes: int) -> Path:
+    """One stage trained by ``processes`` CPU processes under ``accelerate`` (DDP over gloo), each on its share of
+    every batch: what ``accelerate launch --multi_gpu`` does with no GPU visible (README, "Train on your own data").
+
+    The global batch stays the schedule's: each process takes ``per_device_train_batch_size / processes`` clips.
+    """
+    if out.exists():
+        shutil.rmtree(out)
+    argv = _stage_argv(stage, data_dir, out, settings, None)
+    batch_flag = argv.index("--per_device_train_batch_size") + 1
+    argv[batch_flag] = str(int(argv[batch_flag]) // processes)
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+        "--num_machines", "1", "--main_process_port", str(_free_port()), "--mixed_precision", "no",
+        "--dynamo_backend", "no", "-m", "signbind_cli.main", "train", *argv, "--disable_tqdm", "true",
+    ]  # fmt: skip
+    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+    completed = subprocess.run(command, env=environment, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"the {stage} stage under accelerate exited with {completed.returncode}; see the log above")
+    return out
+
+
+def _free_port() -> int:
+    """A TCP port free now on this machine, for the processes' rendezvous (two runs must not share one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _splits_batch(settings: QuickstartSettings, processes: int) -> bool:
+    """Whether the experts' batch divides evenly among ``processes``."""
+    argv = settings.experts_training
+    if processes < 2 or "--per_device_train_batch_size" not in argv:
+        return False
+    return int(argv[argv.index("--per_device_train_batch_size") + 1]) % processes == 0
 
 
 def _train_refiner(data_dir: Path, model_dir: Path, settings: QuickstartSettings, **overrides: Any) -> Path:
@@ -199,7 +244,14 @@ def _train_side_by_side(
         with worker_pool(settings.num_workers) as pool:
             logger.info("quickstart: the refiner trains in a second process, beside the experts")
             refiner = pool.submit(_timed, _train_refiner, data_dir, refiner_out, settings, disable_tqdm=True)
-            clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
+            if _splits_batch(settings, settings.num_workers):
+                # Both cores train the experts (the refiner shares them while it lasts); one process would leave a
+                # core idle once the refiner is done.
+                clock.run(
+                    "experts", _train_distributed, "experts", data_dir, experts_dir, settings, settings.num_workers
+                )
+            else:
+                clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
             refiner_dir, clock.seconds["refiner"] = refiner.result()
             logger.info("quickstart: refiner done in %.1f s (beside the experts)", clock.seconds["refiner"])
 
