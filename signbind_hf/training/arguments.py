@@ -104,6 +104,13 @@ class StageArguments:
             "(signbind_hf.training.augmentation), so that few signers' looks are not learnt in place of their hands"
         },
     )
+    augment_face_crops: bool = field(
+        default=True,
+        metadata={
+            "help": "with --augment: also recolour and mirror the face crops the lip expert reads (false: the lip "
+            "expert sees its crops unchanged while frames and keypoints are augmented)"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.stage not in TRAINABLE_STAGES:

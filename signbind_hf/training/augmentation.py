@@ -50,6 +50,7 @@ class ClipAugmentation:
         max_shift: largest shift of the full frames, as a fraction of their side (replicating the edge pixels).
         change_frames: change ``pixel_values``; off for a model that does not read frames (its manual expert reads
             keypoints only), which would spend time changing pixels nothing reads.
+        change_face_crops: change ``face_pixel_values`` (colour and mirror).
     """
 
     image_mean: Sequence[float]
@@ -59,6 +60,7 @@ class ClipAugmentation:
     flip_probability: float = 0.5
     max_shift: float = 0.06
     change_frames: bool = True
+    change_face_crops: bool = True
 
     def __post_init__(self) -> None:
         if len(self.image_mean) != 3 or len(self.image_std) != 3:
@@ -91,7 +93,7 @@ class ClipAugmentation:
         mask = batch[ATTENTION_MASK]
         if self.change_frames:
             changed[PIXEL_VALUES] = self._apply(frames, mask, order, gain, flip, shifts)
-        if batch.get(FACE_PIXEL_VALUES) is not None:
+        if self.change_face_crops and batch.get(FACE_PIXEL_VALUES) is not None:
             face_mask = batch.get(FACE_ATTENTION_MASK, mask) * mask
             changed[FACE_PIXEL_VALUES] = self._apply(batch[FACE_PIXEL_VALUES], face_mask, order, gain, flip, None)
         if batch.get(KEYPOINTS) is not None:

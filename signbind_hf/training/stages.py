@@ -492,6 +492,7 @@ def train_stage(
             image_mean=video_processor.image_mean,
             image_std=video_processor.image_std,
             change_frames=model.config.uses_frames,
+            change_face_crops=stage_args.augment_face_crops,
         )
     trainer = StageTrainer(
         stage=stage_args.stage,
