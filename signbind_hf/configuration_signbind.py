@@ -102,7 +102,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 # lip expert and fusion; a manual expert that reads hand and body keypoints (no frame backbone: a from-scratch DINOv2
 # cannot see a handshape in a whole frame, while keypoints carry it), with a wider temporal encoder; and the
 # from-scratch settings, each explained where its field is documented (SignBindConfig): a high initial blank logit,
-# per-clip centred face crops, local motion features.
+# per-clip centred face crops, local motion features; and the sign stream kept on fingerspelled frames.
 PRESETS["cpu"] = {
     **PRESETS["tiny"],
     "backbone_config": {**TINY_BACKBONE, "hidden_size": 128, "num_attention_heads": 4},
@@ -112,6 +112,7 @@ PRESETS["cpu"] = {
     "router_hidden_size": 64,
     "ctc_blank_logit_init": 4.0,
     "center_frames": True,
+    "sign_stream_on_fingerspelling": True,
 }
 
 
@@ -153,6 +154,11 @@ class SignBindConfig(PreTrainedConfig):
         fusion_type (`str`, defaults to `"gated"`): `"gated"` (α = σ(W[H_man; H_lip] + b)), `"concat"` (two-layer MLP
             over the concatenation), `"cross_attention"` (manual queries attend over the lip stream), or `"none"` (no
             fusion module: the sign head's output is the pseudo-gloss stream).
+        sign_stream_on_fingerspelling (`bool`, defaults to `False`): on the frames the router gives to
+            fingerspelling, the fusion reads the sign head's stream as well as the letters (`H_fs + H_s` in place of the
+            paper's `H_fs`). The sign head is trained on every frame, spelled words included, and reads a spelled name
+            it has seen as a word; the paper's routing drops that on exactly those frames, so that a fusion trained
+            briefly spells fewer names than the sign head alone. Off is the paper's model.
         lip_shift (`str` or `int`, defaults to `"learned"`): how the lip stream is aligned to the hands before fusion:
             `"learned"` (one soft shift per clip within ±`max_lip_shift` frames), `"none"`, or a fixed shift in frames
             (positive: hand frame t is fused with lip frame t + shift).
@@ -211,6 +217,7 @@ class SignBindConfig(PreTrainedConfig):
     router_hidden_size: int = 384
     router_temperature: float = 1.0
     fusion_type: str = "gated"
+    sign_stream_on_fingerspelling: bool = False
     lip_shift: str | int = "learned"
     max_lip_shift: int = 10
     alignment_hidden_size: int = 768
@@ -259,7 +266,13 @@ class SignBindConfig(PreTrainedConfig):
             )
         if isinstance(self.lip_shift, int) and abs(self.lip_shift) > 64:
             raise ValueError(f"lip_shift must be a shift of at most 64 frames, got {self.lip_shift}")
-        for name in ("use_lip", "use_fingerspelling", "ctc_zero_infinity", "center_frames"):
+        for name in (
+            "use_lip",
+            "use_fingerspelling",
+            "ctc_zero_infinity",
+            "center_frames",
+            "sign_stream_on_fingerspelling",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.ctc_beam_width is not None and (

@@ -434,6 +434,7 @@ class FusionModule(nn.Module):
         self.lip_shift = config.lip_shift
         self.upsample = config.lip_config.tubelet_size * config.lip_temporal_stride
         self.sign_projection = nn.Linear(config.gloss_vocab_size, width)
+        self.sign_on_fingerspelling = config.sign_stream_on_fingerspelling
         self.fingerspelling_projection = (
             nn.Linear(config.letter_vocab_size, width) if config.use_fingerspelling else None
         )
@@ -470,6 +471,8 @@ class FusionModule(nn.Module):
             # Without a fingerspelling expert the sign head covers fingerspelled stretches too.
             return (route[..., :2].sum(-1, keepdim=True)) * sign + route[..., 2:] * self.rest_embedding
         fingerspelling = self.fingerspelling_projection(fingerspelling_logits.float().softmax(-1).to(dtype))
+        if self.sign_on_fingerspelling:  # what the sign head read of a spelled word stays beside its letters
+            fingerspelling = fingerspelling + sign
         return route[..., :1] * sign + route[..., 1:2] * fingerspelling + route[..., 2:] * self.rest_embedding
 
     def lip_stream(self, phoneme_logits: torch.Tensor, length: int) -> torch.Tensor:
