@@ -43,13 +43,18 @@ def keypoint_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def signer_clip(tmp_path_factory) -> Path:
-    """A SynthSign clip (a drawn signer, hands in view) with its renderer's keypoints in the sidecar .pose."""
+def synthsign(tmp_path_factory) -> Path:
+    """A SynthSign data set of one clip a split (drawn signers, hands in view, renderer keypoints in sidecars)."""
     from signbind_hf.data.synthsign import generate_synthsign
 
     data = tmp_path_factory.mktemp("synthsign") / "data"
     generate_synthsign(data, seed=0, num_train=1, num_validation=1, num_test=1, num_workers=1)
-    video = next((data / "videos" / "test").glob("*.mp4"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def signer_clip(synthsign) -> Path:
+    video = next((synthsign / "videos" / "test").glob("*.mp4"))
     assert sidecar_pose_path(video).is_file()
     return video
 
@@ -97,3 +102,29 @@ def test_a_keypoint_model_runs_as_remote_code_without_signbind_hf(keypoint_model
     assert report["model_module"].startswith("transformers_modules.")
     local = translation_pipeline(folder)(frames, face_boxes=boxes(len(frames)))
     assert {**report["result"], "timing": None} == {**local, "timing": None}
+
+
+def test_the_pipeline_reads_a_synthsign_clip_as_evaluation_scores_it(synthsign, signer_clip, tmp_path):
+    """The same clip, through evaluation's batch path and through the pipeline (as `signbind translate` runs it):
+    the same sidecar keypoints, so the same pseudo-gloss."""
+    from signbind_hf.training.clip_dataset import load_split
+    from signbind_hf.training.evaluation import decode_split, load_for_evaluation
+
+    glosses = list(load_split(synthsign, "train")["pseudo_gloss"]) + list(
+        load_split(synthsign, "test")["pseudo_gloss"]
+    )
+    config = tiny_config(manual_inputs="keypoints", use_lip=False)
+    processor = SignBindProcessor.from_model_config(config, glosses=glosses, max_frames=512)
+    torch.manual_seed(0)
+    model = SignBindModel(
+        tiny_config(manual_inputs="keypoints", use_lip=False, gloss_vocab_size=len(processor.tokenizer))
+    )
+    model.eval().save_pretrained(tmp_path / "model")
+    processor.save_pretrained(tmp_path / "model")
+
+    loaded, loaded_processor = load_for_evaluation(tmp_path / "model")
+    scored = decode_split(loaded, loaded_processor, synthsign, "test").decoded["gloss"][0]
+    translated = translation_pipeline(tmp_path / "model")(str(signer_clip))
+    assert scored  # a random model still says something, so that the comparison means something
+    # The pipeline leaves out the words outside the vocabulary, which evaluation scores as [UNK].
+    assert translated["pseudo_gloss"] == " ".join(word for word in scored.split() if word != "[UNK]")
