@@ -908,15 +908,8 @@ def check_frames(config, pixel_values) -> tuple[int, int]:
 
 def check_keypoint_shape(keypoints) -> tuple[int, int]:
     """keypoints must be (batch, frames, 75, 2) with at least one frame; returns (B, T)."""
-    if (
-        not isinstance(keypoints, torch.Tensor)
-        or keypoints.dim() != 4
-        or tuple(keypoints.shape[2:])
-        != (
-            NUM_KEYPOINTS,
-            2,
-        )
-    ):
+    per_frame = (NUM_KEYPOINTS, 2)
+    if not isinstance(keypoints, torch.Tensor) or keypoints.dim() != 4 or tuple(keypoints.shape[2:]) != per_frame:
         shape = tuple(keypoints.shape) if isinstance(keypoints, torch.Tensor) else type(keypoints).__name__
         raise ValueError(f"keypoints must have shape (batch, frames, {NUM_KEYPOINTS}, 2), got {shape}")
     if keypoints.shape[0] == 0 or keypoints.shape[1] == 0:

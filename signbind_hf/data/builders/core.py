@@ -365,20 +365,29 @@ def _time_problem(start: float | None, end: float | None) -> tuple[str, str] | N
     return None
 
 
+def path_problem(path: Path, root: Path | None, unreadable: str) -> tuple[str, str] | None:
+    """Why a row's file path cannot be used, before the file is even probed: a NUL byte (JSON can spell one, no file
+    system can look it up), or a path reaching outside its corpus ``root`` (``unreadable`` when that cannot be told).
+    The resolved path shows which link or ``..`` led out (a folder of symlinks to another disk: point the root at the
+    real folder)."""
+    if "\x00" in str(path):
+        return MALFORMED_ROW, f"the path {str(path)!r} holds a NUL byte"
+    if root is None:
+        return None
+    try:
+        if not is_inside(path, root):
+            return OUTSIDE_ROOT, f"{path} resolves to {path.resolve()}, outside {root}"
+    except (OSError, RuntimeError) as error:
+        return unreadable, f"{path}: {error}"
+    return None
+
+
 def check_candidate(candidate: Candidate, headers: VideoHeaders) -> tuple[str, str] | tuple[None, dict]:
     """``(reason, detail)`` when ``candidate`` must be skipped, else ``(None, {"start", "end", "segment_labels"})``."""
     video = candidate.video
-    if "\x00" in str(video):  # JSON can spell one (\u0000); no file system can look the path up
-        return MALFORMED_ROW, "the path holds a NUL byte"
-    if candidate.root is not None:
-        # First, before the media is even probed for existence: a corpus file must not reach outside its root.
-        try:
-            if not is_inside(video, candidate.root):
-                # The resolved path shows which link or `..` led out (a folder of symlinks to another disk: point the
-                # root at the real folder).
-                return OUTSIDE_ROOT, f"{video} resolves to {video.resolve()}, outside {candidate.root}"
-        except (OSError, RuntimeError) as error:
-            return UNREADABLE_VIDEO, f"{video}: {error}"
+    problem = path_problem(video, candidate.root, UNREADABLE_VIDEO)
+    if problem is not None:
+        return problem
     if not candidate.sentence.strip():
         return EMPTY_SENTENCE, "no text"
     start, end = candidate.start, candidate.end
@@ -510,15 +519,9 @@ def row_pose(
 
 def _named_pose(candidate: Candidate, headers: VideoHeaders) -> tuple[str, str] | tuple[None, str]:
     pose = candidate.pose
-    if "\x00" in str(pose):
-        return MALFORMED_ROW, "the pose path holds a NUL byte"
-    if candidate.pose_root is not None:
-        # As for the video: a corpus file must not reach outside its root, checked before the file is opened.
-        try:
-            if not is_inside(pose, candidate.pose_root):
-                return OUTSIDE_ROOT, f"{pose} resolves to {pose.resolve()}, outside {candidate.pose_root}"
-        except (OSError, RuntimeError) as error:
-            return UNREADABLE_POSE, f"{pose}: {error}"
+    problem = path_problem(pose, candidate.pose_root, UNREADABLE_POSE)
+    if problem is not None:
+        return problem
     try:
         keypoints = read_row_pose(pose)
     except BadPose as bad:
