@@ -24,6 +24,7 @@ VARIANTS = {
     "shift-negative": {"lip_shift": -2},
     "minimal": {"use_lip": False, "use_fingerspelling": False, "fusion_type": "none"},
     "from-scratch": {"center_frames": True, "manual_temporal_kernel_size": 3},
+    "sign-on-fingerspelling": {"sign_stream_on_fingerspelling": True},
     "keypoints": {"manual_inputs": "keypoints"},
     "frames-and-keypoints": {"manual_inputs": "both"},
     "keypoints-from-scratch": {"manual_inputs": "keypoints", "center_frames": True, "manual_temporal_kernel_size": 3},

@@ -145,3 +145,20 @@ def test_mirroring_exchanges_the_sides_and_negates_x():
     twice, twice_mask = mirror_keypoints(mirrored, mirrored_mask, flip)
     assert torch.equal(twice, points)
     assert torch.equal(twice_mask, mask)
+
+
+def test_the_sign_stream_on_fingerspelled_frames_reaches_the_fusion_only_when_asked():
+    """With sign_stream_on_fingerspelling, the sign head's posteriors change the fused output on frames routed to
+    fingerspelling; without it (the paper's routing) they do not."""
+    torch.manual_seed(0)
+    for keep, should_change in ((False, False), (True, True)):
+        model = build("keypoints", sign_stream_on_fingerspelling=keep)
+        fusion = model.fusion
+        batch, frames, width = 1, 6, model.config.gloss_vocab_size
+        route = torch.zeros(batch, frames, 3)
+        route[..., 1] = 1.0  # every frame fingerspelled
+        letters = torch.randn(batch, frames, model.config.letter_vocab_size)
+        with torch.no_grad():
+            first = fusion.manual_stream(torch.randn(batch, frames, width), letters, route)
+            second = fusion.manual_stream(torch.randn(batch, frames, width), letters, route)
+        assert (not torch.allclose(first, second)) == should_change

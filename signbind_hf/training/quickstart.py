@@ -156,15 +156,15 @@ def _train(
     return train_stage(stage_args, training_args, callbacks=callbacks)
 
 
-def _train_distributed(stage: str, data_dir: Path, out: Path, settings: QuickstartSettings, processes: int) -> Path:
-    """One stage trained by ``processes`` CPU processes under ``accelerate`` (DDP over gloo), each on its share of
-    every batch: what ``accelerate launch --multi_gpu`` does with no GPU visible (README, "Train on your own data").
+def _train_experts_distributed(data_dir: Path, out: Path, settings: QuickstartSettings, processes: int) -> Path:
+    """The experts stage trained by ``processes`` CPU processes under ``accelerate`` (DDP over gloo), each on its share
+    of every batch: what ``accelerate launch --multi_gpu`` does with no GPU visible (README, "Train on your own data").
 
     The global batch stays the schedule's: each process takes ``per_device_train_batch_size / processes`` clips.
     """
     if out.exists():
         shutil.rmtree(out)
-    argv = _stage_argv(stage, data_dir, out, settings, None)
+    argv = _stage_argv("experts", data_dir, out, settings, None)
     batch_flag = argv.index("--per_device_train_batch_size") + 1
     argv[batch_flag] = str(int(argv[batch_flag]) // processes)
     command = [
@@ -175,7 +175,7 @@ def _train_distributed(stage: str, data_dir: Path, out: Path, settings: Quicksta
     environment = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
     completed = subprocess.run(command, env=environment, check=False)
     if completed.returncode != 0:
-        raise RuntimeError(f"the {stage} stage under accelerate exited with {completed.returncode}; see the log above")
+        raise RuntimeError(f"the experts stage under accelerate exited with {completed.returncode}; see the log above")
     return out
 
 
@@ -250,9 +250,7 @@ def _train_side_by_side(
             if _splits_batch(settings, settings.num_workers):
                 # Both cores train the experts (the refiner shares them while it lasts); one process would leave a
                 # core idle once the refiner is done.
-                clock.run(
-                    "experts", _train_distributed, "experts", data_dir, experts_dir, settings, settings.num_workers
-                )
+                clock.run("experts", _train_experts_distributed, data_dir, experts_dir, settings, settings.num_workers)
             else:
                 clock.run("experts", _train, "experts", data_dir, experts_dir, settings)
             refiner_dir, clock.seconds["refiner"] = refiner.result()
