@@ -19,7 +19,7 @@ from safetensors.torch import load_file
 from transformers import AutoConfig, AutoModel, AutoProcessor, TrainerCallback, set_seed
 
 from signbind_cli.main import main as signbind_main
-from signbind_hf import SignBindModel, SignBindProcessor
+from signbind_hf import SignBindConfig, SignBindModel, SignBindProcessor
 from signbind_hf.tokenization_signbind import SignBindCTCTokenizer
 from signbind_hf.training.arguments import parse_stage_arguments
 from signbind_hf.training.gloss_vocabulary import resize_gloss_heads
@@ -307,12 +307,13 @@ def test_init_refuses_truncated_and_pickled_weights_in_one_line(
         assert errors[0].startswith(f"--init {init}: {problem}")
         assert "\n" not in errors[0]
     assert not (tmp_path / "out").exists()
-    # The good folder loads with the same command line, sub-config overrides of the tiny YAML included.
+    # The good folder loads with the same command line: the cpu preset's model it was trained as.
     stage_args, _ = parse_stage_arguments(
         stage_argv("experts", mini_synthsign, tmp_path / "out", clip_cache, "--init", str(experts_run))
     )
     model, _ = load_initial(stage_args, SignBindProcessor.from_pretrained(str(experts_run)).tokenizer)
-    assert model.config.backbone_config.hidden_size == 64
+    assert model.config.backbone_config.hidden_size == SignBindConfig.from_preset("cpu").backbone_config.hidden_size
+    assert model.config.manual_inputs == "keypoints"
 
 
 def test_resume_falls_back_past_a_damaged_checkpoint_and_names_it(mini_synthsign, clip_cache, tmp_path, caplog):
