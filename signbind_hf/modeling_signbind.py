@@ -854,7 +854,7 @@ def check_inputs(
     else:
         batch, length = check_keypoint_shape(keypoints)
         device = keypoints.device
-    attention_mask = check_mask("attention_mask", attention_mask, batch, length, device)
+    attention_mask = check_mask("attention_mask", attention_mask, (batch, length), device)
     lengths = attention_mask.sum(-1)
     if (lengths == 0).any():
         raise ValueError(
@@ -883,7 +883,7 @@ def check_inputs(
         raise ValueError("face_pixel_values contains NaN or infinite values")
     if face_attention_mask is None:
         return attention_mask, attention_mask, keypoint_mask
-    face_attention_mask = check_mask("face_attention_mask", face_attention_mask, batch, length, device)
+    face_attention_mask = check_mask("face_attention_mask", face_attention_mask, (batch, length), device)
     return attention_mask, face_attention_mask, keypoint_mask
 
 
@@ -931,23 +931,18 @@ def check_keypoints(config, keypoints, keypoint_mask, batch: int, length: int) -
         )
     if not torch.isfinite(keypoints).all():
         raise ValueError("keypoints contains NaN or infinite values")
-    if keypoint_mask is None:
-        return torch.ones(batch, length, NUM_KEYPOINTS, dtype=torch.long, device=keypoints.device)
-    if tuple(keypoint_mask.shape) != (batch, length, NUM_KEYPOINTS):
-        raise ValueError(
-            f"keypoint_mask must have shape (batch, frames, points) = {(batch, length, NUM_KEYPOINTS)}, got "
-            f"{tuple(keypoint_mask.shape)}"
-        )
-    if ((keypoint_mask != 0) & (keypoint_mask != 1)).any():
-        raise ValueError("keypoint_mask must hold only 0 and 1")
-    return keypoint_mask.long()
+    shape = (batch, length, NUM_KEYPOINTS)
+    return check_mask("keypoint_mask", keypoint_mask, shape, keypoints.device, dims="(batch, frames, points)")
 
 
-def check_mask(name: str, mask, batch: int, length: int, device: torch.device) -> torch.Tensor:
+def check_mask(
+    name: str, mask, shape: tuple[int, ...], device: torch.device, dims: str = "(batch, frames)"
+) -> torch.Tensor:
+    """A 0/1 mask of ``shape`` (all ones when None), as int64; ``dims`` names the axes in the error message."""
     if mask is None:
-        return torch.ones(batch, length, dtype=torch.long, device=device)
-    if tuple(mask.shape) != (batch, length):
-        raise ValueError(f"{name} must have shape (batch, frames) = {(batch, length)}, got {tuple(mask.shape)}")
+        return torch.ones(shape, dtype=torch.long, device=device)
+    if tuple(mask.shape) != shape:
+        raise ValueError(f"{name} must have shape {dims} = {shape}, got {tuple(mask.shape)}")
     if ((mask != 0) & (mask != 1)).any():
         raise ValueError(f"{name} must hold only 0 and 1")
     return mask.long()
