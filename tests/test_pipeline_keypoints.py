@@ -3,11 +3,7 @@ with the hands out of view, and as remote code in an interpreter without signbin
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +16,7 @@ from signbind_hf.pipeline_signbind import add_pipeline_code, translation_pipelin
 
 from .conftest import tiny_config
 from .test_pipeline import GLOSSES, WINDOW, assert_segments_tile, boxes
-from .test_pipeline_remote import STANDALONE
+from .test_pipeline_remote import run_standalone
 from .video.synthetic import write_video
 
 
@@ -86,18 +82,7 @@ def test_a_keypoint_model_runs_as_remote_code_without_signbind_hf(keypoint_model
     folder = Path(shutil.copytree(keypoint_model, tmp_path / "with_code"))
     add_pipeline_code(folder)
     frames = np.random.default_rng(0).integers(0, 255, (20, 48, 64, 3), dtype=np.uint8)
-    np.save(tmp_path / "frames.npy", frames)
-    environment = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"}
-    completed = subprocess.run(
-        [sys.executable, "-c", STANDALONE, str(folder), str(tmp_path / "frames.npy"), str(tmp_path / "report.json")],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = run_standalone(folder, frames, tmp_path)
     assert "error" not in report, report.get("error")
     assert report["model_module"].startswith("transformers_modules.")
     local = translation_pipeline(folder)(frames, face_boxes=boxes(len(frames)))

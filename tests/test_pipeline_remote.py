@@ -61,14 +61,13 @@ def frames() -> np.ndarray:
     return np.random.default_rng(0).integers(0, 255, (20, 48, 64, 3), dtype=np.uint8)
 
 
-@pytest.fixture(scope="module")
-def standalone_report(carrying_folder, frames, tmp_path_factory) -> dict:
-    """What a fresh interpreter without signbind_hf could load and run from the folder (one subprocess for all)."""
-    work = tmp_path_factory.mktemp("standalone")
+def run_standalone(folder: Path, frames: np.ndarray, work: Path) -> dict:
+    """What a fresh interpreter without signbind_hf loads and runs from ``folder`` on ``frames`` (STANDALONE's
+    report), run in ``work``."""
     np.save(work / "frames.npy", frames)
     environment = {**os.environ, "HF_MODULES_CACHE": str(work / "modules"), "HF_HUB_OFFLINE": "1"}
     completed = subprocess.run(
-        [sys.executable, "-c", STANDALONE, str(carrying_folder), str(work / "frames.npy"), str(work / "report.json")],
+        [sys.executable, "-c", STANDALONE, str(folder), str(work / "frames.npy"), str(work / "report.json")],
         cwd=work,  # not the repository root: signbind_hf is not on sys.path either
         env=environment,
         capture_output=True,
@@ -77,6 +76,12 @@ def standalone_report(carrying_folder, frames, tmp_path_factory) -> dict:
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads((work / "report.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def standalone_report(carrying_folder, frames, tmp_path_factory) -> dict:
+    """What a fresh interpreter without signbind_hf could load and run from the folder (one subprocess for all)."""
+    return run_standalone(carrying_folder, frames, tmp_path_factory.mktemp("standalone"))
 
 
 def test_add_pipeline_code_names_the_pipeline_and_copies_its_modules(carrying_folder):
