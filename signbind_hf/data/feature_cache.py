@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from signbind_hf.constants import ATTENTION_MASK, FACE_ATTENTION_MASK, GLOSS_LABELS, IGNORE_INDEX
-from signbind_hf.data.builders.core import MISSING_VIDEO, UNREADABLE_VIDEO, BadPose, read_row_pose
+from signbind_hf.data.builders.core import MISSING_VIDEO, UNREADABLE_VIDEO, BadPose, in_data_set, read_row_pose
 from signbind_hf.errors import SignBindInputError
 
 logger = logging.getLogger(__name__)
@@ -248,12 +248,6 @@ def _swap_into_place(staging: Path, out: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def _video_path(video: str, data_dir: Path) -> Path:
-    # SynthSign stores paths relative to its folder, the real-format builders absolute ones (and poses either way).
-    path = Path(video)
-    return path if path.is_absolute() else data_dir / path
-
-
 def _cache_split(model, processor, rows, data_dir, split, staging, batch_size, dtype, shard_size, save_file):
     report = SplitReport()
     (staging / split).mkdir()
@@ -297,14 +291,14 @@ def _cache_split(model, processor, rows, data_dir, split, staging, batch_size, d
         pending.clear()
 
     for row, example in enumerate(rows):
-        path = _video_path(example["video"], data_dir)
+        path = in_data_set(example["video"], data_dir)
         where = f"{split}[{row}] {example['id']} ({path})"
         if not path.exists():
             report.skip(MISSING_VIDEO, where)
             continue
         boxes = np.asarray(example["face_boxes"], dtype=np.float32) if use_boxes else None
         # The row's .pose file (None: the video's sidecar, else the extractor), found as the video is.
-        pose = _video_path(example["pose"], data_dir) if use_poses and example.get("pose") else None
+        pose = in_data_set(example["pose"], data_dir) if use_poses and example.get("pose") else None
         if pose is not None:
             try:
                 read_row_pose(pose)

@@ -55,7 +55,7 @@ from signbind_hf.constants import (
     PIXEL_VALUES,
     SEGMENT_LABELS,
 )
-from signbind_hf.data.builders.core import BadPose, read_row_pose
+from signbind_hf.data.builders.core import BadPose, in_data_set, read_row_pose
 from signbind_hf.errors import SignBindInputError
 from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
 from signbind_hf.training.skipped_rows import (
@@ -121,13 +121,6 @@ def load_split(data_dir: str | os.PathLike, split: str) -> Any:
     if split not in dataset:
         raise SignBindInputError(f"--data {data_dir} has no split {split!r}; it has {list(dataset)}")
     return dataset[split]
-
-
-def in_data_set(path: str, data_dir: Path) -> Path:
-    """A path of a row: absolute as the real formats store videos and users' poses, or relative to the data set
-    folder (SynthSign's videos, the poses a builder converted)."""
-    path = Path(path)
-    return path if path.is_absolute() else data_dir / path
 
 
 def example_from_row(row_index: int, row: dict[str, Any], data_dir: Path) -> ClipExample:

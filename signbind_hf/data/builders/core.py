@@ -428,6 +428,13 @@ class BadPose(Exception):
         self.detail = detail
 
 
+def in_data_set(path: str | os.PathLike, data_dir: Path) -> Path:
+    """A path of a prepared data set's row: absolute as the real formats store videos and users' poses, or relative
+    to the data set folder (SynthSign's videos, the poses a builder converted)."""
+    path = Path(path)
+    return path if path.is_absolute() else data_dir / path
+
+
 def read_row_pose(path: Path) -> "Keypoints":
     """The keypoints of a row's ``.pose`` file; raises ``BadPose`` (``missing_pose``, ``unreadable_pose``) naming it."""
     from signbind_hf.keypoint_pose_files_signbind import read_pose_file
