@@ -98,7 +98,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
-# The CPU preset: what `make demo` trains from scratch on 2 cores, and what runs live on a laptop. The tiny preset's
+# The CPU preset: what `make demo` trains from scratch on 2 cores. The tiny preset's
 # lip expert and fusion; a manual expert that reads hand and body keypoints (no frame backbone: a from-scratch DINOv2
 # cannot see a handshape in a whole frame, while keypoints carry it), with a wider temporal encoder; and the
 # from-scratch settings, each explained where its field is documented (SignBindConfig): a high initial blank logit,

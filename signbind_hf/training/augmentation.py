@@ -14,8 +14,10 @@ every frame, so that movement is untouched:
 Face crops get the clip's colour change and flip; they are not shifted (the crop is centred on the mouth by
 detection). Keypoints get the flip: x negated (they are centred on the shoulders) and left and right exchanged (the
 left hand's points become the right hand's, ``LEFT_ELBOW`` becomes ``RIGHT_ELBOW``), as a mirrored video would give;
-colour and shift do not change them (they are shoulder-normalised). The batch holds normalised pixels: they are taken back to [0, 1] with the processor's mean and std,
-changed, and normalised again. Padding frames stay zero.
+colour and shift do not change them (they are shoulder-normalised).
+
+The batch holds normalised pixels: they are taken back to [0, 1] with the processor's mean and std, changed, and
+normalised again. Padding frames stay zero.
 """
 
 from __future__ import annotations
