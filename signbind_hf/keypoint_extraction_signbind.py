@@ -257,14 +257,18 @@ class KeypointTrack:
             self._body_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signbind-body")
         self._bodies: dict[int, Future[_Body]] = {}  # frame row -> its body, for the frames the body models see
         self._pending_bodies: deque[Future[_Body]] = deque()
-        self._hands_found: list[_HandsFound] = []
+        # The hands of rows _first_row onwards: the rows before were handed out by take_finished and forgotten.
+        self._hands_found: deque[_HandsFound] = deque()
+        self._first_row = 0
+        self._last_hands: _HandsFound | None = None  # the newest row's hands (whether a hand is being followed)
         self._last_hand_search = -sys.maxsize  # the last frame the hand models saw
         self._size: tuple[int, int] | None = None  # (width, height)
         self._last_timestamp_ms = -1
 
     @property
     def num_frames(self) -> int:
-        return len(self._hands_found)
+        """Frames pushed so far (those already taken by ``take_finished`` included)."""
+        return self._first_row + len(self._hands_found)
 
     def push(self, frame: np.ndarray) -> None:
         """Find the hands and the body in the next frame, (H, W, 3) uint8 RGB, the size of the clip's first."""
@@ -291,18 +295,65 @@ class KeypointTrack:
                 self._pending_bodies.popleft().result()
         if self._looks_for_hands(row):
             self._last_hand_search = row
-            self._hands_found.append(self._detect_hands(image, timestamp_ms))
+            self._last_hands = self._detect_hands(image, timestamp_ms)
         else:
-            self._hands_found.append(_HandsFound([], []))
+            self._last_hands = _HandsFound([], [])
+        self._hands_found.append(self._last_hands)
 
     def result(self) -> Keypoints:
         """The ``Keypoints`` of the frames pushed so far (at least one)."""
         if self._size is None:
             raise SignBindInputError("no frame was given: keypoints need at least one frame.")
-        pose, pose_confidence = self._body_rows()  # (T, 33, 3), (T, 33)
-        hands = np.zeros((self.num_frames, 2, NUM_HAND_POINTS, 3), dtype=np.float32)
-        hand_confidence = np.zeros((self.num_frames, 2, NUM_HAND_POINTS), dtype=np.float32)
-        for row, found in enumerate(self._hands_found):
+        if self._first_row:
+            raise RuntimeError(
+                f"result() needs every frame, but take_finished() already handed out the first {self._first_row}; "
+                "call take_finished(final=True) for the rest"
+            )
+        return self._keypoints(self.num_frames)
+
+    def take_finished(self, *, final: bool = False) -> Keypoints | None:
+        """The keypoints of the frames pushed since the last call that can no longer change; the track then forgets
+        them, so that memory stays bounded on an endless stream (a live camera). None when no frame is finished yet.
+
+        A frame is finished once the body models have run on it or on a later frame (the frames between two bodies
+        are interpolated from both; a hand takes its side from the body of its frame). With ``final`` (no more frames
+        will come), every frame pushed is, after waiting for the body thread; the frames after the last body then
+        hold it, as in ``result``. The rows handed out, one call after another, are those ``result`` would give.
+        """
+        if final:
+            stop = self.num_frames
+        elif self._pose is None:
+            stop = self.num_frames  # without body models a frame is finished when pushed
+        else:
+            stop = self._first_row
+            for row in sorted(self._bodies):  # the body thread finds them in row order
+                if not self._bodies[row].done():
+                    break
+                stop = max(stop, row + 1)
+        if stop <= self._first_row:
+            return None
+        keypoints = self._keypoints(stop)
+        for _ in range(stop - self._first_row):
+            self._hands_found.popleft()
+        self._first_row = stop
+        # Keep the newest body at or before the frames handed out: the next frames are interpolated from it.
+        measured = [row for row in self._bodies if row < stop]
+        for row in measured[:-1] if measured else []:
+            del self._bodies[row]
+        return keypoints
+
+    def _keypoints(self, stop: int) -> Keypoints:
+        """The ``Keypoints`` of rows ``_first_row`` .. ``stop - 1`` (all pushed; their bodies known or awaited)."""
+        first = self._first_row
+        # Rows from the body the first row is interpolated from (the newest body at or before it).
+        base = max((row for row in self._bodies if row <= first), default=first)
+        pose, pose_confidence = self._body_rows(base, stop)  # (stop - base, 33, 3), (stop - base, 33)
+        pose, pose_confidence = pose[first - base :], pose_confidence[first - base :]
+        num_rows = stop - first
+        hands = np.zeros((num_rows, 2, NUM_HAND_POINTS, 3), dtype=np.float32)
+        hand_confidence = np.zeros((num_rows, 2, NUM_HAND_POINTS), dtype=np.float32)
+        for row in range(num_rows):
+            found = self._hands_found[row]
             body_wrists = pose[row, list(POSE_WRISTS), :2] if pose_confidence[row].any() else None
             sides = assign_sides(found.points, found.classified, body_wrists)
             for side, points in zip(sides, found.points, strict=True):
@@ -340,7 +391,7 @@ class KeypointTrack:
         ``hand_search_every``-th frame."""
         if not self.config.num_hands:
             return False
-        following = bool(self._hands_found) and bool(self._hands_found[-1].points)
+        following = self._last_hands is not None and bool(self._last_hands.points)
         return following or row - self._last_hand_search >= self.config.hand_search_every
 
     def _detect_hands(self, image, timestamp_ms: int) -> _HandsFound:
@@ -365,18 +416,19 @@ class KeypointTrack:
             confidence[:] = [max(point.visibility or 0.0, FOUND_MIN_CONFIDENCE) for point in bodies[0]]
         return _Body(points, confidence)
 
-    def _body_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """(T, 33, 3) body points and (T, 33) confidence of every frame: found where the body models ran, filled in
-        between (``fill_between_bodies``); zeros without body models."""
-        pose = np.zeros((self.num_frames, NUM_POSE_POINTS, 3), dtype=np.float32)
-        confidence = np.zeros((self.num_frames, NUM_POSE_POINTS), dtype=np.float32)
-        if not self._bodies:
+    def _body_rows(self, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """(stop - first, 33, 3) body points and (stop - first, 33) confidence of rows ``first`` .. ``stop - 1``:
+        found where the body models ran, filled in between (``fill_between_bodies``); zeros without body models.
+        ``first`` is a row the body models ran on (or no body is known before ``stop``)."""
+        pose = np.zeros((stop - first, NUM_POSE_POINTS, 3), dtype=np.float32)
+        confidence = np.zeros((stop - first, NUM_POSE_POINTS), dtype=np.float32)
+        rows = np.array(sorted(row for row in self._bodies if first <= row < stop), dtype=np.int64)
+        if not len(rows):
             return pose, confidence
-        rows = np.array(sorted(self._bodies))
         for row in rows:
             body = self._bodies[row].result()
-            pose[row], confidence[row] = body.points, body.confidence
-        fill_between_bodies(pose, confidence, rows)
+            pose[row - first], confidence[row - first] = body.points, body.confidence
+        fill_between_bodies(pose, confidence, rows - first)
         return pose, confidence
 
 

@@ -91,6 +91,15 @@ class StreamedFrames:
     frame_size: tuple[int, int]  # (width, height) of the decoded frames the crops were cut from
 
 
+@dataclass
+class StreamSnapshot:
+    """What a :class:`ClipStream` has made so far (copies): for a live reader that runs the model while frames arrive."""
+
+    pixel_values: np.ndarray  # (A, 3, S, S) float32 backbone frames of the A frames added
+    face_pixel_values: np.ndarray | None  # (F, 3, s, s) float32 crops of the F <= A frames whose square is final
+    face_mask: np.ndarray | None  # (F,) bool: a face was found, held or interpolated on those frames
+
+
 class ClipStream:
     """Takes a clip's kept frames one by one (a ``FrameSink``) and makes its model inputs as they come.
 
@@ -183,6 +192,25 @@ class ClipStream:
         # keeps them (a stream kept alive would hold ~300 MB per 10 s clip).
         self._pixel_values = self._face_pixel_values = self._ring = self._track = None
         return result
+
+    def snapshot(self) -> StreamSnapshot:
+        """The outputs made so far, without stopping the stream: the backbone frames of every frame added and the
+        face crops of the frames the face track has finished (it finishes a frame a few dozen frames after it comes,
+        ``FaceTrack``). Copies, since the stream goes on writing its arrays; a frame without a face gets the black
+        crop ``finish`` gives it. For ``signbind_hf.live``, which runs the model on a window that is still growing."""
+        if self._pixel_values is None:
+            raise ValueError("no frame was added to the stream")
+        with self._changed:
+            added, finished = self._num_added, self._num_finished
+        pixel_values = self._pixel_values[:added].copy()
+        if self._track is None:
+            return StreamSnapshot(pixel_values, None, None)
+        # The face thread may be extending the track's squares meanwhile; the first `finished` never change again.
+        face_mask = self._track.face_mask[:finished]
+        faces = self._face_pixel_values[:finished].copy()
+        black = np.array([offset for _, offset in self._face_coefficients], dtype=np.float32)
+        faces[~face_mask] = black[:, None, None]
+        return StreamSnapshot(pixel_values, faces, face_mask)
 
     # --- the two threads ----------------------------------------------------------------------------------------------
     def _allocate(self, frame_shape: tuple[int, ...]) -> None:

@@ -220,3 +220,31 @@ def test_frame_strides_are_checked():
         for value in (0, 1.5, True):
             with pytest.raises(SignBindInputError, match=name):
                 KeypointConfig(**{name: value})
+
+
+def test_taking_finished_frames_as_they_come_gives_the_whole_clips_keypoints_and_forgets_them(extractor, drawn_signer):
+    """A live stream takes each frame's keypoints once final (take_finished) and the track forgets them: the rows,
+    put together, are what result() gives for the whole clip, and the track holds a bounded number of rows."""
+    frames, _, _ = drawn_signer
+    with extractor.track(fps=25) as whole:
+        for frame in frames:
+            whole.push(frame)
+        expected = whole.result()
+    taken, held = [], []
+    with extractor.track(fps=25) as live:
+        for frame in frames:
+            live.push(frame)
+            if (keypoints := live.take_finished()) is not None:
+                taken.append(keypoints)
+            held.append(len(live._hands_found) + len(live._bodies))
+        taken.append(live.take_finished(final=True))
+        assert live.take_finished(final=True) is None  # nothing left
+        with pytest.raises(RuntimeError, match="take_finished"):
+            live.result()
+    assert len(taken) > 2  # rows came out while the clip was still arriving, not only at its end
+    for field in ("pose", "pose_confidence", "hands", "hand_confidence"):
+        np.testing.assert_array_equal(
+            np.concatenate([getattr(part, field) for part in taken]), getattr(expected, field)
+        )
+    assert max(held) <= 4 * extractor.config.pose_every + 4  # bounded, whatever the length of the stream
+    assert expected.hands_found.any()  # the comparison covers found hands, not only empty rows
