@@ -13,6 +13,12 @@ One class serves every live use (``signbind translate --live``, the Space's live
 >>> live.state  # running pseudo-gloss, the router's decision on the newest frame, the open window
 ```
 
+A sentence is the pipeline's result for its part of the stream (``translation``, ``refined``, ``pseudo_gloss``,
+``fingerspelling``, ``phonemes``, ``segments``, ``gate``, ``start``, ``end``, ``duration``, ``num_frames``,
+``face_frames``, ``fps``; seconds from the stream's first frame) and: ``read_end`` (the model read the window up to
+there for the text: the pause past ``end`` included), ``emitted_at`` (seconds of video seen when it was returned) and
+``timing`` (``model_and_decoding``, ``refiner``: seconds of compute spent finishing it).
+
 How. Frames go on the model's time grid (``FrameGrid``: the offline decoder's rule). Each grid frame is added to the
 open window's ``ClipStream`` (the processor's own: backbone frame at once, face crop from its ``FaceTrack`` thread) and
 to one ``KeypointTrack`` that follows the hands and body for the whole stream (or looked up in given keypoints, e.g.
@@ -120,6 +126,12 @@ class StreamingTranslator:
                 raise SignBindInputError(f"{name} must be a positive number of seconds; got {value!r}")
         if not isinstance(overlap, int | float) or not 0 < overlap < 1:
             raise SignBindInputError(f"overlap must be a fraction of a window in (0, 1); got {overlap!r}")
+        if translator.processor.video_processor.face_cropper == "boxes":
+            raise SignBindInputError(
+                "the model's processor crops faces from given boxes (face_cropper='boxes'), which a live stream does "
+                "not have; load it with a face detector, e.g. SignBindProcessor.from_pretrained(dir, "
+                "face_cropper='mediapipe')"
+            )
         if keypoints is not None and not isinstance(keypoints, Keypoints):
             raise SignBindInputError(f"keypoints must be a Keypoints (read_pose_file); got {type(keypoints).__name__}")
         self.translator = translator
@@ -335,6 +347,7 @@ class StreamingTranslator:
         # few frames after the sign, often past the middle of a short pause, and offline a clip's text is read to its
         # end. The frames past the cut are rest; the next window reads them again without the sign before them.
         part = self.translator._decode_part(outputs, usable, start=start, fps=self.fps, beam_width=self.beam_width)
+        part["read_end"] = part["end"]
         if cut < usable:
             _end_part_at(part, outputs, cut, start=start, fps=self.fps)
         decoded = time.perf_counter()
