@@ -13,8 +13,12 @@ path, a bad model folder or a bad option stops the command before any video is r
 Exit status: 0 every video translated; 2 nothing translated (a bad argument, model or video; nothing is written);
 3 some videos translated and some not (the JSON holds every result and an error entry for each failure).
 
+`--live` reads one video as a camera delivers it (at its own pace) or a camera device (`/dev/video0`), and prints
+each sentence as the signer pauses (`signbind_cli/translate_live.py` says more).
+
 Examples:
     signbind translate clip.mp4 --model runs/quickstart/model
+    signbind translate clip.mp4 --live --json --model runs/quickstart/model
     signbind translate a.mp4 b.webm frames_folder/ --model runs/quickstart/model --json > results.json
     signbind translate lecture.mp4 --beam-width 8 --output lecture.json
 """
@@ -53,6 +57,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON on standard output")
     parser.add_argument("--output", type=Path, default=None, help="also write the JSON results to this file")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="read the video at its own pace (or a camera device, /dev/video0) and print each sentence as it ends",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int_at_least(1),
+        default=None,
+        help="torch threads for the model (default: 1 with --live, where the model shares the cores with the video "
+        "and keypoint threads and waiting OpenMP threads slow it down many times; torch's default otherwise)",
+    )
     parser.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda, cuda:1, mps")
     parser.add_argument(
         "--beam-width",
@@ -80,6 +96,12 @@ def main(args: argparse.Namespace) -> int:
     if missing:
         logger.error("no such file or folder: %s", ", ".join(missing))
         return EXIT_BAD_INPUT
+    if args.live and len(args.videos) != 1:
+        logger.error("--live reads one video or camera; got %d (%s)", len(args.videos), ", ".join(args.videos))
+        return EXIT_BAD_INPUT
+    if args.live and args.output is not None:
+        logger.error("--output is not available with --live (sentences are printed as they come); use --json > FILE")
+        return EXIT_BAD_INPUT
     if args.output is not None and args.output.is_dir():
         logger.error("--output %s is a folder; expected a file path for the JSON results", args.output)
         return EXIT_BAD_INPUT
@@ -95,6 +117,14 @@ def main(args: argparse.Namespace) -> int:
         logger.error("%s", error)
         return EXIT_BAD_INPUT
 
+    if args.threads is not None or args.live:
+        import torch
+
+        torch.set_num_threads(args.threads or 1)
+    if args.live:
+        from signbind_cli.translate_live import translate_live
+
+        return translate_live(translator, args.videos[0], beam_width=args.beam_width, as_json=args.json)
     results = []
     for video in args.videos:
         results.append(_translate(translator, video, beam_width=args.beam_width))

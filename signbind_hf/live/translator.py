@@ -172,6 +172,7 @@ class StreamingTranslator:
         self._last_timestamp: float | None = None
         self._state = LiveState(time=0.0, window_start=0.0, route=None, pseudo_gloss="", sentences=0)
         self.model_seconds = 0.0  # time spent running the model (all runs), for benchmarks
+        self.face_frames = 0  # frames of the finished windows (up to their cuts) in which a face was found
         self._finished = False
 
     # --- the stream ---------------------------------------------------------------------------------------------
@@ -212,6 +213,20 @@ class StreamingTranslator:
         finally:
             self.close()
         return sentences
+
+    def warm_up(self) -> None:
+        """Run the model and the refiner once on nothing, so that the first sentence does not pay their first-call
+        costs (allocations, the refiner's generation set-up), which make a first call several times slower."""
+        length = self._video.min_frames  # frames of black, every one real: the shapes a short window has
+        frames = np.zeros((length, 3, self._video.frame_size, self._video.frame_size), dtype=np.float32)
+        faces = face_mask = None
+        if self._cropper is not None:
+            faces = np.zeros((length, 3, self._video.face_size, self._video.face_size), dtype=np.float32)
+            face_mask = np.zeros(length, dtype=bool)
+        self._run_model(StreamSnapshot(frames, faces, face_mask), length)
+        self.model_seconds = 0.0
+        if self.translator.refiner is not None:
+            self.translator.refiner.translate(["HELLO"])
 
     def close(self) -> None:
         """Stop the face and keypoint threads and MediaPipe graphs (``finish`` does it; call it to abandon a stream)."""
@@ -350,6 +365,7 @@ class StreamingTranslator:
         part["read_end"] = part["end"]
         if cut < usable:
             _end_part_at(part, outputs, cut, start=start, fps=self.fps)
+        self.face_frames += part["face_frames"] or 0
         decoded = time.perf_counter()
         sentence = None
         if part["pseudo_gloss"]:
