@@ -256,3 +256,61 @@ def test_browser_uploads_an_example_and_shows_the_translation(server):
     assert translation.strip()
     assert translation == pseudo_gloss  # the tiny model has no refiner
     assert screenshot.stat().st_size > 10_000
+
+
+def _fake_camera_file(video: Path, destination: Path) -> Path:
+    """``video`` as a .y4m file, which Chromium plays (in a loop) as a fake webcam."""
+    import av
+
+    with av.open(str(video)) as source, av.open(str(destination), "w", format="yuv4mpegpipe") as target:
+        stream = source.streams.video[0]
+        output = target.add_stream("rawvideo", rate=25)
+        output.width, output.height, output.pix_fmt = stream.width, stream.height, "yuv420p"
+        for frame in source.decode(stream):
+            for packet in output.encode(frame.reformat(format="yuv420p")):
+                target.mux(packet)
+        for packet in output.encode():
+            target.mux(packet)
+    return destination
+
+
+def test_browser_live_tab_streams_a_webcam_and_shows_router_gloss_and_sentences(server, tmp_path):
+    """Chromium's fake camera plays a SynthSign clip into the live tab: the router state and the frame count move
+    while it streams, and "End sentence" lists the sentence (the tiny model's random words)."""
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    camera = _fake_camera_file(EXAMPLE, tmp_path / "camera.y4m")
+    flags = [
+        *CHROMIUM_FLAGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}",
+    ]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "space_live.png"
+    received = "() => /(\\d+) frames received/.exec(document.querySelector('#live-router textarea')?.value)?.[1]"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=flags)
+        try:
+            context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 1200})
+            page = context.new_page()
+            page.goto(server, wait_until="load")  # never "networkidle" on a Gradio page (it keeps a connection)
+            page.get_by_role("tab", name="Live (webcam)").click()
+            page.get_by_text("Click to Access Webcam").click()
+            page.locator("#live-camera button[aria-label='capture photo']").click()  # shown as "Record"
+            page.wait_for_function(f"() => ({received})() >= 20", timeout=60_000)
+            router = page.locator("#live-router textarea").input_value()
+            page.locator("#live-end-sentence").click()
+            page.wait_for_function(
+                "() => document.querySelector('#live-sentences textarea')?.value.length > 0", timeout=30_000
+            )
+            sentences = page.locator("#live-sentences textarea").input_value()
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert router.startswith("router: ")
+    assert any(f"router: {route}" in router for route in ("sign", "fingerspelling", "rest"))
+    assert sentences.startswith("[")
+    assert " s] " in sentences
+    assert screenshot.stat().st_size > 10_000

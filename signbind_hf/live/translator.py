@@ -47,6 +47,7 @@ offline restarts them per window (MediaPipe's tracking state); (4) frames are sh
 OpenCV instead of FFmpeg's scaler, which differs by a grey level here and there on videos larger than that.
 """
 
+import copy
 import logging
 import math
 import time
@@ -135,7 +136,10 @@ class StreamingTranslator:
         if keypoints is not None and not isinstance(keypoints, Keypoints):
             raise SignBindInputError(f"keypoints must be a Keypoints (read_pose_file); got {type(keypoints).__name__}")
         self.translator = translator
-        video = translator.processor.video_processor
+        # A copy of the video processor: its own face detector and hand and body models (built on first use), so
+        # that several live streams (visitors of the Space) and the pipeline itself never share a MediaPipe graph.
+        video = copy.copy(translator.processor.video_processor)
+        video._buffers = BufferPool()
         self._video = video
         self.fps = float(video.target_fps)
         self.window_frames = int(video.max_frames)
@@ -237,6 +241,7 @@ class StreamingTranslator:
         if self._keypoint_track is not None:
             self._keypoint_track.close()
             self._keypoint_track = None
+        self._video.close()  # this translator's face detector
 
     def __enter__(self) -> "StreamingTranslator":
         return self

@@ -5,6 +5,10 @@ translation, the pseudo-gloss, the fingerspelled words, the phonemes read from t
 lip gate over time and the face crops the lipreading expert saw. Everything goes through the
 ``sign-language-translation`` pipeline of ``signbind_hf``.
 
+The "Live" tab streams the webcam to the server (Gradio's streaming events, about ten frames a second) into a
+``StreamingTranslator`` (``signbind_hf.live``) per visitor: the running pseudo-gloss and the router's decision show as
+the visitor signs, and each sentence appears when the signer pauses ("End sentence" translates the open one at once).
+
 Run it:
     python spaces/signbind/app.py                     # models: $SIGNBIND_MODEL, else runs/quickstart/model
     signbind app --model runs/quickstart/model --port 7860
@@ -34,6 +38,7 @@ APP_DIR = Path(__file__).resolve().parent
 if str(APP_DIR) not in sys.path:  # the sibling modules, also when this file is loaded by path (`signbind app`)
     sys.path.insert(0, str(APP_DIR))
 
+from live_session import LiveSession, close_session  # noqa: E402
 from result_views import (  # noqa: E402
     details_markdown,
     face_strip,
@@ -72,7 +77,14 @@ API_NAME = "translate"
 REFUSED_MODEL = "This demo translates only with the models in its model list; pick one of them."
 MODEL_UNAVAILABLE = "This model cannot be loaded at the moment; the server log says why."
 
+# The live tab: how often Gradio sends the newest webcam frame (it skips frames while the handler runs), how long one
+# stream request lasts before the page reconnects by itself, and how long an idle visitor's session is kept.
+LIVE_STREAM_EVERY = 0.1
+LIVE_TIME_LIMIT = 600
+LIVE_SESSION_SECONDS = 900
+
 TranslateFn = Callable[[str, str], Translation]
+OpenLiveFn = Callable[[str], tuple]  # model -> (StreamingTranslator, the model's lock)
 
 
 def configured_models() -> list[str]:
@@ -203,11 +215,68 @@ def _translate(translate_fn: TranslateFn, video: str | None, model: str | None, 
     )
 
 
+def make_live_handlers(open_live: OpenLiveFn, *, models: Sequence[str]) -> tuple[Callable, Callable]:
+    """The live tab's stream handler ``(frame, model, session) -> (gloss, router, sentences, session)`` and its "End
+    sentence" handler. A model not in ``models`` gets :data:`REFUSED_MODEL`, as in the upload tab; switching models
+    ends the open sentence and starts a session with the new one."""
+    from signbind_hf.pipeline_signbind import one_line
+
+    served = frozenset(models)
+
+    def shown(session: LiveSession) -> tuple:
+        return session.running_gloss, session.router_text, session.sentences_text, session
+
+    def stream(frame, model: str | None, session: LiveSession | None):
+        if not isinstance(model, str) or model not in served:
+            raise gr.Error(REFUSED_MODEL, title="Model", print_exception=False)
+        if session is not None and session.model != model:
+            session.end_sentence()
+            session.close()
+            session = None
+        if session is None:
+            session = LiveSession(model=model, open_translator=open_live)
+        if frame is None:
+            return shown(session)
+        try:
+            session.push(frame)
+        except ModelLoadError as error:
+            logger.error("%s", error)
+            raise gr.Error(MODEL_UNAVAILABLE, title="Model", print_exception=False) from None
+        except ValueError as error:  # SignBindInputError: a frame the translator cannot read
+            logger.warning("live frame refused: %s", one_line(error))
+            raise gr.Error(one_line(error), title="Camera", print_exception=False) from None
+        return shown(session)
+
+    def end_sentence(session: LiveSession | None):
+        if session is None:
+            return "", "waiting for the camera", "", None
+        session.end_sentence()
+        return shown(session)
+
+    return stream, end_sentence
+
+
+def pipeline_live_opener(pipelines: PipelineTranslator) -> OpenLiveFn:
+    """Live translators on the pipelines the upload tab uses (loaded once per model, shared with their lock)."""
+
+    def open_live(model: str) -> tuple:
+        from signbind_hf.live import StreamingTranslator
+
+        loaded = pipelines.load(model)
+        with loaded.lock:
+            translator = StreamingTranslator(loaded.pipeline)
+            translator.warm_up()
+        return translator, loaded.lock
+
+    return open_live
+
+
 def build_demo(
     *,
     translate_fn: TranslateFn | None = None,
     models: Sequence[str] | None = None,
     max_seconds: float | None = None,
+    open_live: OpenLiveFn | None = None,
 ) -> gr.Blocks:
     """The demo's Blocks, queued. ``translate_fn`` is the test seam: by default the real pipeline translates.
 
@@ -217,6 +286,8 @@ def build_demo(
         models: the models served, the first pre-selected; default :func:`configured_models`. Checked here
             (``ModelReferenceError``); a visitor can pick only these.
         max_seconds: longest video accepted; default ``$SIGNBIND_MAX_SECONDS`` or 60.
+        open_live: ``model -> (StreamingTranslator, lock)`` for the live tab; default: on the pipelines of the default
+            ``translate_fn``. With another ``translate_fn`` and no ``open_live`` the demo has no live tab.
     """
     max_seconds = max_seconds_from_environment() if max_seconds is None else max_seconds
     models = served_models(configured_models() if models is None else models)
@@ -226,6 +297,8 @@ def build_demo(
             translate_fn.load(models[0])
         except ModelLoadError as error:
             raise ModelReferenceError(str(error)) from None
+        if open_live is None:
+            open_live = pipeline_live_opener(translate_fn)
     translate = make_translate_handler(translate_fn, max_seconds=max_seconds, models=models)
 
     with gr.Blocks(
@@ -239,31 +312,32 @@ def build_demo(
             "LLM turns it into English. "
             f"Videos up to {max_seconds:g} s."
         )
-        with gr.Row():
-            with gr.Column():
-                video = gr.Video(sources=["upload", "webcam"], label="Sign-language video", elem_id="video-input")
-                model_field = gr.Dropdown(
-                    choices=models,
-                    value=models[0],
-                    allow_custom_value=False,  # the handler refuses other values too: the API bypasses the page
-                    label="Model",
-                    elem_id="model-input",
-                )
-                button = gr.Button("Translate", variant="primary", elem_id="translate-button")
-            with gr.Column():
-                translation = gr.Textbox(label="English translation", lines=2, elem_id="translation")
-                pseudo_gloss = gr.Textbox(label="Pseudo-gloss", elem_id="pseudo-gloss")
-                fingerspelling = gr.Textbox(label="Fingerspelled words", elem_id="fingerspelling")
-                phonemes = gr.Textbox(label="Phonemes read from the lips (ARPAbet)", elem_id="phonemes")
-        with gr.Row():
-            timeline = gr.Plot(label="Router timeline", elem_id="router-timeline")
-            gate = gr.Plot(label="Lip gate over time", elem_id="lip-gate")
-        faces = gr.Image(label="Face crops the lipreading expert saw", type="numpy", elem_id="face-crops")
-        face_note = gr.Markdown(elem_id="face-note")
-        details = gr.Markdown(elem_id="details")
-        examples = example_videos()
-        if examples:
-            gr.Examples(examples=[[path] for path in examples], inputs=[video], label="SynthSign examples")
+        with gr.Tab("Translate a video", id="upload-tab"):
+            with gr.Row():
+                with gr.Column():
+                    video = gr.Video(sources=["upload", "webcam"], label="Sign-language video", elem_id="video-input")
+                    model_field = gr.Dropdown(
+                        choices=models,
+                        value=models[0],
+                        allow_custom_value=False,  # the handler refuses other values too: the API bypasses the page
+                        label="Model",
+                        elem_id="model-input",
+                    )
+                    button = gr.Button("Translate", variant="primary", elem_id="translate-button")
+                with gr.Column():
+                    translation = gr.Textbox(label="English translation", lines=2, elem_id="translation")
+                    pseudo_gloss = gr.Textbox(label="Pseudo-gloss", elem_id="pseudo-gloss")
+                    fingerspelling = gr.Textbox(label="Fingerspelled words", elem_id="fingerspelling")
+                    phonemes = gr.Textbox(label="Phonemes read from the lips (ARPAbet)", elem_id="phonemes")
+            with gr.Row():
+                timeline = gr.Plot(label="Router timeline", elem_id="router-timeline")
+                gate = gr.Plot(label="Lip gate over time", elem_id="lip-gate")
+            faces = gr.Image(label="Face crops the lipreading expert saw", type="numpy", elem_id="face-crops")
+            face_note = gr.Markdown(elem_id="face-note")
+            details = gr.Markdown(elem_id="details")
+            examples = example_videos()
+            if examples:
+                gr.Examples(examples=[[path] for path in examples], inputs=[video], label="SynthSign examples")
         button.click(
             translate,
             inputs=[video, model_field],
@@ -271,7 +345,47 @@ def build_demo(
             api_name=API_NAME,
             concurrency_limit=CONCURRENCY_LIMIT,
         )
+        if open_live is not None:
+            _live_tab(open_live, models=models, model_field=model_field)
     return demo.queue(max_size=QUEUE_MAX_SIZE)
+
+
+def _live_tab(open_live: OpenLiveFn, *, models: Sequence[str], model_field: gr.Dropdown) -> None:
+    """The live tab: the webcam streamed to a per-visitor ``LiveSession`` (the model chosen in the upload tab)."""
+    stream, end_sentence = make_live_handlers(open_live, models=models)
+    with gr.Tab("Live (webcam)", id="live-tab"):
+        gr.Markdown(
+            "Sign to the webcam: the running pseudo-gloss and the router's decision update as you sign, and each "
+            "sentence appears when you pause (with the model chosen in the first tab)."
+        )
+        with gr.Row():
+            with gr.Column():
+                # Not mirrored: a selfie view would swap the signer's hands (the dominant hand matters).
+                camera = gr.Image(
+                    sources=["webcam"],
+                    streaming=True,
+                    type="numpy",
+                    webcam_options=gr.WebcamOptions(mirror=False),
+                    label="Webcam",
+                    elem_id="live-camera",
+                )
+                end_button = gr.Button("End sentence", elem_id="live-end-sentence")
+            with gr.Column():
+                router = gr.Textbox(label="Router now", elem_id="live-router")
+                gloss = gr.Textbox(label="Pseudo-gloss so far", elem_id="live-pseudo-gloss")
+                sentences = gr.Textbox(label="Sentences", lines=8, elem_id="live-sentences")
+        session = gr.State(None, time_to_live=LIVE_SESSION_SECONDS, delete_callback=close_session)
+        camera.stream(
+            stream,
+            inputs=[camera, model_field, session],
+            outputs=[gloss, router, sentences, session],
+            stream_every=LIVE_STREAM_EVERY,
+            time_limit=LIVE_TIME_LIMIT,
+            concurrency_limit=CONCURRENCY_LIMIT,
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        end_button.click(end_sentence, inputs=[session], outputs=[gloss, router, sentences, session])
 
 
 def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None, share: bool = False, **kwargs):
