@@ -166,6 +166,21 @@ def check_translate(outcome: Outcome) -> None:
     assert "no LLM refiner" not in outcome.output, outcome.output  # the quickstart model's refiner translated
 
 
+def check_translate_live(outcome: Outcome) -> None:
+    outcome.ok()
+    sentences = [line for line in outcome.output.splitlines() if line.startswith("[")]
+    assert sentences, outcome.output  # the random model reads words into the clip, as the pipeline block shows
+    assert all(re.match(r"^\[\d+\.\d\d-\d+\.\d\d s\] .+ \+-?\d+\.\d\d s\)$", line) for line in sentences), sentences
+
+
+def check_live_block(outcome: Outcome) -> None:
+    outcome.ok()
+    sentences = outcome.namespace["sentences"]
+    assert sentences, outcome.output
+    assert all(sentence["translation"] and sentence["start"] < sentence["end"] for sentence in sentences)
+    assert outcome.namespace["live"].state.time > sentences[-1]["start"]
+
+
 def check_serving_quickstart_model(outcome: Outcome) -> None:
     # The page's config holds the model field's value: the quickstart model, pre-selected.
     outcome.ok()
@@ -349,6 +364,8 @@ COMMANDS: dict[str, Entry] = {
     ),
     "make test": Entry(_make_calls("-m pytest"), MAKE_N + "test", "this is the test suite"),
     "signbind translate clip.mp4 --model runs/quickstart/model": Entry(check_translate),
+    "signbind translate clip.mp4 --live --model runs/quickstart/model": Entry(check_translate_live),
+    'python: live = StreamingTranslator(translation_pipeline("runs/quickstart/model"))': Entry(check_live_block),
     "make app": Entry(
         check_make_app,
         QUICKSTART_APP,

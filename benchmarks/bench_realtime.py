@@ -1,0 +1,229 @@
+"""Live translation on CPU: agreement with the offline pipeline, real-time factor, latency, memory (not in make test).
+
+    python -m benchmarks.bench_realtime --model runs/quickstart/model --data runs/quickstart/data
+    python -m benchmarks.bench_realtime --model M --data D --agreement-clips 100 --stream-seconds 600 --camera-seconds 60
+
+1. Agreement: each SynthSign test clip fed frame by frame to a ``StreamingTranslator`` (as fast as it goes, with the
+   clip's sidecar keypoints, as the pipeline reads them) against the pipeline on the file: the fraction of clips whose
+   pseudo-gloss and translation are the same, and compute time over video time of each.
+2. Real pace: test clips joined into one stream of ``--stream-seconds`` (re-encoded, their sidecar keypoints joined
+   into one ``.pose``) read by ``LiveSource`` on the wall clock, as ``signbind translate --live`` reads it: real-time
+   factor (the translator's compute time over video time), sentence latency (printing time minus the sentence's end
+   in the video: median and 90th percentile), frames dropped, and resident memory every 10 s (the first minute's
+   against the last minute's).
+3. The same at real pace with no sidecar, the hand and body keypoints extracted by MediaPipe as from a camera
+   (``--camera-seconds``); the SynthSign model reads the renderer's keypoints, so its words are not scored here.
+
+Prints the machine, each part as it ends, and a JSON summary (``--out`` writes it too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def decoded_frames(path: Path) -> list[tuple[np.ndarray, float]]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [(frame.to_ndarray(format="rgb24"), float(frame.time)) for frame in container.decode(video=0)]
+
+
+def agreement(translator, clips: list[Path]) -> dict:
+    from signbind_hf.keypoint_inputs_signbind import sidecar_keypoints
+    from signbind_hf.live import StreamingTranslator
+
+    same_gloss = same_translation = 0
+    factors, differing = [], []
+    for clip in clips:
+        offline = translator(str(clip))
+        offline = offline if isinstance(offline, list) else [offline]
+        frames = decoded_frames(clip)
+        live = StreamingTranslator(translator, keypoints=sidecar_keypoints(clip))
+        live.warm_up()
+        sentences, tick = [], time.perf_counter()
+        for image, seconds in frames:
+            sentences += live.push(image, seconds)
+        sentences += live.finish()
+        factors.append((time.perf_counter() - tick) / (len(frames) / 25))
+        glosses = [
+            " ".join(part["pseudo_gloss"] for part in parts if part["pseudo_gloss"]) for parts in (offline, sentences)
+        ]
+        texts = [
+            " ".join(part["translation"] for part in parts if part["pseudo_gloss"]) for parts in (offline, sentences)
+        ]
+        same_gloss += glosses[0] == glosses[1]
+        same_translation += texts[0] == texts[1]
+        if glosses[0] != glosses[1]:
+            differing.append(
+                {"clip": clip.name, "offline": glosses[0], "live": glosses[1], "sentences": len(sentences)}
+            )
+    return {
+        "clips": len(clips),
+        "same_pseudo_gloss": same_gloss / len(clips),
+        "same_translation": same_translation / len(clips),
+        "compute_over_video_median": statistics.median(factors),
+        "differing": differing,
+    }
+
+
+def join_clips(clips: list[Path], seconds: float, folder: Path, *, with_keypoints: bool) -> Path:
+    """The clips one after another (cycling) until ``seconds`` of video, re-encoded at 25 fps, with the sidecars
+    joined into one .pose when asked; returns the video's path."""
+    import av
+
+    from signbind_hf.keypoint_extraction_signbind import Keypoints
+    from signbind_hf.keypoint_inputs_signbind import sidecar_keypoints
+    from signbind_hf.keypoint_pose_files_signbind import write_pose_file
+
+    path = folder / ("stream.mp4" if with_keypoints else "camera.mp4")
+    parts, frames_written, index = [], 0, 0
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264", rate=25, options={"crf": "16"})
+        while frames_written < seconds * 25:
+            clip = clips[index % len(clips)]
+            index += 1
+            images = decoded_frames(clip)
+            if not frames_written:  # every SynthSign clip of a data set has one size
+                stream.width, stream.height, stream.pix_fmt = images[0][0].shape[1], images[0][0].shape[0], "yuv420p"
+            for image, _ in images:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                    output.mux(packet)
+            frames_written += len(images)
+            if with_keypoints:
+                keypoints = sidecar_keypoints(clip)
+                rows = np.minimum(np.arange(len(images)), keypoints.num_frames - 1)  # one keypoint row per frame
+                parts.append((keypoints, rows))
+        for packet in stream.encode():
+            output.mux(packet)
+    if with_keypoints:
+        first = parts[0][0]
+        fields = ("pose", "pose_confidence", "hands", "hand_confidence")
+        joined = {name: np.concatenate([getattr(kp, name)[rows] for kp, rows in parts]) for name in fields}
+        write_pose_file(
+            Keypoints(**joined, fps=25.0, width=first.width, height=first.height), path.with_suffix(".pose")
+        )
+    return path
+
+
+def resident_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def real_pace(translator, video: Path) -> dict:
+    """``signbind translate --live``'s loop on ``video``, with the latencies and memory recorded."""
+    from signbind_hf.keypoint_inputs_signbind import sidecar_keypoints
+    from signbind_hf.live import StreamingTranslator
+    from signbind_hf.live.sources import LiveSource
+
+    source = LiveSource(video)
+    live = StreamingTranslator(translator, keypoints=sidecar_keypoints(video))
+    live.warm_up()
+    memory: list[tuple[float, float]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(10.0):
+            memory.append((time.monotonic() - started, resident_mib()))
+
+    latencies, compute, video_seconds, sentences = [], 0.0, 0.0, 0
+    started, cpu = time.monotonic(), time.process_time()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with source, live:
+        for frame in source:
+            tick = time.perf_counter()
+            done = live.push(frame.image, frame.timestamp)
+            compute += time.perf_counter() - tick
+            video_seconds = frame.timestamp
+            for sentence in done:
+                latencies.append(time.monotonic() - (source.start_time + sentence["end"]))
+            sentences += len(done)
+        tick = time.perf_counter()
+        done = live.finish()
+        compute += time.perf_counter() - tick
+        latencies += [time.monotonic() - (source.start_time + sentence["end"]) for sentence in done]
+        sentences += len(done)
+    stop.set()
+    first_minute = [mib for at, mib in memory if at <= 60]
+    last_minute = [mib for at, mib in memory if at >= memory[-1][0] - 60] if memory else []
+    return {
+        "video_seconds": round(video_seconds, 1),
+        "sentences": sentences,
+        "real_time_factor": round(compute / video_seconds, 3),
+        # All threads of the process (decoding, face, hand and body threads included) over video time.
+        "cpu_over_video": round((time.process_time() - cpu) / video_seconds, 3),
+        "model_seconds": round(live.model_seconds, 1),
+        "latency_median": round(statistics.median(latencies), 3) if latencies else None,
+        "latency_p90": round(float(np.percentile(latencies, 90)), 3) if latencies else None,
+        "frames_dropped": source.dropped,
+        "frames": source.delivered,
+        "resident_mib_first_minute_max": round(max(first_minute), 1) if first_minute else None,
+        "resident_mib_last_minute_max": round(max(last_minute), 1) if last_minute else None,
+        "peak_resident_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True, help="a SynthSign data set (videos/test/*.mp4 + .pose)")
+    parser.add_argument("--agreement-clips", type=int, default=100)
+    parser.add_argument("--stream-seconds", type=float, default=600.0)
+    parser.add_argument("--camera-seconds", type=float, default=60.0)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (signbind translate --live's default)")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    import torch
+
+    from signbind_hf.pipeline_signbind import translation_pipeline
+
+    torch.set_num_threads(args.threads)
+    print(f"machine: {machine()}; torch threads {args.threads}", flush=True)
+    translator = translation_pipeline(args.model)
+    clips = sorted((args.data / "videos" / "test").glob("*.mp4"))
+    summary = {"machine": machine(), "threads": args.threads}
+    if args.agreement_clips:
+        summary["agreement"] = agreement(translator, clips[: args.agreement_clips])
+        print(
+            "agreement:", json.dumps({k: v for k, v in summary["agreement"].items() if k != "differing"}), flush=True
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        if args.stream_seconds:
+            stream = join_clips(clips, args.stream_seconds, Path(folder), with_keypoints=True)
+            summary["real_pace_sidecar"] = real_pace(translator, stream)
+            print("real pace, sidecar keypoints:", json.dumps(summary["real_pace_sidecar"]), flush=True)
+        if args.camera_seconds:
+            camera = join_clips(clips, args.camera_seconds, Path(folder), with_keypoints=False)
+            summary["real_pace_extracted"] = real_pace(translator, camera)
+            print("real pace, keypoints extracted:", json.dumps(summary["real_pace_extracted"]), flush=True)
+    print(json.dumps(summary, indent=2))
+    if args.out is not None:
+        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
