@@ -9,13 +9,14 @@ FACE_PIXEL_VALUES = "face_pixel_values"  # (B, T, 3, h, w) mouth-centred face cr
 ATTENTION_MASK = "attention_mask"  # (B, T) 1 for real frames, 0 for padding
 FACE_ATTENTION_MASK = "face_attention_mask"  # (B, T) 1 where a face was found (or interpolated)
 GLOSS_LABELS = "gloss_labels"  # (B, L) pseudo-gloss word ids, -100 padded
+SIGN_LABELS = "sign_labels"  # (B, L) the signed words of the pseudo-gloss (the sign expert's target), -100 padded
 LETTER_LABELS = "letter_labels"  # (B, L) fingerspelled letter ids, -100 padded
 PHONEME_LABELS = "phoneme_labels"  # (B, L) ARPAbet phoneme ids, -100 padded
 SEGMENT_LABELS = "segment_labels"  # (B, T) per-frame SEGMENT_* class, -100 where unknown
 KEYPOINTS = "keypoints"  # (B, T, 75, 2) shoulder-normalised x, y: 33 body, 21 left-hand, 21 right-hand points
 KEYPOINT_MASK = "keypoint_mask"  # (B, T, 75) 1 where the point was found on a real frame
 
-LABEL_NAMES = [GLOSS_LABELS, LETTER_LABELS, PHONEME_LABELS, SEGMENT_LABELS]
+LABEL_NAMES = [GLOSS_LABELS, SIGN_LABELS, LETTER_LABELS, PHONEME_LABELS, SEGMENT_LABELS]
 
 # Label padding value ignored by every loss (the transformers / PyTorch convention).
 IGNORE_INDEX = -100
@@ -31,6 +32,8 @@ SEGMENT_NAMES = ("sign", "fingerspelling", "rest")
 BLANK_TOKEN = "<blank>"
 BLANK_ID = 0
 UNK_TOKEN = "[UNK]"
+# In the fusion module's pseudo-gloss, a fingerspelled word: the letter stream says which (see processing_signbind).
+SPELLED_WORD_TOKEN = "[FS]"
 WORD_BOUNDARY_TOKEN = "|"
 
 LETTERS = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

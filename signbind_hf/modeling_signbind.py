@@ -89,11 +89,14 @@ def sinusoidal_positions(length: int, dim: int, device: torch.device, dtype: tor
     return table.to(dtype)
 
 
-def transformer_encoder(width: int, heads: int, ffn: int, layers: int, dropout: float) -> nn.TransformerEncoder:
+def transformer_encoder(
+    width: int, heads: int, ffn: int, layers: int, dropout: float, attention_dropout: float
+) -> nn.TransformerEncoder:
     """Pre-norm GELU transformer encoder over (B, T, width) with a final LayerNorm."""
     layer = nn.TransformerEncoderLayer(
         width, heads, ffn, dropout, activation="gelu", batch_first=True, norm_first=True
     )
+    layer.self_attn.dropout = attention_dropout  # nn.TransformerEncoderLayer takes one rate for both
     # Nested tensors would make padded outputs differ between train and eval; we mask instead.
     return nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(width), enable_nested_tensor=False)
 
@@ -256,6 +259,7 @@ class ManualExpert(nn.Module):
                 width * config.backbone_config.mlp_ratio,
                 config.manual_temporal_layers,
                 config.dropout,
+                config.attention_dropout_rate,
             )
             if config.manual_temporal_layers
             else None
@@ -451,7 +455,7 @@ class FusionModule(nn.Module):
                 )
             elif self.fusion_type == "cross_attention":
                 self.cross_attention = nn.MultiheadAttention(
-                    width, config.fusion_num_heads, dropout=config.dropout, batch_first=True
+                    width, config.fusion_num_heads, dropout=config.attention_dropout_rate, batch_first=True
                 )
                 self.cross_norm = nn.LayerNorm(width)
         # Projected posteriors are as small as the projection's init (std 0.02 per channel) while the sinusoidal
@@ -459,7 +463,12 @@ class FusionModule(nn.Module):
         self.input_norm = nn.LayerNorm(width)
         self.dropout = nn.Dropout(config.dropout)
         self.encoder = transformer_encoder(
-            width, config.fusion_num_heads, config.fusion_intermediate_size, config.fusion_num_layers, config.dropout
+            width,
+            config.fusion_num_heads,
+            config.fusion_intermediate_size,
+            config.fusion_num_layers,
+            config.dropout,
+            config.attention_dropout_rate,
         )
         self.gloss_head = ctc_head(width, config.gloss_vocab_size)
 
@@ -639,6 +648,7 @@ class SignBindModel(SignBindPreTrainedModel):
         letter_labels: torch.LongTensor | None = None,
         phoneme_labels: torch.LongTensor | None = None,
         segment_labels: torch.LongTensor | None = None,
+        sign_labels: torch.LongTensor | None = None,
     ) -> SignBindOutput:
         r"""
         pixel_values (`(B, T, 3, H, W)`): normalised full frames; required unless `config.manual_inputs="keypoints"`
@@ -653,6 +663,8 @@ class SignBindModel(SignBindPreTrainedModel):
         gloss_labels, letter_labels, phoneme_labels (`(B, L)`): CTC targets padded with -100 (ids start at 1). A
             clip whose `phoneme_labels` are all -100 has no phoneme target and is left out of the lip loss.
         segment_labels (`(B, T)`): per-frame route (0 sign, 1 fingerspelling, 2 rest), -100 where unknown.
+        sign_labels (`(B, L)`): the sign expert's CTC target when it is not `gloss_labels`: the signed words only
+            (fingerspelled words are the letter expert's), in the gloss vocabulary; defaults to `gloss_labels`.
         """
         attention_mask, face_attention_mask, keypoint_mask = check_inputs(
             self.config, pixel_values, face_pixel_values, attention_mask, face_attention_mask, keypoints, keypoint_mask
@@ -692,6 +704,7 @@ class SignBindModel(SignBindPreTrainedModel):
             lip_shift=lip_shift,
         )
         labels = {"gloss": gloss_labels, "letter": letter_labels, "phoneme": phoneme_labels, "segment": segment_labels}
+        labels["sign"] = sign_labels
         losses = self._losses(output, labels, attention_mask, face_attention_mask * attention_mask)
         return dataclasses.replace(output, **losses)
 
@@ -748,9 +761,14 @@ class SignBindModel(SignBindPreTrainedModel):
         sign_loss = fingerspelling_loss = lip_loss = router_loss = fusion_loss = None
         if labels["gloss"] is not None:
             check_labels("gloss_labels", labels["gloss"], config.gloss_vocab_size, frame_lengths, "valid frames")
-            sign_loss = ctc_loss(output.sign_logits, frame_lengths, labels["gloss"], config)
             if self.fusion is not None and output.gloss_logits is not None:
                 fusion_loss = ctc_loss(output.gloss_logits, frame_lengths, labels["gloss"], config)
+        sign_target = labels["gloss"]
+        if labels["sign"] is not None:
+            check_labels("sign_labels", labels["sign"], config.gloss_vocab_size, frame_lengths, "valid frames")
+            sign_target = labels["sign"]
+        if sign_target is not None:
+            sign_loss = ctc_loss(output.sign_logits, frame_lengths, sign_target, config)
         if labels["letter"] is not None and output.fingerspelling_logits is not None:
             check_labels("letter_labels", labels["letter"], config.letter_vocab_size, frame_lengths, "valid frames")
             fingerspelling_loss = ctc_loss(output.fingerspelling_logits, frame_lengths, labels["letter"], config)

@@ -33,7 +33,16 @@ from transformers import BatchFeature, ProcessorMixin
 from transformers.utils import cached_file
 
 from .configuration_signbind import SignBindConfig
-from .constants import BLANK_ID, BLANK_TOKEN, GLOSS_LABELS, LETTER_LABELS, PHONEME_LABELS, UNK_TOKEN
+from .constants import (
+    BLANK_ID,
+    BLANK_TOKEN,
+    GLOSS_LABELS,
+    LETTER_LABELS,
+    PHONEME_LABELS,
+    SIGN_LABELS,
+    SPELLED_WORD_TOKEN,
+    UNK_TOKEN,
+)
 from .ctc_decoding import decode_streams
 from .errors import SignBindInputError
 from .face_models_signbind import FACE_MODELS_DIR, SAVED_DETECTOR_FILE, SAVED_LANDMARK_FILE
@@ -241,6 +250,7 @@ class SignBindProcessor(ProcessorMixin):
         glosses: str | Sequence[str] | None = None,
         letters: str | Sequence[str] | None = None,
         phonemes: str | Sequence[str] | None = None,
+        signs: str | Sequence[str] | None = None,
         face_boxes: Any = None,
         return_tensors: str = "pt",
         **video_kwargs: Any,
@@ -258,6 +268,9 @@ class SignBindProcessor(ProcessorMixin):
                 ``"laurene simms"``; ``""`` when nothing is fingerspelled) and ARPAbet phonemes
                 (``"hh ae v"``). They become ``gloss_labels``, ``letter_labels`` and ``phoneme_labels`` (B, L),
                 padded with -100.
+            signs: the sign expert's own target when it differs from the fusion's: the pseudo-gloss without its
+                fingerspelled words (``signbind_hf.targets.signed_words``), in the gloss vocabulary. It becomes
+                ``sign_labels``; without it the sign expert learns ``gloss_labels``.
             face_boxes: per video, face boxes to use instead of detection (see ``SignBindVideoProcessor``).
             return_tensors: ``"pt"`` (default) or ``"np"``.
             video_kwargs: ``fps``, ``start``, ``end``, ``normalized_face_boxes``, ``return_metadata``, and
@@ -269,7 +282,7 @@ class SignBindProcessor(ProcessorMixin):
             ``keypoints`` and ``keypoint_mask`` with the ``keypoints`` setting, the label tensors for the targets
             given, and ``text`` when given.
         """
-        targets = {GLOSS_LABELS: glosses, LETTER_LABELS: letters, PHONEME_LABELS: phonemes}
+        targets = {GLOSS_LABELS: glosses, SIGN_LABELS: signs, LETTER_LABELS: letters, PHONEME_LABELS: phonemes}
         if videos is None and all(value is None for value in targets.values()):
             raise SignBindInputError("give videos= (and optionally glosses=, letters=, phonemes= targets)")
         batch_size = None
@@ -284,9 +297,11 @@ class SignBindProcessor(ProcessorMixin):
             raise SignBindInputError(
                 f"face_boxes and {sorted(video_kwargs)} apply to videos, and no videos were given"
             )
-        tokenizers = {GLOSS_LABELS: self.tokenizer, LETTER_LABELS: self.letter_tokenizer}
+        tokenizers = {GLOSS_LABELS: self.tokenizer, SIGN_LABELS: self.tokenizer, LETTER_LABELS: self.letter_tokenizer}
         tokenizers[PHONEME_LABELS] = self.phoneme_tokenizer
-        argument_names = {GLOSS_LABELS: "glosses", LETTER_LABELS: "letters", PHONEME_LABELS: "phonemes"}
+        argument_names = {
+            GLOSS_LABELS: "glosses", SIGN_LABELS: "signs", LETTER_LABELS: "letters", PHONEME_LABELS: "phonemes"
+        }  # fmt: skip
         for key, value in targets.items():
             if value is None:
                 continue
@@ -311,7 +326,8 @@ class SignBindProcessor(ProcessorMixin):
 
         Returns:
             ``{"gloss": [...], "sign": [...], "fingerspelling": [...], "phoneme": [...]}`` for the streams the model
-            produced: the fused pseudo-gloss, the sign expert's own glosses, fingerspelled words and phonemes. To
+            produced: the fused pseudo-gloss, the sign expert's own glosses, fingerspelled words and phonemes. The
+            fused pseudo-gloss has its fingerspelled words from the letter stream (``fill_spelled_words``). To
             decode label ids instead, use ``processor.tokenizer.batch_decode(ids, ctc=False)``.
         """
         if not hasattr(output, "gloss_logits"):
@@ -327,10 +343,36 @@ class SignBindProcessor(ProcessorMixin):
         }
         decoded = decode_streams(output, attention_mask, beam_width=beam_width)
         # The ids are already CTC-collapsed, so repeats left in them are real (ctc=False keeps them).
-        return {
+        texts = {
             stream: tokenizers[stream].batch_decode(ids, ctc=False, skip_special_tokens=skip_special_tokens)
             for stream, ids in decoded.items()
         }
+        if "gloss" in texts:
+            spelled = texts.get("fingerspelling", [""] * len(texts["gloss"]))
+            texts["gloss"] = [
+                fill_spelled_words(gloss, words) for gloss, words in zip(texts["gloss"], spelled, strict=True)
+            ]
+        return texts
+
+
+def fill_spelled_words(gloss: str, spelled: str) -> str:
+    """The fused pseudo-gloss with each ``[FS]`` (a fingerspelled word) replaced by the word the letter stream read.
+
+    Both streams run forward in time, so the k-th ``[FS]`` is the k-th word of ``spelled`` (the letter stream decoded,
+    ``"OMAR SMITH"``). An ``[FS]`` the letter stream read no word for is left out; letter words beyond the last
+    ``[FS]`` are not added (the fusion saw no spelled word there).
+
+    >>> fill_spelled_words("OUR DOCTOR [FS] [FS]", "OMAR SMITH")
+    'OUR DOCTOR OMAR SMITH'
+    """
+    words = iter(spelled.split())
+    filled = []
+    for token in gloss.split():
+        if token != SPELLED_WORD_TOKEN:
+            filled.append(token)
+        elif (word := next(words, None)) is not None:
+            filled.append(word)
+    return " ".join(filled)
 
 
 def _saved_face_models(folder: str | os.PathLike, subfolder: str, kwargs: dict[str, Any]) -> dict[str, str]:

@@ -4,7 +4,8 @@ One class, three instances; the stream (``"gloss"``, ``"letter"`` or ``"phoneme"
 ``tokenizer_config.json`` so ``from_pretrained`` rebuilds the right one. Id 0 is both the CTC blank and the padding
 token in every stream (the wav2vec2 convention), so the model's CTC heads use ``blank=BLANK_ID``.
 
-- ``gloss``: blank, ``[UNK]``, then the words of a corpus (sorted); ``HAVE DIFFERENT HERE`` decodes to itself.
+- ``gloss``: blank, ``[UNK]``, ``[FS]``, then the words of a corpus (sorted); ``HAVE DIFFERENT HERE`` decodes to
+  itself.
 - ``letter``: blank, ``A``..``Z``, ``|`` (word boundary); ``L A U R E N E | S I M M S`` (or ``laurene simms``)
   decodes to ``LAURENE SIMMS``.
 - ``phoneme``: blank, then the 39 CMUdict phonemes, lower-case; ``hh ae v m ay ow v er f l ow`` decodes to itself.
@@ -39,6 +40,7 @@ from .constants import (
     IGNORE_INDEX,
     LETTERS,
     PHONEMES,
+    SPELLED_WORD_TOKEN,
     UNK_TOKEN,
     WORD_BOUNDARY_TOKEN,
 )
@@ -67,8 +69,9 @@ def phoneme_vocab() -> dict[str, int]:
 
 
 def gloss_vocab(texts: Iterable[str], min_count: int = 1) -> dict[str, int]:
-    """Build the pseudo-gloss vocabulary from target texts: blank, ``[UNK]``, then every word seen at least
-    ``min_count`` times, sorted so the same corpus always gives the same ids.
+    """Build the pseudo-gloss vocabulary from target texts: blank, ``[UNK]``, ``[FS]`` (a fingerspelled word, in the
+    fusion module's output), then every word seen at least ``min_count`` times, sorted so the same corpus always gives
+    the same ids.
 
     Words are upper-cased, the form every pseudo-gloss target takes, so a stray lower-case word in a corpus does not
     become a second entry.
@@ -82,14 +85,15 @@ def gloss_vocab(texts: Iterable[str], min_count: int = 1) -> dict[str, int]:
         if not isinstance(text, str):
             raise TypeError(f"`texts[{position}]` must be a string, got {type(text).__name__}: {text!r}")
         counts.update(text.upper().split())
-    reserved = {BLANK_TOKEN, UNK_TOKEN}
+    reserved = {BLANK_TOKEN, UNK_TOKEN, SPELLED_WORD_TOKEN}
     words = sorted(word for word, count in counts.items() if count >= min_count and word not in reserved)
     if not words:
         raise ValueError(
             f"no gloss word occurs at least min_count={min_count} times in the {sum(counts.values())} words given: "
             "pass the targets of a data set (e.g. 'HAVE DIFFERENT HERE') or lower `min_count`"
         )
-    return {BLANK_TOKEN: BLANK_ID, UNK_TOKEN: 1, **{word: index for index, word in enumerate(words, start=2)}}
+    reserved_ids = {BLANK_TOKEN: BLANK_ID, UNK_TOKEN: 1, SPELLED_WORD_TOKEN: 2}
+    return {**reserved_ids, **{word: index for index, word in enumerate(words, start=len(reserved_ids))}}
 
 
 def _read_vocab(vocab_file: str | os.PathLike) -> dict[str, int]:

@@ -63,6 +63,9 @@ def test_vocab_sizes_agree_with_the_inventories():
         ("ctc_loss_reduction", "none", "ctc_loss_reduction must be 'mean' or 'sum'"),
         ("ctc_beam_width", 0, r"ctc_beam_width must be None \(greedy\) or an integer >= 1, got 0"),
         ("ctc_beam_width", True, "ctc_beam_width must be None"),
+        ("dropout", 1.0, r"dropout must be a probability in \[0, 1\), got 1.0"),
+        ("attention_dropout", -0.1, r"attention_dropout must be a probability in \[0, 1\)"),
+        ("attention_dropout", "0.1", "attention_dropout must be a probability"),
     ],
 )
 def test_invalid_values_name_the_field_and_the_allowed_values(field, value, message):
@@ -103,3 +106,17 @@ def test_tiny_preset_is_a_few_hundred_thousand_parameters():
     with torch.device("meta"):
         total = SignBindModel(SignBindConfig.from_preset("tiny")).parameter_breakdown()["total"]
     assert 100_000 < total < 1_000_000
+
+
+@pytest.mark.parametrize(("attention_dropout", "expected"), [(None, 0.1), (0.0, 0.0), (0.2, 0.2)])
+def test_attention_dropout_defaults_to_dropout_and_reaches_every_transformer(attention_dropout, expected):
+    from signbind_hf import SignBindModel
+
+    config = SignBindConfig.from_preset(
+        "tiny", attention_dropout=attention_dropout, dropout=0.1, fusion_type="cross_attention"
+    )
+    model = SignBindModel(config)
+    layers = [*model.manual.temporal_encoder.layers, *model.fusion.encoder.layers]
+    assert [layer.self_attn.dropout for layer in layers] == [expected] * len(layers)
+    assert model.fusion.cross_attention.dropout == expected
+    assert {layer.dropout1.p for layer in layers} == {0.1}  # the rest keeps `dropout`

@@ -153,6 +153,21 @@ def test_ctc_loss_matches_torch_reference():
     assert torch.allclose(output.sign_loss, reference, atol=1e-5)
 
 
+def test_sign_labels_replace_the_gloss_labels_for_the_sign_expert_only():
+    model = build(use_lip=False).eval()
+    batch = make_batch(model.config)
+    signs = batch["gloss_labels"].clone()
+    signs[:, 1:] = -100  # fewer words: the fingerspelled ones are the letter expert's
+    output = model.set_stage("all")(**batch, sign_labels=signs)
+    alone = model(**{**batch, "gloss_labels": signs})
+    together = model(**batch)
+    assert torch.allclose(output.sign_loss, alone.sign_loss)
+    assert not torch.allclose(output.sign_loss, together.sign_loss)
+    assert torch.allclose(output.fusion_loss, together.fusion_loss)  # the fusion still learns every word
+    with pytest.raises(ValueError, match=r"sign_labels must hold ids"):
+        model(**batch, sign_labels=torch.zeros_like(signs))
+
+
 def test_no_loss_without_labels():
     model = build().eval()
     output = model(**make_batch(model.config, labels=False))

@@ -35,6 +35,7 @@ from signbind_hf import (
     SignBindVideoProcessor,
 )
 from signbind_hf.constants import IGNORE_INDEX
+from signbind_hf.processing_signbind import fill_spelled_words
 from signbind_hf.video import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD
 from signbind_hf.video.face import MOUTH_CENTRE_IN_FACE_BOX
 
@@ -467,6 +468,9 @@ def test_targets_become_the_models_label_tensors(processor):
     assert processor.phoneme_tokenizer.batch_decode(inputs["phoneme_labels"], ctc=False) == ["hh ae v", "g ey n"]
     assert processor.tokenizer.decode(inputs["gloss_labels"][1], ctc=False) == "GAIN BALANCE [UNK]"
     assert inputs["text"] == ["I have it here.", "Gain balance."]  # carried along, never a tensor
+    assert "sign_labels" not in inputs  # only when signs= is given
+    signs = processor(glosses=["HAVE HERE", "GAIN"], signs=["HAVE", ""])
+    assert processor.tokenizer.batch_decode(signs["sign_labels"], ctc=False) == ["HAVE", ""]
     config = SignBindConfig.from_preset("tiny", gloss_vocab_size=len(processor.tokenizer))
     output = SignBindModel(config)(**{key: value for key, value in inputs.items() if key != "text"})
     assert torch.isfinite(output.loss)
@@ -501,6 +505,40 @@ def test_batch_decode_turns_every_stream_into_text(processor):
     }
     with pytest.raises(SignBindInputError, match=r"expects a SignBindOutput .*processor\.tokenizer"):
         processor.batch_decode(torch.tensor([[have, here]]))
+
+
+def test_batch_decode_reads_each_spelled_word_from_the_letter_stream(processor):
+    def one_hot(paths: list[list[int]], vocab_size: int) -> torch.Tensor:
+        return torch.nn.functional.one_hot(torch.tensor(paths), vocab_size).float() * 10
+
+    have, spelled = processor.tokenizer.convert_tokens_to_ids(["HAVE", "[FS]"])
+    vocab = len(processor.tokenizer)
+    b, o, boundary, z = processor.letter_tokenizer.convert_tokens_to_ids(["B", "O", "|", "Z"])
+    output = SignBindOutput(
+        gloss_logits=one_hot([[have, 0, spelled, 0, spelled, 0], [spelled, 0, have, 0, spelled, 0]], vocab),
+        sign_logits=one_hot([[have] * 6] * 2, vocab),
+        fingerspelling_logits=one_hot([[0, b, o, boundary, z, 0], [b, o, 0, 0, 0, 0]], 28),
+    )
+
+    decoded = processor.batch_decode(output)
+
+    # The k-th [FS] is the k-th word read from the letters; one with no word read is left out.
+    assert decoded["gloss"] == ["HAVE BO Z", "BO HAVE"]
+    assert decoded["fingerspelling"] == ["BO Z", "BO"]
+
+
+@pytest.mark.parametrize(
+    ("gloss", "spelled", "expected"),
+    [
+        ("OUR DOCTOR [FS] [FS]", "OMAR SMITH", "OUR DOCTOR OMAR SMITH"),
+        ("MEET [FS] [FS]", "ANNA", "MEET ANNA"),  # the letter stream read one word: the second slot stays empty
+        ("MEET [FS]", "ANNA JACK", "MEET ANNA"),  # words past the last slot are not added
+        ("I LIKE TEA", "ANNA", "I LIKE TEA"),
+        ("", "", ""),
+    ],
+)
+def test_fill_spelled_words(gloss, spelled, expected):
+    assert fill_spelled_words(gloss, spelled) == expected
 
 
 # --- presets, saving, loading, pickling ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from signbind_hf.constants import (
     LETTERS,
     PHONEME_VOCAB_SIZE,
     PHONEMES,
+    SPELLED_WORD_TOKEN,
     UNK_TOKEN,
     WORD_BOUNDARY_TOKEN,
 )
@@ -65,11 +66,12 @@ def test_blank_is_pad_is_id_zero(tokenizer):
 def test_gloss_vocab_from_corpus_is_sorted_and_counts_words(glosses):
     vocab = glosses.get_vocab()
     words = ["BALANCE", "CAFÉ", "DIFFERENT", "FLOW", "GAIN", "HAVE", "HERE", "MY", "ON", "OVER", "TOE"]
-    assert list(vocab) == [BLANK_TOKEN, UNK_TOKEN, *words]  # lower-case corpus words were upper-cased, not doubled
+    # lower-case corpus words were upper-cased, not doubled
+    assert list(vocab) == [BLANK_TOKEN, UNK_TOKEN, SPELLED_WORD_TOKEN, *words]
     assert list(vocab.values()) == list(range(len(vocab)))
 
     frequent = SignBindCTCTokenizer.for_glosses(GLOSS_CORPUS, min_count=2)
-    assert list(frequent.get_vocab()) == [BLANK_TOKEN, UNK_TOKEN, "CAFÉ", "HAVE", "HERE"]
+    assert list(frequent.get_vocab()) == [BLANK_TOKEN, UNK_TOKEN, SPELLED_WORD_TOKEN, "CAFÉ", "HAVE", "HERE"]
     ids = frequent("HAVE DIFFERENT HERE")["labels"]
     assert frequent.convert_ids_to_tokens(ids) == ["HAVE", UNK_TOKEN, "HERE"]
     assert frequent.decode(ids, ctc=False) == "HAVE [UNK] HERE"

@@ -13,7 +13,7 @@ once and stores, per example and unpadded, exactly what ``SignBindModel.fuse_exp
 
 Layout, next to the data set: ``DATA_DIR/features/<experts fingerprint[:16]>/`` holding ``manifest.json`` (the model
 folder, the experts' fingerprint, the processor settings, per split the kept and skipped counts by reason),
-``index/<split>.jsonl`` (one line per cached example: data set row, id, shard, lengths, pseudo-gloss) and
+``index/<split>.jsonl`` (one line per cached example: data set row, id, shard, lengths, pseudo-gloss, fingerspelled words) and
 ``<split>/shard-NNNNN.safetensors``, plus ``processor/`` (the processor used, whose gloss tokenizer makes the labels).
 
 Why safetensors shards rather than a ``datasets`` column: tensors keep the exact dtype the model produced (the cached
@@ -55,6 +55,7 @@ from torch.utils.data import Dataset
 from signbind_hf.constants import ATTENTION_MASK, FACE_ATTENTION_MASK, GLOSS_LABELS, IGNORE_INDEX
 from signbind_hf.data.builders.core import MISSING_VIDEO, UNREADABLE_VIDEO, BadPose, in_data_set, read_row_pose
 from signbind_hf.errors import SignBindInputError
+from signbind_hf.targets import gloss_targets
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ MANIFEST_FILE = "manifest.json"
 INDEX_DIR = "index"
 PROCESSOR_DIR = "processor"
 CACHE_FORMAT = "signbind-expert-outputs"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the index keeps each example's fingerspelled words
 EXPERT_PREFIXES = ("manual.", "lip.")
 FINGERPRINT_PREFIX_LENGTH = 16  # hex digits naming the cache folder: 64 bits, no accidental collision in practice
 DEFAULT_BATCH_SIZE = 8  # the paper's clips per batch
@@ -282,6 +283,7 @@ def _cache_split(model, processor, rows, data_dir, split, staging, batch_size, d
                         "shard": shard_index,
                         "frames": int(stored[FACE_ATTENTION_MASK].shape[0]),
                         "pseudo_gloss": example["pseudo_gloss"],
+                        "fingerspelled_words": list(example.get("fingerspelled_words") or ()),
                     }
                 )
             )
@@ -398,7 +400,8 @@ def check_cache_matches(cache_dir: str | os.PathLike, model: Any) -> dict[str, A
 
 
 class CachedExpertOutputs(Dataset):
-    """One split of a feature cache: item ``i`` holds the cached tensors of one clip and its ``gloss_labels``.
+    """One split of a feature cache: item ``i`` holds the cached tensors of one clip and its ``gloss_labels`` (the
+    fusion's target for ``model``: see ``signbind_hf.targets.gloss_targets``).
 
     Args:
         cache_dir: a folder written by ``cache_expert_outputs``.
@@ -428,11 +431,17 @@ class CachedExpertOutputs(Dataset):
                 f"{model.config.gloss_vocab_size}: pass the tokenizer the model was trained with"
             )
         self.tokenizer = tokenizer
+        self.letter_expert = model.config.use_fingerspelling
         self.streams = self.manifest["streams"]
         self._handles: dict[int, Any] = {}
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def gloss_labels(self, entry: dict[str, Any]) -> list[int]:
+        """The fusion's target ids for one line of the index (``signbind_hf.targets.gloss_targets``)."""
+        fused, _ = gloss_targets(entry["pseudo_gloss"], entry["fingerspelled_words"], self.letter_expert)
+        return self.tokenizer(fused)["labels"]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -451,7 +460,7 @@ class CachedExpertOutputs(Dataset):
         shard = self._shard(entry["shard"])
         example = {name: shard.get_tensor(f"{entry['row']}.{name}").float() for name in self.streams}
         example[FACE_ATTENTION_MASK] = shard.get_tensor(f"{entry['row']}.{FACE_ATTENTION_MASK}").long()
-        example[GLOSS_LABELS] = self.tokenizer(entry["pseudo_gloss"])["labels"]
+        example[GLOSS_LABELS] = self.gloss_labels(entry)
         example["id"] = entry["id"]
         return example
 

@@ -5,6 +5,9 @@
 - :func:`phonemes` — the lipreading stream's target: ``"HAVE MY OVER FLOW"`` -> ``"hh ae v m ay ow v er f l ow"``.
 - :func:`letters` — the fingerspelling stream's target: ``"laurene simms"`` -> ``"L A U R E N E | S I M M S"``.
 - :func:`fingerspelled_words` — the words of a sentence a signer would likely fingerspell.
+- :func:`signed_words` — the sign expert's target: the pseudo-gloss without its fingerspelled words.
+- :func:`spelled_word_slots` — the fusion's target: each fingerspelled word of the pseudo-gloss marked ``[FS]``.
+- :func:`gloss_targets` — both of them for a model with a letter expert, the whole pseudo-gloss for one without.
 - :func:`gloss_f1` — bag-of-words F1 of two glosses, to compare glossers.
 
 Example:
@@ -20,7 +23,7 @@ Example:
 Each module's docstring states its rules and their limits.
 """
 
-from .fingerspelling import fingerspelled_words, letters
+from .fingerspelling import fingerspelled_words, gloss_targets, letters, signed_words, spelled_word_slots
 from .glosser import DEFAULT_GLOSSER, Glosser, gloss_f1, pseudo_gloss
 from .llm_glosser import GlossFailure, InvalidGlossError, LLMGlosser, parse_gloss_output
 from .pronunciation import phonemes
@@ -35,8 +38,11 @@ __all__ = [
     "RuleGlosser",
     "fingerspelled_words",
     "gloss_f1",
+    "gloss_targets",
     "letters",
     "parse_gloss_output",
     "phonemes",
     "pseudo_gloss",
+    "signed_words",
+    "spelled_word_slots",
 ]

@@ -33,6 +33,7 @@ a signer fingerspells a given word also depends on the signer and the context, w
 
 import functools
 
+from ..constants import SPELLED_WORD_TOKEN
 from .lemmas import base_form
 from .pronunciation import cmu_dictionary
 from .text import Sentence, Token, TokenKind, plain_latin, split_sentences, strip_accents
@@ -147,3 +148,57 @@ def fingerspelled_words(sentence: str) -> list[str]:
         for token, flagged in zip(parsed.tokens, flags, strict=True)
         if flagged
     ]
+
+
+def _spelling_key(word: str) -> str:
+    return "".join(char for char in plain_latin(word).upper() if char.isalnum())
+
+
+def _split_spelled(gloss: str, spelled: list[str] | tuple[str, ...]) -> list[tuple[str, bool]]:
+    """Each gloss word with whether it is one of ``spelled`` (each spelled word claims one gloss word)."""
+    remaining = [_spelling_key(word) for word in spelled]
+    words = []
+    for word in gloss.split():
+        key = _spelling_key(word)
+        is_spelled = bool(key) and key in remaining
+        if is_spelled:
+            remaining.remove(key)
+        words.append((word, is_spelled))
+    return words
+
+
+def signed_words(gloss: str, spelled: list[str] | tuple[str, ...]) -> str:
+    """``gloss`` without its fingerspelled words: the words the hands sign, which the sign expert learns to read.
+
+    Each word of ``spelled`` (``fingerspelled_words`` of the sentence) removes one matching gloss word, compared by
+    letters and digits only, so ``Omar`` removes ``OMAR`` and ``U.S.`` removes ``US``. A fingerspelled word has no
+    sign: reading it is the letter expert's job, and the fusion module puts it back from the letter stream.
+
+    >>> signed_words("OUR DOCTOR OMAR SMITH", ["Omar", "Smith"])
+    'OUR DOCTOR'
+    """
+    return " ".join(word for word, is_spelled in _split_spelled(gloss, spelled) if not is_spelled)
+
+
+def spelled_word_slots(gloss: str, spelled: list[str] | tuple[str, ...]) -> str:
+    """``gloss`` with each fingerspelled word replaced by ``[FS]``: the fusion module's target when the model has a
+    letter expert. The fusion says where a spelled word goes; the letter stream says which word it is
+    (``SignBindProcessor.batch_decode`` puts it in), so a name never seen in training can still be read.
+
+    >>> spelled_word_slots("OUR DOCTOR OMAR SMITH", ["Omar", "Smith"])
+    'OUR DOCTOR [FS] [FS]'
+    """
+    return " ".join(SPELLED_WORD_TOKEN if is_spelled else word for word, is_spelled in _split_spelled(gloss, spelled))
+
+
+def gloss_targets(gloss: str, spelled: list[str] | tuple[str, ...], letter_expert: bool) -> tuple[str, str]:
+    """``(fusion target, sign expert target)`` of a clip whose pseudo-gloss is ``gloss`` and whose sentence
+    fingerspells ``spelled``.
+
+    With a letter expert, each expert learns its own channel: the sign expert the signed words only
+    (``signed_words``), the fusion the pseudo-gloss with each fingerspelled word marked ``[FS]``
+    (``spelled_word_slots``). Without one, both learn the whole pseudo-gloss, spelled words included.
+    """
+    if not letter_expert:
+        return gloss, gloss
+    return spelled_word_slots(gloss, spelled), signed_words(gloss, spelled)

@@ -16,6 +16,12 @@ detection). Keypoints get the flip: x negated (they are centred on the shoulders
 left hand's points become the right hand's, ``LEFT_ELBOW`` becomes ``RIGHT_ELBOW``), as a mirrored video would give;
 colour and shift do not change them (they are shoulder-normalised).
 
+Keypoints a data set ships (SynthSign's renderer writes the true ones) are cleaner than what a pose estimator finds
+in a video: a hand landmarker loses hands for stretches of frames (fast movement, blur, a hand turned edge-on) and
+places the points it finds with some error. So that a model trained on shipped keypoints still reads extracted ones,
+some clips get extractor-like faults: each hand missing on runs of frames (a random share of the clip), and every
+hand point found moved by a little noise.
+
 The batch holds normalised pixels: they are taken back to [0, 1] with the processor's mean and std, changed, and
 normalised again. Padding frames stay zero.
 """
@@ -36,7 +42,7 @@ from signbind_hf.constants import (
     KEYPOINTS,
     PIXEL_VALUES,
 )
-from signbind_hf.keypoint_layout_signbind import MIRRORED_POINTS
+from signbind_hf.keypoint_layout_signbind import MIRRORED_POINTS, NUM_HAND_POINTS, NUM_POSE_POINTS
 
 
 @dataclass
@@ -53,6 +59,13 @@ class ClipAugmentation:
         change_frames: change ``pixel_values``; off for a model that does not read frames (its manual expert reads
             keypoints only), which would spend time changing pixels nothing reads.
         change_face_crops: change ``face_pixel_values`` (colour and mirror).
+        hand_dropout_probability: chance that a clip's hands go missing on runs of frames, as a hand landmarker
+            loses them; 0 turns it off.
+        max_hand_dropout: the largest share of a clip's frames on which a hand goes missing (drawn per clip and hand
+            from [0, max_hand_dropout]).
+        hand_dropout_run: typical length of a run of missing frames (frames).
+        hand_point_noise: standard deviation of the noise added to every hand point found, in shoulder widths (the
+            unit of normalised keypoints); 0 turns it off.
     """
 
     image_mean: Sequence[float]
@@ -63,6 +76,10 @@ class ClipAugmentation:
     max_shift: float = 0.06
     change_frames: bool = True
     change_face_crops: bool = True
+    hand_dropout_probability: float = 0.5
+    max_hand_dropout: float = 0.8
+    hand_dropout_run: int = 8
+    hand_point_noise: float = 0.02
 
     def __post_init__(self) -> None:
         if len(self.image_mean) != 3 or len(self.image_std) != 3:
@@ -73,6 +90,13 @@ class ClipAugmentation:
             raise ValueError(f"flip_probability must be in [0, 1], got {self.flip_probability}")
         if not 0.0 <= self.max_shift < 0.5:
             raise ValueError(f"max_shift must be in [0, 0.5), got {self.max_shift}")
+        for name in ("hand_dropout_probability", "max_hand_dropout"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.hand_dropout_run < 1:
+            raise ValueError(f"hand_dropout_run must be a positive number of frames, got {self.hand_dropout_run}")
+        if self.hand_point_noise < 0.0:
+            raise ValueError(f"hand_point_noise must be >= 0, got {self.hand_point_noise}")
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """A new batch dict with ``pixel_values`` (and ``face_pixel_values``, ``keypoints``) changed; other keys are
@@ -99,7 +123,12 @@ class ClipAugmentation:
             face_mask = batch.get(FACE_ATTENTION_MASK, mask) * mask
             changed[FACE_PIXEL_VALUES] = self._apply(batch[FACE_PIXEL_VALUES], face_mask, order, gain, flip, None)
         if batch.get(KEYPOINTS) is not None:
-            changed[KEYPOINTS], changed[KEYPOINT_MASK] = mirror_keypoints(batch[KEYPOINTS], batch[KEYPOINT_MASK], flip)
+            keypoints, keypoint_mask = mirror_keypoints(batch[KEYPOINTS], batch[KEYPOINT_MASK], flip)
+            keypoint_mask = drop_hands(
+                keypoint_mask, self.hand_dropout_probability, self.max_hand_dropout, self.hand_dropout_run
+            )
+            changed[KEYPOINTS] = jitter_hands(keypoints, keypoint_mask, self.hand_point_noise)
+            changed[KEYPOINT_MASK] = keypoint_mask
         return changed
 
     def _apply(self, pixels, mask, order, gain, flip, shifts) -> torch.Tensor:
@@ -130,6 +159,41 @@ def mirror_keypoints(
     )
 
 
+def drop_hands(keypoint_mask: torch.Tensor, probability: float, max_share: float, run: int) -> torch.Tensor:
+    """(B, T, 75) keypoint mask with, in each clip chosen with ``probability``, each hand missing on runs of frames.
+
+    A hand's share of missing frames is drawn from [0, ``max_share``]; its runs come from smoothing per-frame noise
+    over ``run`` frames and taking the frames where it is lowest, so they last about ``run`` frames, as a
+    landmarker's misses do.
+    """
+    clips, frames = keypoint_mask.shape[:2]
+    if probability == 0.0 or max_share == 0.0 or frames == 0:
+        return keypoint_mask
+    device = keypoint_mask.device
+    noise = torch.rand(clips * 2, 1, frames, device=device)
+    kernel = min(run, frames) | 1  # odd: the smoothed noise keeps the clip's length
+    smooth = F.avg_pool1d(noise, kernel, stride=1, padding=kernel // 2, count_include_pad=False).view(clips, 2, frames)
+    share = torch.rand(clips, 2, 1, device=device) * max_share
+    # The hand is missing where its smoothed noise is below the value that `share` of its frames are below.
+    rank = (share * frames).long().clamp(max=frames - 1)
+    threshold = smooth.sort(dim=-1).values.gather(-1, rank)  # (B, 2, 1)
+    chosen = torch.rand(clips, 1, 1, device=device) < probability
+    missing = (smooth < threshold) & chosen  # (B, 2, T)
+    hands = missing.repeat_interleave(NUM_HAND_POINTS, dim=1).transpose(1, 2)  # (B, T, 42)
+    kept = keypoint_mask.clone()
+    kept[:, :, NUM_POSE_POINTS:] *= (~hands).to(kept.dtype)
+    return kept
+
+
+def jitter_hands(keypoints: torch.Tensor, keypoint_mask: torch.Tensor, std: float) -> torch.Tensor:
+    """(B, T, 75, 2) keypoints with Gaussian noise of ``std`` on every hand point found; points not found stay 0."""
+    if std == 0.0:
+        return keypoints * keypoint_mask[..., None].to(keypoints.dtype)
+    noise = torch.randn_like(keypoints) * std
+    noise[:, :, :NUM_POSE_POINTS] = 0.0
+    return (keypoints + noise) * keypoint_mask[..., None].to(keypoints.dtype)
+
+
 def shift_frames(frames: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     """(T, 3, H, W) moved by (dy, dx) pixels, edge pixels repeated into the gap."""
     if dy == 0 and dx == 0:
@@ -141,4 +205,4 @@ def shift_frames(frames: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     return padded[..., top : top + height, left : left + width]
 
 
-__all__ = ["ClipAugmentation", "mirror_keypoints", "shift_frames"]
+__all__ = ["ClipAugmentation", "drop_hands", "jitter_hands", "mirror_keypoints", "shift_frames"]

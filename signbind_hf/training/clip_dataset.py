@@ -15,14 +15,16 @@ the processor's extractor. A row whose pose file (or sidecar) is gone or cannot 
 
 ``ClipCollator`` calls ``SignBindProcessor`` on a batch of examples (videos, face boxes when the row has them,
 ``start``/``end``, keypoints, glosses, letters, phonemes) and adds ``segment_labels`` resampled to the processed
-frames, giving exactly the keys of ``SignBindModel.forward``.
+frames, giving exactly the keys of ``SignBindModel.forward``. In a model with a letter expert each expert learns its
+own channel (``signbind_hf.targets.gloss_targets``): fingerspelled words are the letter expert's, not the sign expert's, and the fusion
+marks where they go.
 
 Example:
 
 ```python
 >>> report = SkippedRows()
 >>> train = ClipDataset.from_split("data/synthsign", "train", processor, model.config, report)
->>> batch = ClipCollator(processor)([train[0], train[1]])
+>>> batch = ClipCollator(processor, letter_expert=model.config.use_fingerspelling)([train[0], train[1]])
 >>> model(**batch).loss
 ```
 """
@@ -54,10 +56,12 @@ from signbind_hf.constants import (
     PHONEME_LABELS,
     PIXEL_VALUES,
     SEGMENT_LABELS,
+    SIGN_LABELS,
 )
 from signbind_hf.data.builders.core import BadPose, in_data_set, read_row_pose
 from signbind_hf.errors import SignBindInputError
 from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
+from signbind_hf.targets import gloss_targets
 from signbind_hf.training.skipped_rows import (
     EMPTY_PSEUDO_GLOSS,
     MISSING_VIDEO,
@@ -80,6 +84,7 @@ FORWARD_KEYS = (
     KEYPOINTS,
     KEYPOINT_MASK,
     GLOSS_LABELS,
+    SIGN_LABELS,
     LETTER_LABELS,
     PHONEME_LABELS,
     SEGMENT_LABELS,
@@ -99,6 +104,7 @@ class ClipExample:
     face_boxes: np.ndarray | None
     pose: str | None  # the row's .pose file; None: the video's sidecar, else the processor's extractor
     glosses: str
+    fingerspelled: tuple[str, ...]  # the words of the sentence that are fingerspelled, as written
     letters: str
     phonemes: str
     segment_labels: tuple[int, ...]
@@ -138,6 +144,7 @@ def example_from_row(row_index: int, row: dict[str, Any], data_dir: Path) -> Cli
         face_boxes=boxes if boxes is not None and boxes.ndim == 2 and len(boxes) else None,
         pose=str(in_data_set(pose, data_dir)) if pose else None,
         glosses=row.get("pseudo_gloss") or "",
+        fingerspelled=tuple(row.get("fingerspelled_words") or ()),
         letters=row.get("letters") or "",
         phonemes=row.get("phonemes") or "",
         segment_labels=tuple(row.get("segment_labels") or ()),
@@ -284,7 +291,9 @@ def _probe_lengths(
 
 
 def _too_short(example: ClipExample, frames: int, processor: Any, config: Any) -> tuple[str, str] | None:
-    streams = [(TOO_SHORT_FOR_GLOSSES, processor.tokenizer, example.glosses, frames, "frames")]
+    # The fusion's target is the longest gloss target: a [FS] beside another needs a blank between them.
+    fused, _ = gloss_targets(example.glosses, example.fingerspelled, config.use_fingerspelling)
+    streams = [(TOO_SHORT_FOR_GLOSSES, processor.tokenizer, fused, frames, "frames")]
     if config.use_fingerspelling:
         streams.append((TOO_SHORT_FOR_LETTERS, processor.letter_tokenizer, example.letters, frames, "frames"))
     if config.use_lip:
@@ -324,13 +333,16 @@ class ClipCollator:
     timestamp (``-100`` where the row has none), so subsampled or resampled clips stay aligned.
     """
 
-    def __init__(self, processor: Any) -> None:
+    def __init__(self, processor: Any, letter_expert: bool = True) -> None:
         self.processor = processor
+        self.letter_expert = letter_expert
 
     def __call__(self, examples: list[ClipExample]) -> dict[str, torch.Tensor]:
+        targets = [gloss_targets(example.glosses, example.fingerspelled, self.letter_expert) for example in examples]
         batch = self.processor(
             videos=[example.video for example in examples],
-            glosses=[example.glosses for example in examples],
+            glosses=[fused for fused, _ in targets],
+            signs=[signs for _, signs in targets],
             letters=[example.letters for example in examples],
             phonemes=[example.phonemes for example in examples],
             return_tensors="pt",

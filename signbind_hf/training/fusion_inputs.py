@@ -94,7 +94,7 @@ class CachedFusionDataset(Dataset):
             if not entry["pseudo_gloss"].strip():
                 report.skip(split, EMPTY_PSEUDO_GLOSS, where)
                 continue
-            needed = ctc_frames_needed(cached.tokenizer(entry["pseudo_gloss"])["labels"])
+            needed = ctc_frames_needed(cached.gloss_labels(entry))
             if needed > entry["frames"]:
                 report.skip(
                     split,

@@ -365,7 +365,8 @@ def build_datasets(stage_args, training_args, model, processor, report):
             )
             for split in splits
         ]
-    return datasets[0], (datasets[1] if len(datasets) > 1 else None), ClipCollator(processor), model
+    collator = ClipCollator(processor, letter_expert=model.config.use_fingerspelling)
+    return datasets[0], (datasets[1] if len(datasets) > 1 else None), collator, model
 
 
 # --- the run --------------------------------------------------------------------------------------------------------

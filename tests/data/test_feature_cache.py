@@ -20,6 +20,7 @@ from signbind_hf.data.feature_cache import (
     read_manifest,
 )
 from signbind_hf.data.synthsign import generate_synthsign
+from signbind_hf.targets import gloss_targets
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,11 @@ def test_cached_fusion_equals_the_model_on_video(synthsign, saved_model, cache):
     inputs = processor(
         videos=[str(root / video) for video in rows["video"]],
         face_boxes=[np.asarray(boxes, dtype=np.float32) for boxes in rows["face_boxes"]],
-        glosses=rows["pseudo_gloss"],
+        # The fusion's targets: each fingerspelled word marked [FS] (the letter stream fills it in).
+        glosses=[
+            gloss_targets(gloss, spelled, letter_expert=True)[0]
+            for gloss, spelled in zip(rows["pseudo_gloss"], rows["fingerspelled_words"], strict=True)
+        ],
     )
     train = CachedExpertOutputs(cache, "train", model)
     batch = FusionFeatureCollator()([train[index] for index in range(len(train))])

@@ -4,7 +4,14 @@ import pytest
 
 from signbind_hf import SignBindCTCTokenizer
 from signbind_hf.constants import LETTERS, WORD_BOUNDARY_TOKEN
-from signbind_hf.targets import fingerspelled_words, letters
+from signbind_hf.targets import (
+    fingerspelled_words,
+    gloss_targets,
+    letters,
+    pseudo_gloss,
+    signed_words,
+    spelled_word_slots,
+)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +106,36 @@ def test_deterministic_and_feeds_letters():
     sentence = "Yesterday I met Laurene Simms at the FBI."
     assert fingerspelled_words(sentence) == fingerspelled_words(sentence)
     assert letters(" ".join(fingerspelled_words(sentence))) == "L A U R E N E | S I M M S | F B I"
+
+
+@pytest.mark.parametrize(
+    ("gloss", "spelled", "expected"),
+    [
+        ("OUR DOCTOR OMAR SMITH", ["Omar", "Smith"], "OUR DOCTOR"),
+        ("I LIKE TEA", [], "I LIKE TEA"),
+        ("ANNA ANNA MEET", ["Anna"], "ANNA MEET"),  # one spelled word removes one gloss word
+        ("WE VISIT US TOMORROW", ["U.S."], "WE VISIT TOMORROW"),  # compared by letters and digits
+        ("ZURICH BIG", ["Zürich"], "BIG"),
+        ("MEET KIM", ["Lee"], "MEET KIM"),  # a spelled word not in the gloss removes nothing
+    ],
+)
+def test_signed_words_leave_the_fingerspelled_words_to_the_letter_expert(gloss, spelled, expected):
+    assert signed_words(gloss, spelled) == expected
+
+
+def test_signed_words_of_a_real_sentence():
+    sentence = "Yesterday I met Laurene Simms at the FBI."
+    assert signed_words(pseudo_gloss(sentence), fingerspelled_words(sentence)) == "YESTERDAY I MEET"
+
+
+def test_each_expert_learns_its_own_channel_when_there_is_a_letter_expert():
+    sentence = "Tomorrow Omar will visit Anna's family."
+    gloss, spelled = pseudo_gloss(sentence), fingerspelled_words(sentence)
+    assert (gloss, spelled) == ("TOMORROW OMAR VISIT ANNA FAMILY", ["Omar", "Anna"])
+    assert spelled_word_slots(gloss, spelled) == "TOMORROW [FS] VISIT [FS] FAMILY"
+    assert gloss_targets(gloss, spelled, letter_expert=True) == (
+        "TOMORROW [FS] VISIT [FS] FAMILY",
+        "TOMORROW VISIT FAMILY",
+    )
+    # Without a letter expert nothing else can read the spelled words: both learn the whole pseudo-gloss.
+    assert gloss_targets(gloss, spelled, letter_expert=False) == (gloss, gloss)
