@@ -83,21 +83,20 @@ class QuickstartSettings:
     # left-handed test signers unread; the lip expert's face crops are left as they are (recoloured and flipped,
     # they trained a worse lip expert).
     experts_training: list[str] = field(default_factory=lambda: [*cpu_schedule(epochs=40, warmup_steps=50), *AUGMENT])
-    # The fusion module is cheap to train (on cached expert outputs) and gains most from more epochs: fused gloss WER
-    # on the test split 98.5 % after 10 epochs, 78.9 % after 20 (same experts, beam 8, the per-frame lip alignment).
-    fusion_training: list[str] = field(default_factory=lambda: cpu_schedule(epochs=20, warmup_steps=30))
+    # The fusion module is cheap to train (on cached expert outputs) and gains most from more epochs: it was
+    # under-trained, not over-fitted, at 20 (benchmarks/RESULTS.md, "the fusion stage's schedule").
+    fusion_training: list[str] = field(default_factory=lambda: cpu_schedule(epochs=35, warmup_steps=30))
     # The paper's LoRA (r=16, alpha=32, q,k,v,o,gate,up,down) on the small local Llama, with the SFT schedule measured
-    # best for it (batch 16, 30 epochs, lr 5e-3: test BLEU-4 87.1 from reference pseudo-gloss, against 26.9 with the
-    # paper's batch 1 x 4, 10 epochs, lr 2e-4 tuned for a 7B model; see signbind_hf/training/refiner.py).
+    # best for it (batch 16, 30 epochs, lr 5e-3, against the paper's batch 1 x 4, 10 epochs, lr 2e-4 tuned for a 7B
+    # model; signbind_hf/training/refiner.py).
     refiner: dict[str, Any] = field(default_factory=lambda: dict(SMALL_LLM_SFT_OVERRIDES))
     variants: tuple[str, ...] = QUICKSTART_VARIANTS
     # CTC prefix beam search when scoring: briefly trained CTC heads often keep blank the likeliest label where a word
-    # is already there (measured on the test split, this quickstart's model: fused gloss WER 43.4 % greedy, 38.1 % at
-    # beam 8; BLEU-4 38.2 and 42.2).
+    # is already there, and 8 beams find it (benchmarks/RESULTS.md, "greedy against beam search").
     beam_width: int | None = 8
     # Processes training side by side, one torch thread each (one per core, at most 2): the refiner beside the
-    # experts, the ablation variants beside the full model's fusion: `make demo` took 765-808 s so, against 854 s with
-    # the refiner beside the fusion and the variants after it, two at a time (2-core VM, 2026-11-26).
+    # experts, the ablation variants beside the full model's fusion, which keeps both cores busy
+    # (benchmarks/RESULTS.md, "training side by side").
     num_workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 
