@@ -75,9 +75,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     #   manual 101.1 M = DINOv2-base 86.6 M + 2-layer temporal transformer at width 768 (14.2 M) + router MLP (0.3 M)
     #                    + sign head 768 x 1000 (0.8 M) + fingerspelling head (0.02 M)
     #   lip     62.5 M = see PAPER_LIP
-    #   fusion  33.9 M = 4-layer transformer at width 768 (28.4 M) + gate 1536 -> 768 (1.2 M) + learned alignment
-    #                    (query, key, value, output: 4 x 768 x 768 = 2.4 M) + stream projections and gloss head (1.6 M)
-    # Measured (`signbind params --preset paper`): manual 101.8 M, lip 62.0 M, fusion 33.5 M, total 197.4 M.
+    #   fusion  32.3 M = 4-layer transformer at width 768 (28.4 M) + gate 1536 -> 768 (1.2 M) + learned alignment
+    #                    (query and key: 2 x 768 x 768 = 1.2 M) + stream projections and gloss head (1.6 M)
+    # `signbind params --preset paper` counts them (benchmarks/RESULTS.md has the counts against the paper's).
     "paper": {},
     # A few hundred thousand parameters and 32 px frames: for tests.
     "tiny": {
@@ -148,8 +148,7 @@ class SignBindConfig(PreTrainedConfig):
             before the sign and fingerspelling heads, so that they see movement, not single frames.
         manual_temporal_kernel_size (`int`, defaults to 0): when > 0, a residual block of two Conv1d layers of this
             kernel over the frame features, before the temporal transformer: local motion features that a transformer
-            trained from scratch is slow to find (measured on SynthSign, tiny experts, 10 epochs from scratch: sign
-            CTC 3.25 and validation WER 89 % with kernel 5, 3.54 and 100 % without). 0 is the paper's model.
+            trained from scratch is slow to find (benchmarks/RESULTS.md). 0 is the paper's model.
         router_window (`int`, defaults to 16): frames of the local average pooling in front of the router.
         router_hidden_size (`int`, defaults to 384): hidden width of the router MLP.
         router_temperature (`float`, defaults to 1.0): Gumbel-softmax temperature in training (routing is hard in eval).
@@ -158,9 +157,8 @@ class SignBindConfig(PreTrainedConfig):
             fusion module: the sign head's output is the pseudo-gloss stream).
         sign_stream_on_fingerspelling (`bool`, defaults to `False`): on the frames the router gives to
             fingerspelling, the fusion reads the sign head's stream as well as the letters (`H_fs + H_s` in place of the
-            paper's `H_fs`). The sign head is trained on every frame, spelled words included, and reads a spelled name
-            it has seen as a word; the paper's routing drops that on exactly those frames, so that a fusion trained
-            briefly spells fewer names than the sign head alone. Off is the paper's model.
+            paper's `H_fs`): what the sign head makes of the hands there stays beside the letters. Off is the paper's
+            model.
         lip_shift (`str` or `int`, defaults to `"learned"`): how the lip stream is aligned to the hands before fusion:
             `"learned"` (one soft shift per clip within ±`max_lip_shift` frames), `"none"`, or a fixed shift in frames
             (positive: hand frame t is fused with lip frame t + shift).
@@ -183,19 +181,18 @@ class SignBindConfig(PreTrainedConfig):
             `torch.nn.functional.ctc_loss`.
         ctc_blank_logit_init (`float`, defaults to 0.0): initial bias of the blank class in every CTC head. CTC
             from scratch first spends hundreds of steps learning that most frames are blank; starting the blank logit
-            higher (e.g. 4.0) skips that phase (measured on SynthSign's lip stream: CTC loss 2.1 vs 3.1 after 120
-            steps). 0.0 is the usual zero bias (the paper does not say).
+            higher (e.g. 4.0) skips that phase (benchmarks/RESULTS.md). 0.0 is the usual zero bias (the paper does not
+            say).
         ctc_beam_width (`int`, *optional*): how the model's CTC streams are decoded when the caller does not say
             (the pipeline, `signbind translate`, `signbind evaluate`, the demo app): `None` is greedy decoding, an
             integer is prefix beam search with that many beams. A model whose heads are briefly trained reads better
-            with beams (the quickstart's: BLEU-4 42.2 at 8 beams, 38.2 greedy) and says so here, as a generation
-            config does for `generate`. An explicit `beam_width` argument wins.
+            with beams (benchmarks/RESULTS.md) and says so here, as a generation config does for `generate`. An
+            explicit `beam_width` argument wins.
         center_frames (`bool`, defaults to `False`): subtract each clip's mean frame (over its real frames; over the
             frames with a face for the face crops) from every frame before the frame backbone and the lip ViT, so that
             the encoders see what moves, not the scene. For encoders trained from scratch on few signers: the static
             background, clothing and skin tone otherwise dominate the pixels and the encoders collapse to a constant
-            (measured on SynthSign, tiny DINOv2 learning the router alone for 300 steps: 58.8 % validation accuracy,
-            the class prior, without; 77.9 % with). Off for a pretrained DINOv2, which expects natural images.
+            (benchmarks/RESULTS.md). Off for a pretrained DINOv2, which expects natural images.
         sign_loss_weight, fingerspelling_loss_weight, lip_loss_weight, router_loss_weight (`float`, default 1.0):
             weights of the expert losses summed in the `"experts"` stage.
         initializer_range (`float`, defaults to 0.02): std of the normal init of the non-pretrained layers.

@@ -389,9 +389,7 @@ class LearnedLipAlignment(nn.Module):
 
     Why per clip and not per frame: how far the mouthing trails the hands is steady within a clip, and per-frame
     attention over the window, free to pick a different offset at every frame, blurred the phonemes and trained worse
-    than no shift at all. Measured on SynthSign's test split (quickstart experts, 20 fusion epochs, beam 8): per-frame
-    alignment 82-84 % gloss WER (77 % started as "no shift"), no shift 56.6 %, this per-clip alignment 56.0 %, with
-    homonym accuracy 34.4 % against 24.7 % for no shift.
+    than no shift at all (benchmarks/RESULTS.md).
     """
 
     NO_SHIFT_PRIOR = 4.0  # logit of offset 0 over the others at initialisation: 82 % of the weight with K = 6
