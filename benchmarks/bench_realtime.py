@@ -1,7 +1,8 @@
 """Live translation on CPU: agreement with the offline pipeline, real-time factor, latency, memory (not in make test).
 
     python -m benchmarks.bench_realtime --model runs/quickstart/model --data runs/quickstart/data
-    python -m benchmarks.bench_realtime --model M --data D --agreement-clips 100 --stream-seconds 600 --camera-seconds 60
+    python -m benchmarks.bench_realtime --model M --data D --agreement-clips 100 --stream-seconds 600 \
+        --camera-seconds 60 --fast-path-frames 16
 
 1. Agreement: each SynthSign test clip fed frame by frame to a ``StreamingTranslator`` (as fast as it goes, with the
    clip's sidecar keypoints, as the pipeline reads them) against the pipeline on the file: the fraction of clips whose
@@ -13,6 +14,12 @@
    against the last minute's).
 3. The same at real pace with no sidecar, the hand and body keypoints extracted by MediaPipe as from a camera
    (``--camera-seconds``); the SynthSign model reads the renderer's keypoints, so its words are not scored here.
+4. CPU fast paths (``--fast-path-frames``, 0 skips): the paper preset (random weights) and the ``--model``'s own
+   forward pass on a clip of that many frames in fp32, bf16 autocast and int8 (the pipeline's ``precision``: torch
+   dynamic quantization of the frame backbone's and lip ViT's Linear layers), run in turns: the speed-up over fp32, the per-frame argmax of the fused gloss logits against fp32,
+   the real-time factor of the forward alone (its time over the clip's 25 fps duration), and the fraction of the
+   CPU's own peak it reaches (FLOPs counted by torch's FlopCounterMode over a plain matmul's rate in each dtype,
+   measured in the same run).
 
 Prints the machine, each part as it ends, and a JSON summary (``--out`` writes it too).
 """
@@ -20,6 +27,7 @@ Prints the machine, each part as it ends, and a JSON summary (``--out`` writes i
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -186,6 +194,78 @@ def real_pace(translator, video: Path) -> dict:
     }
 
 
+def matmul_peaks(size: int = 2048, repeats: int = 5) -> dict[str, float]:
+    """GFLOP/s of one square matmul in fp32, bf16 and int8 (``torch._int_mm``): what these cores can do at best."""
+    import torch
+
+    peaks = {}
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16), ("int8", torch.int8)):
+        if dtype is torch.int8:
+            a = torch.randint(-128, 127, (size, size), dtype=dtype)
+            b = torch.randint(-128, 127, (size, size), dtype=dtype)
+        else:
+            a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+        multiply = torch._int_mm if dtype is torch.int8 else torch.mm
+        multiply(a, b)
+        best = min(_timed(lambda multiply=multiply, a=a, b=b: multiply(a, b)) for _ in range(repeats))
+        peaks[name] = round(2 * size**3 / best / 1e9, 1)
+    return peaks
+
+
+def _timed(function) -> float:
+    tick = time.perf_counter()
+    function()
+    return time.perf_counter() - tick
+
+
+def fast_paths(model, frames: int, peaks: dict[str, float], repeats: int = 3) -> dict:
+    """fp32 / bf16 autocast / int8 dynamic quantization of ``model``'s forward on a random clip of ``frames``."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from signbind_hf.pipeline_signbind import quantize_encoders
+
+    config = model.config
+    generator = torch.Generator().manual_seed(0)
+    size, face = min(224, config.backbone_config.image_size), config.lip_config.image_size
+    inputs = {
+        "pixel_values": torch.randn(1, frames, 3, size, size, generator=generator),
+        "attention_mask": torch.ones(1, frames, dtype=torch.long),
+    }
+    if config.use_lip:
+        inputs["face_pixel_values"] = torch.randn(1, frames, 3, face, face, generator=generator)
+    if config.uses_keypoints:
+        inputs["keypoints"] = torch.randn(1, frames, 75, 2, generator=generator)
+        inputs["keypoint_mask"] = torch.ones(1, frames, 75, dtype=torch.long)
+    quantized = copy.deepcopy(model)
+    quantize_encoders(quantized)  # what the pipeline's precision="int8" does
+
+    def run(variant: str):
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=variant == "bf16"):
+            return (quantized if variant == "int8" else model)(**inputs).gloss_logits.float()
+
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        model(**inputs)
+    flops = counter.get_total_flops()
+    reference = run("fp32").argmax(-1)
+    results = {"frames": frames, "gflop_per_frame": round(flops / frames / 1e9, 4)}
+    times = dict.fromkeys(("fp32", "bf16", "int8"), float("inf"))
+    for variant in times:
+        run(variant)  # warm-up
+    for _ in range(repeats):  # in turns, so that load on the machine hits every variant alike
+        for variant in times:
+            times[variant] = min(times[variant], _timed(lambda variant=variant: run(variant)))
+    for variant, seconds in times.items():
+        results[variant] = {
+            "seconds": round(seconds, 3),
+            "speedup_over_fp32": round(times["fp32"] / seconds, 2),
+            "same_argmax_frames": float((run(variant).argmax(-1) == reference).float().mean()),
+            "forward_real_time_factor": round(seconds / (frames / 25), 2),
+            "fraction_of_peak": round(flops / seconds / 1e9 / peaks[variant], 3),
+        }
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True)
@@ -193,6 +273,10 @@ def main() -> None:
     parser.add_argument("--agreement-clips", type=int, default=100)
     parser.add_argument("--stream-seconds", type=float, default=600.0)
     parser.add_argument("--camera-seconds", type=float, default=60.0)
+    parser.add_argument("--fast-path-frames", type=int, default=16)
+    parser.add_argument(
+        "--fast-path-threads", type=int, default=os.cpu_count(), help="torch threads for part 4 (the model alone)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (signbind translate --live's default)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -220,6 +304,20 @@ def main() -> None:
             camera = join_clips(clips, args.camera_seconds, Path(folder), with_keypoints=False)
             summary["real_pace_extracted"] = real_pace(translator, camera)
             print("real pace, keypoints extracted:", json.dumps(summary["real_pace_extracted"]), flush=True)
+    if args.fast_path_frames:
+        from signbind_hf import SignBindConfig, SignBindModel
+
+        torch.set_num_threads(args.fast_path_threads)
+        summary["fast_path_threads"] = args.fast_path_threads
+        summary["matmul_peak_gflops"] = peaks = matmul_peaks()
+        print("matmul peaks (GFLOP/s):", json.dumps(peaks), flush=True)
+        torch.manual_seed(0)
+        paper = SignBindModel(SignBindConfig.from_preset("paper")).eval()
+        summary["fast_paths_paper"] = fast_paths(paper, args.fast_path_frames, peaks)
+        print("fast paths, paper preset:", json.dumps(summary["fast_paths_paper"]), flush=True)
+        del paper
+        summary["fast_paths_model"] = fast_paths(translator.model, args.fast_path_frames, peaks)
+        print("fast paths, --model:", json.dumps(summary["fast_paths_model"]), flush=True)
     print(json.dumps(summary, indent=2))
     if args.out is not None:
         args.out.write_text(json.dumps(summary, indent=2) + "\n")

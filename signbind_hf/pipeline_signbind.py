@@ -39,11 +39,11 @@ so each holds whole sentences (one or a few); the ``segments`` show the pauses i
 A video in which no face is found on any frame (for a model that crops faces) is refused with a
 ``SignBindInputError`` ("no person found"), as are files that are not video (the processor names them).
 
-The module is flat and imports only the standard library, transformers (and huggingface_hub, its dependency) and
+The module is flat and imports only the standard library, torch, transformers (and huggingface_hub, its dependency) and
 flat sibling modules, so it ships as remote code inside a model folder: :func:`add_pipeline_code` makes a folder carry
-it, after which ``pipeline("sign-language-translation", model=DIR, trust_remote_code=True)`` works where signbind-hf
-is not installed (transformers asks for ``trust_remote_code`` for any folder that names its own pipeline code, even
-when this package is imported; :func:`translation_pipeline` passes the class itself and needs no such flag).
+it, after which ``pipeline("sign-language-translation", model=DIR, trust_remote_code=True)`` works where signbind-hf is
+not installed (transformers asks for ``trust_remote_code`` for any folder that names its own pipeline code, even when
+this package is imported; :func:`translation_pipeline` passes the class itself and needs no such flag).
 """
 
 import json
@@ -58,6 +58,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors import SafetensorError
 from transformers import AutoModel, Pipeline
 from transformers.dynamic_module_utils import get_relative_import_files
@@ -77,6 +78,7 @@ TASK = "sign-language-translation"
 VIDEO_METADATA = "video_metadata"
 DEFAULT_OVERLAP = 0.25  # fraction of a window searched for the cut: 5.1 s of a 512-frame window at 25 fps
 STAGES = ("video", "model", "decoding", "refiner")
+PRECISIONS = ("fp32", "bf16", "int8")  # see the pipeline's `precision` argument
 ERROR_POLICIES = ("raise", "return")  # what a call does with a video it cannot translate (see __call__)
 # Terminal escape sequences (torch's pickle refusal prints in bold): a one-line message must not carry them.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -110,6 +112,12 @@ class SignBindTranslationPipeline(Pipeline):
         refiner: the LLM refiner to use: ``None`` loads the one in the model folder's ``refiner/`` if there is one,
             ``False`` uses none (the translation is the pseudo-gloss), or an object with
             ``translate(list[str]) -> list[str]``.
+        precision (`str`, defaults to `"fp32"`): how the visual model computes: ``"fp32"`` (as trained), ``"bf16"``
+            (``torch.autocast`` to bfloat16: matmuls and convolutions in bf16, faster on CPUs with bf16 instructions,
+            avx512_bf16 or AMX) or ``"int8"`` (:func:`quantize_encoders`: the Linear layers of the frame backbone and
+            the lip ViT with int8 weights, activations quantized on the fly; CPU only). Both change the logits a
+            little, so ``"fp32"`` is the default; ``benchmarks/bench_realtime.py`` measures their speed and how often
+            the per-frame decision stays the same.
 
     Call arguments (also accepted when building the pipeline, as defaults):
         beam_width (`int`, *optional*): CTC prefix beam search with this many beams; by default the model's
@@ -130,8 +138,17 @@ class SignBindTranslationPipeline(Pipeline):
     _load_image_processor = False
     _load_video_processor = False
 
-    def __init__(self, *args: Any, device: Any = None, refiner: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, device: Any = None, refiner: Any = None, precision: str = "fp32", **kwargs: Any
+    ) -> None:
+        if precision not in PRECISIONS:
+            raise SignBindInputError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
         super().__init__(*args, device="cpu" if device is None else device, **kwargs)
+        self.precision = precision
+        if precision == "int8":
+            if self.device.type != "cpu":
+                raise SignBindInputError(f"precision='int8' runs on the CPU only; got device {self.device}")
+            quantize_encoders(self.model)
         if self.processor is None:
             raise SignBindInputError(
                 "the sign-language-translation pipeline needs the SignBindProcessor saved with the model "
@@ -302,7 +319,8 @@ class SignBindTranslationPipeline(Pipeline):
         inputs = {name: model_inputs[name] for name in self.processor.model_input_names if name in model_inputs}
         dtype = self.model.dtype
         inputs = {name: value.to(dtype) if value.is_floating_point() else value for name, value in inputs.items()}
-        output = self.model(**inputs)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            output = self.model(**inputs)
         # Float32 for decoding whatever the model's dtype (beam search reads the scores as numpy, which has no bf16).
         kept = {
             name: value.float() if value.is_floating_point() else value
@@ -425,6 +443,26 @@ def _describe(video: Any) -> str:
     if isinstance(video, str | os.PathLike):
         return str(video)
     return f"the video ({type(video).__name__})"
+
+
+def quantize_encoders(model: Any) -> list[str]:
+    """Quantize, in place, the ``nn.Linear`` layers of the transformers encoders inside ``model`` (the DINOv2 frame
+    backbone, the lip expert's ViT) to int8 weights with dynamic activation quantization (torch's
+    ``quantize_dynamic``); returns the parts quantized.
+
+    Those encoders hold nearly all of the paper preset's FLOPs. The model's own heads, router and fusion stay in
+    float: their code reads layer weights as tensors (their dtype, the fused attention fast path), which a quantized
+    layer keeps packed.
+    """
+    quantized = []
+    for owner, name in ((model.manual, "backbone"), (model.lip, "vit")):
+        if owner is not None and getattr(owner, name, None) is not None:
+            encoder = torch.ao.quantization.quantize_dynamic(
+                getattr(owner, name), {torch.nn.Linear}, dtype=torch.qint8
+            )
+            setattr(owner, name, encoder)
+            quantized.append(f"{'manual' if owner is model.manual else 'lip'}.{name}")
+    return quantized
 
 
 def check_model_folder(model_dir: str | os.PathLike) -> Path:

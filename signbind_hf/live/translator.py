@@ -1,6 +1,6 @@
 """StreamingTranslator: frames of a signer in as they arrive, each English sentence out as soon as its signing ends.
 
-One class serves every live use (``signbind translate --live``, the Space's live tab, ``benchmarks/bench_realtime.py``):
+One class serves every live use (``signbind translate --live``, the Space's live tab, the real-time benchmark):
 
 ```python
 >>> from signbind_hf.live import StreamingTranslator
@@ -163,8 +163,9 @@ class StreamingTranslator:
         self._keypoint_size: tuple[int, int] | None = None  # (width, height) of the frames the points are in
         self._keypoint_rows = 0  # rows whose keypoints are final
         # Full-resolution frames added again to the next window after a cut: at most the part of a full window past
-        # its cut, plus the frames that arrive while a sentence is finished.
-        self._frame_ring_rows = self.window_frames - self.search_start + 2 * self.hop_frames + self.min_pause_frames
+        # its cut, or half a pause as long as min_pause plus a run's spacing; and the frames whose keypoints lag.
+        spacing = max(self.hop_frames, math.ceil(HOP_FRACTION_OF_WINDOW * self.window_frames))
+        self._frame_ring_rows = max(self.window_frames - self.search_start, self.min_pause_frames + spacing) + 32
         self._frames: np.ndarray | None = None  # (ring rows, H, W, 3) uint8, allocated with the first frame
         self._source_times = np.zeros(self._frame_ring_rows, dtype=np.float64)
         # The open window: grid rows [window_start, window_start + window_added).
@@ -233,7 +234,8 @@ class StreamingTranslator:
             self.translator.refiner.translate(["HELLO"])
 
     def close(self) -> None:
-        """Stop the face and keypoint threads and MediaPipe graphs (``finish`` does it; call it to abandon a stream)."""
+        """Stop the face and keypoint threads and the MediaPipe graphs (``finish`` does it; or call it to abandon a
+        stream)."""
         self._finished = True
         if self._stream is not None:
             self._stream.__exit__(None, None, None)
