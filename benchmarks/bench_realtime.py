@@ -11,7 +11,7 @@
    into one ``.pose``) read by ``LiveSource`` on the wall clock, as ``signbind translate --live`` reads it: real-time
    factor (the translator's compute time over video time), sentence latency (printing time minus the sentence's end
    in the video: median and 90th percentile), frames dropped, and resident memory every 10 s (the first minute's
-   against the last minute's).
+   against the last minute's), also after glibc's ``malloc_trim`` (memory in use, without what the allocator keeps).
 3. The same at real pace with no sidecar, the hand and body keypoints extracted by MediaPipe as from a camera
    (``--camera-seconds``); the SynthSign model reads the renderer's keypoints, so its words are not scored here.
 4. CPU fast paths (``--fast-path-frames``, 0 skips): the paper preset (random weights) and the ``--model``'s own
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import ctypes
 import json
 import os
 import platform
@@ -149,12 +150,15 @@ def real_pace(translator, video: Path) -> dict:
     source = LiveSource(video)
     live = StreamingTranslator(translator, keypoints=sidecar_keypoints(video))
     live.warm_up()
-    memory: list[tuple[float, float]] = []
+    memory: list[tuple[float, float, float]] = []  # (seconds, resident MiB, resident MiB after malloc_trim)
     stop = threading.Event()
+    libc = ctypes.CDLL("libc.so.6")  # glibc: malloc_trim tells memory in use from memory the allocator keeps
 
     def sample() -> None:
         while not stop.wait(10.0):
-            memory.append((time.monotonic() - started, resident_mib()))
+            resident = resident_mib()
+            libc.malloc_trim(0)
+            memory.append((time.monotonic() - started, resident, resident_mib()))
 
     latencies, compute, video_seconds, sentences = [], 0.0, 0.0, 0
     started, cpu = time.monotonic(), time.process_time()
@@ -175,8 +179,8 @@ def real_pace(translator, video: Path) -> dict:
         latencies += [time.monotonic() - (source.start_time + sentence["end"]) for sentence in done]
         sentences += len(done)
     stop.set()
-    first_minute = [mib for at, mib in memory if at <= 60]
-    last_minute = [mib for at, mib in memory if at >= memory[-1][0] - 60] if memory else []
+    first_minute = [sample for sample in memory if sample[0] <= 60]
+    last_minute = [sample for sample in memory if sample[0] >= memory[-1][0] - 60] if memory else []
     return {
         "video_seconds": round(video_seconds, 1),
         "sentences": sentences,
@@ -188,8 +192,10 @@ def real_pace(translator, video: Path) -> dict:
         "latency_p90": round(float(np.percentile(latencies, 90)), 3) if latencies else None,
         "frames_dropped": source.dropped,
         "frames": source.delivered,
-        "resident_mib_first_minute_max": round(max(first_minute), 1) if first_minute else None,
-        "resident_mib_last_minute_max": round(max(last_minute), 1) if last_minute else None,
+        "resident_mib_first_minute_max": round(max(m for _, m, _ in first_minute), 1) if first_minute else None,
+        "resident_mib_last_minute_max": round(max(m for _, m, _ in last_minute), 1) if last_minute else None,
+        "trimmed_mib_first_minute_max": round(max(m for _, _, m in first_minute), 1) if first_minute else None,
+        "trimmed_mib_last_minute_max": round(max(m for _, _, m in last_minute), 1) if last_minute else None,
         "peak_resident_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

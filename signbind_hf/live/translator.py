@@ -21,15 +21,16 @@ there for the text: the pause past ``end`` included), ``emitted_at`` (seconds of
 
 How. Frames go on the model's time grid (``FrameGrid``: the offline decoder's rule). Each grid frame is added to the
 open window's ``ClipStream`` (the processor's own: backbone frame at once, face crop from its ``FaceTrack`` thread) and
-to one ``KeypointTrack`` that follows the hands and body for the whole stream (or looked up in given keypoints, e.g.
-a video's sidecar ``.pose``). Every ``hop`` seconds of video the model runs on the open window: its router labels
-each frame sign / fingerspelling / rest. When the window holds signing followed by a run of rest at least
-``min_pause`` long, the window is cut in the middle of that run (``segments.choose_cut``, the rule the offline
-pipeline cuts long videos with): the face track is finished, the model runs once more on the whole window, frames
-before the cut are decoded (``SignBindTranslationPipeline._decode_part``) and refined by the LLM refiner, and the
-sentence is returned. The next window starts at the cut, with the frames past it added again, as the offline pipeline
-reads them twice. A window that reaches the processor's ``max_frames`` without a pause is cut as the offline pipeline
-cuts it; a window of rest only is trimmed to its last ``min_pause`` without a sentence.
+to one ``KeypointTrack`` that follows the hands and body for the whole stream in a thread of its own
+(``KeypointFollower``), or its keypoints are looked up in given ones (a video's sidecar ``.pose``). Every ``hop``
+seconds of video the model runs on the open window: its router labels each frame sign / fingerspelling / rest. When the
+window holds signing followed by a run of rest at least ``min_pause`` long, the window is cut in the middle of that run
+(``segments.choose_cut``, the rule the offline pipeline cuts long videos with): the face track is finished, the model
+runs once more on the whole window, frames before the cut are decoded (``SignBindTranslationPipeline._decode_part``)
+and refined by the LLM refiner, and the sentence is returned. The next window starts at the cut, with the frames past
+it added again, as the offline pipeline reads them twice. A window that reaches the processor's ``max_frames`` without
+a pause is cut as the offline pipeline cuts it; a window of rest only is trimmed to its last ``min_pause`` without a
+sentence.
 
 Memory is bounded for an endless stream: one window (at most ``max_frames`` frames of model inputs, the
 ``ClipStream``'s few dozen full-resolution frames), a ring of the last full-resolution frames to add again after a
@@ -75,6 +76,7 @@ from ..segments import choose_cut, label_runs, mean_per_run, time_segments
 from ..video_pixels_signbind import FrameSizer
 from ..video_streaming_signbind import BufferPool, ClipStream, StreamSnapshot
 from .frame_grid import FrameGrid
+from .keypoint_follower import KeypointFollower
 
 logger = logging.getLogger(__name__)
 
@@ -153,9 +155,10 @@ class StreamingTranslator:
         self._buffers = BufferPool()
         # Keypoints: given (looked up by time), extracted (one track for the whole stream), or none (all masked).
         self._given_keypoints = keypoints if video.keypoints else None
-        self._keypoint_track = None
+        self._keypoint_follower: KeypointFollower | None = None
         if video.keypoints and keypoints is None and video.keypoint_extractor is not None:
-            self._keypoint_track = video._keypoint_extractor().track(self.fps)
+            track = video._keypoint_extractor().track(self.fps)
+            self._keypoint_follower = KeypointFollower(track, self._store_found_keypoints)
         # Rings indexed by grid row modulo their length. Keypoint rows: a whole window plus the track's lag.
         self._keypoint_ring_rows = self.window_frames + 64
         self._points = np.zeros((self._keypoint_ring_rows, NUM_KEYPOINTS, 2), dtype=np.float32)
@@ -240,9 +243,9 @@ class StreamingTranslator:
         if self._stream is not None:
             self._stream.__exit__(None, None, None)
             self._stream = None
-        if self._keypoint_track is not None:
-            self._keypoint_track.close()
-            self._keypoint_track = None
+        if self._keypoint_follower is not None:
+            self._keypoint_follower.close()
+            self._keypoint_follower = None
         self._video.close()  # this translator's face detector
 
     def __enter__(self) -> "StreamingTranslator":
@@ -289,17 +292,15 @@ class StreamingTranslator:
             points, confidence = keypoints_at(self._given_keypoints, np.array([source_time]))
             self._store_keypoints(points, confidence)
             self._keypoint_size = (self._given_keypoints.width, self._given_keypoints.height)
-        elif self._keypoint_track is not None:
-            self._keypoint_track.push(image)
-            self._take_keypoints(final=False)
+        elif self._keypoint_follower is not None:
+            self._keypoint_follower.add(image)  # found in the follower's thread, stored by _store_found_keypoints
         else:
             self._keypoint_rows = row + 1  # no keypoints at all (a frames-only model): nothing to wait for
 
-    def _take_keypoints(self, *, final: bool) -> None:
-        taken = self._keypoint_track.take_finished(final=final)
-        if taken is not None:
-            self._keypoint_size = (taken.width, taken.height)
-            self._store_keypoints(*flat_points(taken))
+    def _store_found_keypoints(self, found: Keypoints) -> None:
+        """Rows the keypoint follower finished (its thread): stored, then counted, so the rows counted are complete."""
+        self._keypoint_size = (found.width, found.height)
+        self._store_keypoints(*flat_points(found))
 
     def _store_keypoints(self, points: np.ndarray, confidence: np.ndarray) -> None:
         for offset in range(len(points)):
@@ -354,8 +355,9 @@ class StreamingTranslator:
         self._stream = None
         face_mask = None if finished.face_track is None else finished.face_track.face_mask
         streamed = StreamSnapshot(finished.pixel_values, finished.face_pixel_values, face_mask)
-        if final and self._keypoint_track is not None:
-            self._take_keypoints(final=True)
+        if final and self._keypoint_follower is not None:
+            self._keypoint_follower.finish()  # every row left, after the follower's thread has taken its last frame
+            self._keypoint_follower = None
         usable = self._window_added if final else self._usable_rows()
         outputs = self._run_model(streamed, usable)
         if final:
