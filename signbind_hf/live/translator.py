@@ -102,6 +102,10 @@ class LiveState:
 class StreamingTranslator:
     """Translates a stream of frames sentence by sentence (see the module docstring).
 
+    Threads: the model runs on the caller's thread beside the face and keypoint threads. On a small CPU set
+    ``torch.set_num_threads(1)`` (``signbind translate --live`` does): torch's OpenMP threads waiting for a core that
+    the video threads hold slow a small model down many times (``benchmarks/RESULTS.md``).
+
     Args:
         translator: a ``SignBindTranslationPipeline`` (``translation_pipeline(model_dir)``): its model, processor,
             decoding and refiner are used as they are.
@@ -265,7 +269,8 @@ class StreamingTranslator:
         self._add_keypoints(row, source_time, image)
         sentences = []
         if self._window_added == self.window_frames:  # full without a pause, and the keypoints lagged: cut it now
-            sentence = self._close_window(final=False, cut=self._full_window_cut())
+            cut = self._full_window_cut()
+            sentence = self._close_window(final=False, cut=cut, read_to=cut)
             sentences += [sentence] if sentence is not None else []
         self._add_to_window(row)
         usable = self._usable_rows()
@@ -322,20 +327,38 @@ class StreamingTranslator:
         greedy = self.translator._decode_part(outputs, usable, start=0.0, fps=self.fps, beam_width=1)
         self._state.pseudo_gloss = greedy["pseudo_gloss"]
         self._state.route = SEGMENT_NAMES[int(labels[-1])]
-        cut = self._pause_cut(labels, outputs)
-        if cut is None and not (labels != SEGMENT_REST).any() and usable >= 2 * self.min_pause_frames:
+        pause = self._pause(labels, outputs)
+        if pause is None and not (labels != SEGMENT_REST).any() and usable >= 2 * self.min_pause_frames:
             cut = usable - self.min_pause_frames  # nobody signing: keep only the last pause as the next context
-        if cut is None:
+            pause = (cut, cut)
+        if pause is None:
             return None
-        return self._close_window(final=False, cut=cut)
+        return self._close_window(final=False, cut=pause[0], read_to=pause[1])
 
-    def _pause_cut(self, labels: np.ndarray, outputs: dict[str, Any]) -> int | None:
-        """The middle of a final run of rest at least ``min_pause`` long that follows signing; None without one."""
-        runs = label_runs(labels)
-        if len(runs) < 2 or runs[-1][0] != SEGMENT_REST or runs[-1][2] - runs[-1][1] < self.min_pause_frames:
-            return None
-        rest_probability = outputs["router_probs"][0, : len(labels), SEGMENT_REST].numpy()
-        return choose_cut(labels, rest_probability, runs[-1][1])
+    def _pause(self, labels: np.ndarray, outputs: dict[str, Any]) -> tuple[int, int] | None:
+        """``(cut, end)`` of the first run of rest at least ``min_pause`` long that follows signing: its middle, where
+        the sentence ends, and its end, up to which the sentence's text is read; None without one.
+
+        The first such run, not only one at the window's end: the router's labels near the newest frames can change
+        from one run of the model to the next, and a pause it labels only once signing has resumed still ends the
+        sentence before it (when the frames past its middle still fit in the ring of frames to add again).
+        """
+        signed = False
+        for label, first, end in label_runs(labels):
+            if label != SEGMENT_REST:
+                signed = True
+            elif signed and end - first >= self.min_pause_frames:
+                rest_probability = outputs["router_probs"][0, :end, SEGMENT_REST].numpy()
+                cut = choose_cut(labels[:end], rest_probability, first)  # the middle of the run
+                if self._window_added - cut <= self._frame_ring_rows:
+                    return cut, end
+                logger.warning(
+                    "a pause at %.2f s was seen too late to end a sentence there (%d frames past it); the signing "
+                    "before and after it is read as one sentence",
+                    (self._window_start + cut) / self.fps,
+                    self._window_added - cut,
+                )
+        return None
 
     def _full_window_cut(self) -> int:
         """Where the offline pipeline cuts a full window: in the longest pause of its last ``overlap``."""
@@ -346,9 +369,10 @@ class StreamingTranslator:
         probabilities = outputs["router_probs"][0, :usable].numpy()  # (usable, 3)
         return choose_cut(probabilities.argmax(-1), probabilities[:, SEGMENT_REST], self.search_start)
 
-    def _close_window(self, *, final: bool, cut: int | None = None) -> dict[str, Any] | None:
-        """End the open window at ``cut`` (all of it when ``final``): the sentence before the cut (None when nothing
-        was recognised there), and a new window from the cut with the frames past it."""
+    def _close_window(self, *, final: bool, cut: int = 0, read_to: int = 0) -> dict[str, Any] | None:
+        """End the open window at ``cut`` (all of it when ``final``), its text read up to ``read_to``: the sentence
+        before the cut (None when nothing was recognised there), and a new window from the cut with the frames past
+        it."""
         tick = time.perf_counter()
         # The face track finishes every frame added, as offline at the end of a clip.
         finished = self._stream.finish()
@@ -361,18 +385,18 @@ class StreamingTranslator:
         usable = self._window_added if final else self._usable_rows()
         outputs = self._run_model(streamed, usable)
         if final:
-            cut = usable
+            cut = read_to = usable
         else:
             labels = outputs["router_probs"][0, :usable].argmax(-1).numpy()
             # The whole window read with final face crops: take its pause if it still shows one (it usually does).
-            cut = min(self._pause_cut(labels, outputs) or cut, usable)
+            cut, read_to = self._pause(labels, outputs) or (min(cut, usable), min(read_to, usable))
         start = self._window_start / self.fps
-        # The text is read through every frame of the pause seen, not only up to the cut: CTC emits a sign's word a
-        # few frames after the sign, often past the middle of a short pause, and offline a clip's text is read to its
-        # end. The frames past the cut are rest; the next window reads them again without the sign before them.
-        part = self.translator._decode_part(outputs, usable, start=start, fps=self.fps, beam_width=self.beam_width)
+        # The text is read through the whole pause, not only up to the cut: CTC emits a sign's word a few frames
+        # after the sign, often past the middle of a short pause, and offline a clip's text is read to its end. The
+        # frames past the cut are rest; the next window reads them again without the sign before them.
+        part = self.translator._decode_part(outputs, read_to, start=start, fps=self.fps, beam_width=self.beam_width)
         part["read_end"] = part["end"]
-        if cut < usable:
+        if cut < read_to:
             _end_part_at(part, outputs, cut, start=start, fps=self.fps)
         self.face_frames += part["face_frames"] or 0
         decoded = time.perf_counter()
