@@ -111,6 +111,17 @@ class StageArguments:
             "expert sees its crops unchanged while frames and keypoints are augmented)"
         },
     )
+    augment_hand_dropout: float = field(
+        default=0.0,
+        metadata={
+            "help": "with --augment: the share of training clips whose hands go missing on runs of frames, as a hand "
+            "landmarker loses them (for keypoints a data set ships, when the model will read extracted ones)"
+        },
+    )
+    augment_keypoint_noise: float = field(
+        default=0.0,
+        metadata={"help": "with --augment: noise on every hand point found, in shoulder widths (e.g. 0.01)"},
+    )
 
     def __post_init__(self) -> None:
         if self.stage not in TRAINABLE_STAGES:
@@ -124,6 +135,10 @@ class StageArguments:
                 f"--augment applies to the experts stage only (the {self.stage} stage trains on frozen experts' "
                 "outputs or on text); drop it"
             )
+        if not 0.0 <= self.augment_hand_dropout <= 1.0:
+            raise SignBindInputError(f"--augment_hand_dropout must be in [0, 1]; got {self.augment_hand_dropout}")
+        if self.augment_keypoint_noise < 0.0:
+            raise SignBindInputError(f"--augment_keypoint_noise must be >= 0; got {self.augment_keypoint_noise}")
         if self.stage == "fusion" and self.init is None:
             raise SignBindInputError(
                 "--stage fusion needs --init: the folder of a trained experts run (signbind train --stage experts)"

@@ -76,10 +76,10 @@ class ClipAugmentation:
     max_shift: float = 0.06
     change_frames: bool = True
     change_face_crops: bool = True
-    hand_dropout_probability: float = 0.5
-    max_hand_dropout: float = 0.8
+    hand_dropout_probability: float = 0.0
+    max_hand_dropout: float = 0.5
     hand_dropout_run: int = 8
-    hand_point_noise: float = 0.02
+    hand_point_noise: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.image_mean) != 3 or len(self.image_std) != 3:

@@ -494,6 +494,8 @@ def train_stage(
             image_std=video_processor.image_std,
             change_frames=model.config.uses_frames,
             change_face_crops=stage_args.augment_face_crops,
+            hand_dropout_probability=stage_args.augment_hand_dropout,
+            hand_point_noise=stage_args.augment_keypoint_noise,
         )
     trainer = StageTrainer(
         stage=stage_args.stage,

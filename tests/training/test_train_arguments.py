@@ -64,6 +64,10 @@ def test_bad_arguments_name_the_option(tmp_path):
         parse_stage_arguments([*BASE, "--preset", "huge"])
     with pytest.raises(SignBindInputError, match="--augment applies to the experts stage only"):
         parse_stage_arguments(["--stage", "fusion", "--data", "d", "--out", "o", "--init", "e", "--augment", "true"])
+    with pytest.raises(SignBindInputError, match=r"--augment_hand_dropout must be in \[0, 1\]; got 1.5"):
+        parse_stage_arguments([*BASE, "--augment", "true", "--augment_hand_dropout", "1.5"])
+    with pytest.raises(SignBindInputError, match="--augment_keypoint_noise must be >= 0"):
+        parse_stage_arguments([*BASE, "--augment", "true", "--augment_keypoint_noise", "-0.1"])
     with pytest.raises(SignBindInputError, match="--model_overrides must be a JSON object"):
         parse_stage_arguments([*BASE, "--model_overrides", "fusion_type=concat"])
     with pytest.raises(SignBindInputError, match="--config: expected a YAML file"):
