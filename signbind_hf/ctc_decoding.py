@@ -30,7 +30,9 @@ import torch
 from .constants import BLANK_ID
 from .errors import SignBindInputError
 
-__all__ = ["ctc_beam_search_decode", "ctc_greedy_decode", "ctc_prefix_beam_search", "decode_streams"]
+__all__ = [
+    "ctc_beam_search_decode", "ctc_greedy_decode", "ctc_prefix_beam_search", "decode_spans", "decode_streams",
+]  # fmt: skip
 
 DEFAULT_BEAM_WIDTH = 16
 
@@ -66,6 +68,21 @@ def ctc_greedy_decode(
         is_new = np.ones(path.shape, dtype=bool)
         is_new[1:] = path[1:] != path[:-1]  # first step of each run of equal ids
         decoded.append(path[is_new & (path != blank_id)].tolist())
+    return decoded
+
+
+def decode_spans(
+    logits: ArrayLike, spans: list[tuple[int, int]], beam_width: int | None = None, blank_id: int = BLANK_ID
+) -> list[list[int]]:
+    """Each ``(start, end)`` span of one sample's ``(T, V)`` logits decoded on its own (greedy when ``beam_width``
+    is None, else prefix beam search): what a stream read within each stretch of time, e.g. each fingerspelled run."""
+    decoded = []
+    for start, end in spans:
+        span = logits[None, start:end]  # (1, end - start, V)
+        if beam_width is None:
+            decoded.extend(ctc_greedy_decode(span, blank_id=blank_id))
+        else:
+            decoded.extend(ctc_beam_search_decode(span, blank_id=blank_id, beam_width=beam_width))
     return decoded
 
 

@@ -372,6 +372,7 @@ class SignBindTranslationPipeline(Pipeline):
             fingerspelling_logits=outputs.get("fingerspelling_logits"),
             phoneme_logits=outputs.get("phoneme_logits"),
             phoneme_attention_mask=phoneme_mask,
+            router_logits=outputs["router_probs"],  # its argmax, the routing, is all that decoding reads
         )
         texts = self.processor.batch_decode(streams, frame_mask, beam_width=beam_width, skip_special_tokens=True)
         labels = outputs["router_probs"][0, :cut].float().argmax(-1).numpy()  # (cut,)

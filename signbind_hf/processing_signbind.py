@@ -39,13 +39,15 @@ from .constants import (
     GLOSS_LABELS,
     LETTER_LABELS,
     PHONEME_LABELS,
+    SEGMENT_FINGERSPELLING,
     SIGN_LABELS,
     SPELLED_WORD_TOKEN,
     UNK_TOKEN,
 )
-from .ctc_decoding import decode_streams
+from .ctc_decoding import decode_spans, decode_streams
 from .errors import SignBindInputError
 from .face_models_signbind import FACE_MODELS_DIR, SAVED_DETECTOR_FILE, SAVED_LANDMARK_FILE
+from .segments import label_runs
 from .tokenization_signbind import GLOSS_STREAM, LETTER_STREAM, PHONEME_STREAM, SignBindCTCTokenizer
 from .video_processing_signbind import KEYPOINT_MODEL_FILES, KEYPOINT_MODELS_DIR, SignBindVideoProcessor
 
@@ -327,7 +329,8 @@ class SignBindProcessor(ProcessorMixin):
         Returns:
             ``{"gloss": [...], "sign": [...], "fingerspelling": [...], "phoneme": [...]}`` for the streams the model
             produced: the fused pseudo-gloss, the sign expert's own glosses, fingerspelled words and phonemes. The
-            fused pseudo-gloss has its fingerspelled words from the letter stream (``fill_spelled_words``). To
+            fused pseudo-gloss has its fingerspelled words from the letter stream (``fill_spelled_words`` with
+            ``spelled_words``). To
             decode label ids instead, use ``processor.tokenizer.batch_decode(ids, ctc=False)``.
         """
         if not hasattr(output, "gloss_logits"):
@@ -347,12 +350,39 @@ class SignBindProcessor(ProcessorMixin):
             stream: tokenizers[stream].batch_decode(ids, ctc=False, skip_special_tokens=skip_special_tokens)
             for stream, ids in decoded.items()
         }
-        if "gloss" in texts:
-            spelled = texts.get("fingerspelling", [""] * len(texts["gloss"]))
+        if "gloss" in texts and "fingerspelling" in texts:
+            # Without the router's decisions (an output built by hand), the whole letter stream in order.
+            has_routes = getattr(output, "router_logits", None) is not None
+            spelled = self.spelled_words(output, attention_mask, beam_width) if has_routes else texts["fingerspelling"]
             texts["gloss"] = [
                 fill_spelled_words(gloss, words) for gloss, words in zip(texts["gloss"], spelled, strict=True)
             ]
         return texts
+
+    def spelled_words(self, output: Any, attention_mask: Any = None, beam_width: int | None = None) -> list[str]:
+        """Per clip, the words the letter stream reads in each run of frames the router gives to fingerspelling, in
+        order (``"OMAR SMITH"``): each run is decoded on its own, so two words spelled apart stay two words even where
+        the letter stream misses the word boundary between them."""
+        routes = output.router_logits.detach().argmax(-1).cpu().numpy()  # (B, T): the eval router's decision
+        if attention_mask is None:
+            lengths = [routes.shape[1]] * len(routes)
+        else:
+            lengths = [int(length) for length in attention_mask.sum(-1)]
+        logits = output.fingerspelling_logits.detach().float().cpu().numpy()
+        words = []
+        for clip_routes, clip_logits, length in zip(routes, logits, lengths, strict=True):
+            runs = [
+                (start, end)
+                for label, start, end in label_runs(clip_routes[:length])
+                if label == SEGMENT_FINGERSPELLING
+            ]
+            read = (
+                self.letter_tokenizer.batch_decode(decode_spans(clip_logits, runs, beam_width), ctc=False)
+                if runs
+                else []
+            )
+            words.append(" ".join(word for word in read if word))
+        return words
 
 
 def fill_spelled_words(gloss: str, spelled: str) -> str:

@@ -527,6 +527,28 @@ def test_batch_decode_reads_each_spelled_word_from_the_letter_stream(processor):
     assert decoded["fingerspelling"] == ["BO Z", "BO"]
 
 
+def test_spelled_words_are_read_run_by_run_of_the_routers_fingerspelling(processor):
+    def one_hot(paths: list[list[int]], vocab_size: int) -> torch.Tensor:
+        return torch.nn.functional.one_hot(torch.tensor(paths), vocab_size).float() * 10
+
+    spelled = processor.tokenizer.convert_tokens_to_ids("[FS]")
+    b, o, z = processor.letter_tokenizer.convert_tokens_to_ids(["B", "O", "Z"])
+    sign, fingerspelling, rest = 0, 1, 2
+    output = SignBindOutput(
+        gloss_logits=one_hot([[spelled, 0, 0, 0, spelled, 0, 0, 0]], len(processor.tokenizer)),
+        sign_logits=one_hot([[0] * 8], len(processor.tokenizer)),
+        # "BOZ" without a word boundary: the letter stream alone would give one word for two slots.
+        fingerspelling_logits=one_hot([[b, o, 0, 0, z, 0, 0, 0]], 28),
+        router_logits=one_hot([[fingerspelling, fingerspelling, rest, rest, fingerspelling, sign, rest, rest]], 3),
+    )
+
+    assert processor.spelled_words(output) == ["BO Z"]
+    assert processor.batch_decode(output)["gloss"] == ["BO Z"]
+    assert processor.batch_decode(output)["fingerspelling"] == ["BOZ"]  # the stream itself is left as read
+    # Padding frames are not read.
+    assert processor.spelled_words(output, torch.tensor([[1, 1, 1, 1, 0, 0, 0, 0]])) == ["BO"]
+
+
 @pytest.mark.parametrize(
     ("gloss", "spelled", "expected"),
     [
