@@ -18,9 +18,10 @@ colour and shift do not change them (they are shoulder-normalised).
 
 Keypoints a data set ships (SynthSign's renderer writes the true ones) are cleaner than what a pose estimator finds
 in a video: a hand landmarker loses hands for stretches of frames (fast movement, blur, a hand turned edge-on) and
-places the points it finds with some error. So that a model trained on shipped keypoints still reads extracted ones,
-some clips get extractor-like faults: each hand missing on runs of frames (a random share of the clip), and every
-hand point found moved by a little noise.
+places the points it finds with some error. For a model trained on shipped keypoints that will read extracted ones,
+some clips can get extractor-like faults (off by default; ``--augment_hand_dropout``, ``--augment_keypoint_noise``):
+each hand missing on runs of frames (a random share of the clip), and every hand point found moved by a little noise.
+They make the model read extracted keypoints better and the shipped ones worse (benchmarks/RESULTS.md).
 
 The batch holds normalised pixels: they are taken back to [0, 1] with the processor's mean and std, changed, and
 normalised again. Padding frames stay zero.
