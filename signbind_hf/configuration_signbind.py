@@ -103,7 +103,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 # cannot see a handshape in a whole frame, while keypoints carry it), with a wider temporal encoder; and the
 # from-scratch settings, each explained where its field is documented (SignBindConfig): a high initial blank logit,
 # per-clip centred face crops, local motion features; the sign stream kept on fingerspelled frames; and no dropout on
-# attention weights (on a CPU it is the slow part of a training step).
+# the fusion's attention weights (on a CPU it is the slow part of a fusion training step).
 PRESETS["cpu"] = {
     **PRESETS["tiny"],
     "backbone_config": {**TINY_BACKBONE, "hidden_size": 128, "num_attention_heads": 4},
@@ -114,7 +114,7 @@ PRESETS["cpu"] = {
     "ctc_blank_logit_init": 4.0,
     "center_frames": True,
     "sign_stream_on_fingerspelling": True,
-    "attention_dropout": 0.0,
+    "fusion_attention_dropout": 0.0,
 }
 
 
@@ -167,9 +167,11 @@ class SignBindConfig(PreTrainedConfig):
         fusion_hidden_size (`int`, defaults to 768), fusion_num_layers (`int`, defaults to 4), fusion_num_heads (`int`,
             defaults to 12), fusion_intermediate_size (`int`, defaults to 3072): the fusion transformer encoder.
         dropout (`float`, defaults to 0.1): dropout of every projection and attention outside the pretrained ViTs.
-        attention_dropout (`float`, *optional*): dropout of the attention weights in the temporal and fusion
-            transformers, when it should differ from `dropout` (`None`: `dropout`). On a CPU, PyTorch's attention with
-            dropout takes a slow path that draws one random number per pair of frames: the cpu preset sets it to 0.
+        fusion_attention_dropout (`float`, *optional*): dropout of the attention weights in the fusion transformer,
+            when it should differ from `dropout` (`None`: `dropout`). On a CPU, PyTorch's attention with dropout takes
+            a slow path that draws one random number per pair of frames, most of a fusion training step: the cpu preset
+            sets it to 0 (the manual expert's temporal transformer keeps `dropout`: without it the letters read worse,
+            benchmarks/RESULTS.md).
         use_lip (`bool`, defaults to `True`): build the lipreading expert (ablation switch).
         use_fingerspelling (`bool`, defaults to `True`): build the fingerspelling head; without it the router's
             fingerspelling share is routed to the sign head (ablation switch).
@@ -228,7 +230,7 @@ class SignBindConfig(PreTrainedConfig):
     fusion_num_heads: int = 12
     fusion_intermediate_size: int = 3072
     dropout: float = 0.1
-    attention_dropout: float | None = None
+    fusion_attention_dropout: float | None = None
     use_lip: bool = True
     use_fingerspelling: bool = True
     gloss_vocab_size: int = 1000
@@ -286,9 +288,9 @@ class SignBindConfig(PreTrainedConfig):
             raise ValueError(f"ctc_beam_width must be None (greedy) or an integer >= 1, got {self.ctc_beam_width!r}")
         if self.ctc_loss_reduction not in ("mean", "sum"):
             raise ValueError(f"ctc_loss_reduction must be 'mean' or 'sum', got {self.ctc_loss_reduction!r}")
-        for name in ("dropout", "attention_dropout"):
+        for name in ("dropout", "fusion_attention_dropout"):
             value = getattr(self, name)
-            if not (value is None and name == "attention_dropout") and not (
+            if not (value is None and name == "fusion_attention_dropout") and not (
                 isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value < 1.0
             ):
                 raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}")
@@ -338,9 +340,9 @@ class SignBindConfig(PreTrainedConfig):
             )
 
     @property
-    def attention_dropout_rate(self) -> float:
-        """The dropout of the temporal and fusion transformers' attention weights: `attention_dropout` or `dropout`."""
-        return self.dropout if self.attention_dropout is None else self.attention_dropout
+    def fusion_attention_dropout_rate(self) -> float:
+        """The dropout of the fusion transformer's attention weights: `fusion_attention_dropout` or `dropout`."""
+        return self.dropout if self.fusion_attention_dropout is None else self.fusion_attention_dropout
 
     @property
     def uses_frames(self) -> bool:

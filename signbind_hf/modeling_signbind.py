@@ -259,7 +259,7 @@ class ManualExpert(nn.Module):
                 width * config.backbone_config.mlp_ratio,
                 config.manual_temporal_layers,
                 config.dropout,
-                config.attention_dropout_rate,
+                config.dropout,
             )
             if config.manual_temporal_layers
             else None
@@ -453,7 +453,7 @@ class FusionModule(nn.Module):
                 )
             elif self.fusion_type == "cross_attention":
                 self.cross_attention = nn.MultiheadAttention(
-                    width, config.fusion_num_heads, dropout=config.attention_dropout_rate, batch_first=True
+                    width, config.fusion_num_heads, dropout=config.fusion_attention_dropout_rate, batch_first=True
                 )
                 self.cross_norm = nn.LayerNorm(width)
         # Projected posteriors are as small as the projection's init (std 0.02 per channel) while the sinusoidal
@@ -466,7 +466,7 @@ class FusionModule(nn.Module):
             config.fusion_intermediate_size,
             config.fusion_num_layers,
             config.dropout,
-            config.attention_dropout_rate,
+            config.fusion_attention_dropout_rate,
         )
         self.gloss_head = ctc_head(width, config.gloss_vocab_size)
 

@@ -64,8 +64,8 @@ def test_vocab_sizes_agree_with_the_inventories():
         ("ctc_beam_width", 0, r"ctc_beam_width must be None \(greedy\) or an integer >= 1, got 0"),
         ("ctc_beam_width", True, "ctc_beam_width must be None"),
         ("dropout", 1.0, r"dropout must be a probability in \[0, 1\), got 1.0"),
-        ("attention_dropout", -0.1, r"attention_dropout must be a probability in \[0, 1\)"),
-        ("attention_dropout", "0.1", "attention_dropout must be a probability"),
+        ("fusion_attention_dropout", -0.1, r"fusion_attention_dropout must be a probability in \[0, 1\)"),
+        ("fusion_attention_dropout", "0.1", "fusion_attention_dropout must be a probability"),
     ],
 )
 def test_invalid_values_name_the_field_and_the_allowed_values(field, value, message):
@@ -108,15 +108,15 @@ def test_tiny_preset_is_a_few_hundred_thousand_parameters():
     assert 100_000 < total < 1_000_000
 
 
-@pytest.mark.parametrize(("attention_dropout", "expected"), [(None, 0.1), (0.0, 0.0), (0.2, 0.2)])
-def test_attention_dropout_defaults_to_dropout_and_reaches_every_transformer(attention_dropout, expected):
+@pytest.mark.parametrize(("fusion_attention_dropout", "expected"), [(None, 0.1), (0.0, 0.0), (0.2, 0.2)])
+def test_fusion_attention_dropout_defaults_to_dropout_and_reaches_the_fusion_only(fusion_attention_dropout, expected):
     from signbind_hf import SignBindModel
 
     config = SignBindConfig.from_preset(
-        "tiny", attention_dropout=attention_dropout, dropout=0.1, fusion_type="cross_attention"
+        "tiny", fusion_attention_dropout=fusion_attention_dropout, dropout=0.1, fusion_type="cross_attention"
     )
     model = SignBindModel(config)
-    layers = [*model.manual.temporal_encoder.layers, *model.fusion.encoder.layers]
-    assert [layer.self_attn.dropout for layer in layers] == [expected] * len(layers)
+    assert [layer.self_attn.dropout for layer in model.fusion.encoder.layers] == [expected] * 2
     assert model.fusion.cross_attention.dropout == expected
-    assert {layer.dropout1.p for layer in layers} == {0.1}  # the rest keeps `dropout`
+    assert {layer.self_attn.dropout for layer in model.manual.temporal_encoder.layers} == {0.1}
+    assert {layer.dropout1.p for layer in model.fusion.encoder.layers} == {0.1}  # the rest keeps `dropout`
