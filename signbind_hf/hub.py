@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .constants import SPELLED_WORD_TOKEN
 from .face_models_signbind import FACE_MODELS_DIR
 from .hub_publishing import (
     HubPushError,
@@ -414,7 +415,8 @@ def _synthsign_vocabulary(root: Path) -> bool:
         return False
     added = json.loads(tokenizer_config.read_text()).get("added_tokens_decoder") or {}
     special = {token["content"] for token in added.values() if token.get("special")}
-    words = set(json.loads(vocabulary.read_text())) - special
+    # [FS] (a fingerspelled word's slot) is reserved in every gloss vocabulary, like the special tokens.
+    words = set(json.loads(vocabulary.read_text())) - special - {SPELLED_WORD_TOKEN}
     return bool(words) and words <= _synthsign_words()
 
 
