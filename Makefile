@@ -22,11 +22,14 @@ venv: $(STAMP)
 
 # torch with its own dependencies resolved under the lock (on a GPU machine that brings its CUDA libraries), then every
 # locked package as written (--no-deps: nothing is resolved again), then this package without touching any of them.
+# --no-compile: pip would byte-compile every file of every package (half of the install's time, mostly modules nothing
+# here imports); Python compiles and caches what is imported, on first import.
+PIP_INSTALL := -m pip install --quiet --no-compile
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --constraint $(LOCK) "$(TORCH_REQUIREMENT)"
-	$(BIN)/python -m pip install --quiet --no-deps --requirement $(LOCK)
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable ".[$(EXTRAS)]"
+	$(BIN)/python $(PIP_INSTALL) --constraint $(LOCK) "$(TORCH_REQUIREMENT)"
+	$(BIN)/python $(PIP_INSTALL) --no-deps --requirement $(LOCK)
+	$(BIN)/python $(PIP_INSTALL) --no-deps --no-build-isolation --editable ".[$(EXTRAS)]"
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
@@ -69,8 +72,8 @@ test-newest test-oldest: COMPAT_VENV = build/venv-$(@:test-%=%)
 test-newest test-oldest:
 	rm -rf $(COMPAT_VENV)
 	$(PYTHON) -m venv $(COMPAT_VENV)
-	$(COMPAT_VENV)/bin/python -m pip install --quiet $(COMPAT_PIP_OPTIONS) "$(TORCH_REQUIREMENT)"
-	$(COMPAT_VENV)/bin/python -m pip install --quiet $(COMPAT_PIP_OPTIONS) --editable ".[$(EXTRAS)]"
+	$(COMPAT_VENV)/bin/python $(PIP_INSTALL) $(COMPAT_PIP_OPTIONS) "$(TORCH_REQUIREMENT)"
+	$(COMPAT_VENV)/bin/python $(PIP_INSTALL) $(COMPAT_PIP_OPTIONS) --editable ".[$(EXTRAS)]"
 	$(COMPAT_VENV)/bin/python -m pip check
 	@echo "$@ runs on:"; $(COMPAT_VENV)/bin/python -m pip list --format=freeze \
 		| grep -iE '^(torch|transformers|trl|peft|datasets|accelerate|evaluate|huggingface.hub|gradio|mediapipe|numpy)=='
@@ -94,8 +97,8 @@ wheel-check: venv
 	rm -rf $(WHEEL_DIR) $(WHEEL_VENV) build/lib build/bdist.*
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir $(WHEEL_DIR) .
 	$(PYTHON) -m venv $(WHEEL_VENV)
-	$(WHEEL_VENV)/bin/python -m pip install --quiet --constraint $(LOCK) "$(TORCH_REQUIREMENT)"
-	$(WHEEL_VENV)/bin/python -m pip install --quiet --constraint $(LOCK) "$$(ls $(WHEEL_DIR)/signbind_hf-*.whl)[video,app]"
+	$(WHEEL_VENV)/bin/python $(PIP_INSTALL) --constraint $(LOCK) "$(TORCH_REQUIREMENT)"
+	$(WHEEL_VENV)/bin/python $(PIP_INSTALL) --constraint $(LOCK) "$$(ls $(WHEEL_DIR)/signbind_hf-*.whl)[video,app]"
 	$(WHEEL_VENV)/bin/python -m pip check
 	work="$$(mktemp -d)" && cd "$$work" && $(CURDIR)/$(WHEEL_VENV)/bin/python $(CURDIR)/scripts/check_wheel.py \
 		&& rm -rf "$$work"
