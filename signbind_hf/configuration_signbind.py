@@ -115,6 +115,9 @@ PRESETS["cpu"] = {
     "center_frames": True,
     "sign_stream_on_fingerspelling": True,
     "fusion_attention_dropout": 0.0,
+    # Its lip ViT is small enough to take a whole training batch's face crops in one pass: in the tiny preset's 32-frame
+    # chunks, the per-pass overhead was a large share of an experts training step (benchmarks/RESULTS.md).
+    "backbone_chunk_size": 1024,
 }
 
 

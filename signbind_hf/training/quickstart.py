@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,14 +214,47 @@ def _ablation_training(settings: QuickstartSettings) -> list[str]:
     return [*settings.fusion_training, "--seed", str(settings.seed)]
 
 
-class _OnTrainBegin(TrainerCallback):
-    """Calls ``action`` when training begins: after the stage has built its data sets (and the feature cache)."""
+class _VariantScheduler(TrainerCallback):
+    """Starts the queued ablation variants on the worker pool so that ``cores`` processes stay busy: while the full
+    model's fusion trains in this process (it calls back after each step), one fewer; once it is done (``finish``),
+    all of them. A variant starts as soon as a core frees up, not when a whole round of them is done: variants
+    without a stream train faster than the full model.
 
-    def __init__(self, action) -> None:
-        self.action = action
+    ``submit(names)`` queues variants on the pool and returns their futures (``submit_fusion_variants``).
+    """
 
+    def __init__(self, names: list[str], submit, cores: int) -> None:
+        self.pending = list(names)
+        self.submit = submit
+        self.cores = cores
+        self.futures: dict[str, Future] = {}
+
+    def _start_what_fits(self, busy_here: int) -> None:
+        running = sum(not future.done() for future in self.futures.values())
+        while self.pending and running + busy_here < self.cores:
+            self.futures.update(self.submit([self.pending.pop(0)]))
+            running += 1
+
+    # The variants read the feature cache that the fusion stage writes before training begins.
     def on_train_begin(self, args, state, control, **kwargs) -> None:
-        self.action()
+        self._start_what_fits(busy_here=1)
+
+    def on_step_end(self, args, state, control, **kwargs) -> None:
+        self._start_what_fits(busy_here=1)
+
+    def finish(self) -> dict[str, Future]:
+        """Start the rest as cores free up; returns every variant's future."""
+        self._start_what_fits(busy_here=0)
+        while self.pending:
+            wait([future for future in self.futures.values() if not future.done()], return_when=FIRST_COMPLETED)
+            self._start_what_fits(busy_here=0)
+        return self.futures
+
+    def cancel_pending(self) -> None:
+        """Drop the variants not started yet and those queued on the pool (leaving the pool waits for its jobs)."""
+        self.pending.clear()
+        for future in self.futures.values():
+            future.cancel()
 
 
 def _train_side_by_side(
@@ -229,9 +263,9 @@ def _train_side_by_side(
     """Every training stage on two cores; returns the retrained ablation variants' rows.
 
     The LLM refiner learns pseudo-gloss -> English from the data set's own pairs, so it trains beside the experts.
-    The ablation variants start as soon as the full model's fusion has cached the experts' outputs (they read the
-    same cache) and train beside it. The refiner lives in a folder of its own until the end (the fusion stage starts
-    by clearing the model folder), and the variants are scored with it from there.
+    The ablation variants read the feature cache the full model's fusion writes as it starts, and train beside it
+    and after it, one process per core (``_VariantScheduler``). The refiner lives in a folder of its own until the end
+    (the fusion stage starts by clearing the model folder), and the variants are scored with it from there.
     """
     from signbind_hf.refiner import REFINER_DIR
     from signbind_hf.training.ablations import FUSION_VARIANTS, gather_variant_rows, submit_fusion_variants
@@ -241,7 +275,6 @@ def _train_side_by_side(
     refiner_out = out_dir / ".refiner-stage"
     shutil.rmtree(refiner_out, ignore_errors=True)
     retrained = [variant for variant in settings.variants if variant in FUSION_VARIANTS]
-    variants: dict[str, Any] = {}
     try:
         with worker_pool(settings.num_workers) as pool:
             logger.info("quickstart: the refiner trains in a second process, beside the experts")
@@ -255,33 +288,30 @@ def _train_side_by_side(
             refiner_dir, clock.seconds["refiner"] = refiner.result()
             logger.info("quickstart: refiner done in %.1f s (beside the experts)", clock.seconds["refiner"])
 
-            def start_variants() -> None:
-                logger.info("quickstart: ablation variants %s train beside the full model's fusion", retrained)
-                variants.update(
-                    submit_fusion_variants(
-                        pool,
-                        retrained,
-                        data_dir=data_dir,
-                        experts_dir=experts_dir,
-                        out_dir=out_dir / "ablations",
-                        full_model_dir=model_dir,
-                        refiner_from=refiner_out,
-                        split="test",
-                        training_overrides=_ablation_training(settings),
-                        beam_width=settings.beam_width,
-                    )
+            def submit(names: list[str]) -> dict[str, Future]:
+                logger.info("quickstart: ablation variant %s starts training", ", ".join(names))
+                return submit_fusion_variants(
+                    pool,
+                    names,
+                    data_dir=data_dir,
+                    experts_dir=experts_dir,
+                    out_dir=out_dir / "ablations",
+                    full_model_dir=model_dir,
+                    refiner_from=refiner_out,
+                    split="test",
+                    training_overrides=_ablation_training(settings),
+                    beam_width=settings.beam_width,
                 )
 
-            callbacks = [_OnTrainBegin(start_variants)]
+            scheduler = _VariantScheduler(retrained, submit, cores=settings.num_workers)
             try:
                 clock.run(
-                    "fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir, callbacks=callbacks
+                    "fusion", _train, "fusion", data_dir, model_dir, settings, init=experts_dir, callbacks=[scheduler]
                 )
+                rows = clock.run("ablation variants", lambda: gather_variant_rows(scheduler.finish()))
             except BaseException:
-                for future in variants.values():  # leaving the pool waits for its jobs: drop those not started
-                    future.cancel()
+                scheduler.cancel_pending()
                 raise
-            rows = clock.run("ablation variants", gather_variant_rows, variants)
         os.replace(refiner_dir, model_dir / REFINER_DIR)
     finally:
         shutil.rmtree(refiner_out, ignore_errors=True)

@@ -292,6 +292,10 @@ def clip_cache_dir(stage_args: StageArguments) -> Path | None:
 
 # Video processor settings that only shape the face crops: the lip expert's input, and nothing else.
 FACE_CROP_SETTINGS = ("face_cropper", "face_crop")
+# What a processor's settings say about the processor itself, not about how it processes video: saving a processor
+# adds `auto_map` (the class that loads it as remote code) to its settings, so the one that wrote a cache (and saved
+# itself into it) and a fresh one in another process (an ablation worker) differ in it while cutting the same frames.
+PROCESSOR_METADATA = ("auto_map", "video_processor_type")
 
 
 def cache_serves(manifest: dict[str, Any], config: SignBindConfig, processor: SignBindProcessor) -> bool:
@@ -301,10 +305,10 @@ def cache_serves(manifest: dict[str, Any], config: SignBindConfig, processor: Si
     full model's cache instead of recomputing the experts)."""
     cached = dict(manifest["video_processor"])
     wanted = json.loads(json.dumps(processor.video_processor.to_dict()))
-    if not config.use_lip:
-        for name in FACE_CROP_SETTINGS:
-            cached.pop(name, None)
-            wanted.pop(name, None)
+    ignored = PROCESSOR_METADATA + (FACE_CROP_SETTINGS if not config.use_lip else ())
+    for name in ignored:
+        cached.pop(name, None)
+        wanted.pop(name, None)
     return cached == wanted and set(expert_streams(config)) <= set(manifest["streams"])
 
 

@@ -219,3 +219,47 @@ def test_stream_table_has_one_row_per_stream():
 
 def test_glosses_as_text_lower_cases():
     assert glosses_as_text(["IVAN DRINK WATER", ""]) == ["ivan drink water", ""]
+
+
+def test_variant_scheduler_keeps_one_process_per_core():
+    """Beside the full model's fusion one variant trains; the next starts as soon as a core frees, not per round."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from signbind_hf.training.quickstart import _VariantScheduler
+
+    release = {name: threading.Event() for name in ("no_lip", "no_fingerspelling", "lip_shift_none")}
+    started: list[str] = []
+    with ThreadPoolExecutor(3) as pool:  # more workers than cores: only the scheduler may hold jobs back
+
+        def submit(names):
+            started.extend(names)
+            return {name: pool.submit(release[name].wait, 10) for name in names}
+
+        scheduler = _VariantScheduler(list(release), submit, cores=2)
+        scheduler.on_train_begin(None, None, None)
+        scheduler.on_step_end(None, None, None)
+        assert started == ["no_lip"]  # the fusion in this process holds the other core
+        release["no_lip"].set()
+        scheduler.futures["no_lip"].result(timeout=10)
+        scheduler.on_step_end(None, None, None)
+        assert started == ["no_lip", "no_fingerspelling"]  # a core freed while the fusion still trains
+        futures = scheduler.finish()  # the fusion is done: its core goes to the next variant at once
+        assert started == ["no_lip", "no_fingerspelling", "lip_shift_none"]
+        assert not futures["no_fingerspelling"].done()
+        release["no_fingerspelling"].set()
+        release["lip_shift_none"].set()
+        assert set(futures) == set(release) and all(future.result(timeout=10) for future in futures.values())
+
+
+def test_variant_scheduler_cancel_pending_starts_nothing_more():
+    from concurrent.futures import Future
+
+    from signbind_hf.training.quickstart import _VariantScheduler
+
+    running = Future()
+    scheduler = _VariantScheduler(["no_lip", "lip_shift_none"], lambda names: {names[0]: running}, cores=2)
+    scheduler.on_train_begin(None, None, None)
+    scheduler.cancel_pending()
+    assert scheduler.pending == [] and running.cancelled()
+    assert scheduler.finish() == {"no_lip": running}

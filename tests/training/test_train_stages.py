@@ -277,6 +277,24 @@ def test_a_fusion_without_the_lip_stream_reuses_a_cache_made_with_face_crops():
     assert not cache_serves(made_by_full_model, no_lip, other_frames)
 
 
+def test_a_feature_cache_serves_a_processor_that_differs_only_in_its_remote_code_entry():
+    """The quickstart's ablation workers reuse the cache its main process made: the processor that wrote the cache
+    saved itself into it, which adds an ``auto_map`` to its settings; a fresh processor in a worker has none."""
+    from signbind_hf.data.feature_cache import expert_streams
+    from signbind_hf.training.stages import cache_serves
+
+    config = tiny_config()
+    processor = SignBindProcessor.from_model_config(config)
+    settings = json.loads(json.dumps(processor.video_processor.to_dict()))
+    assert "auto_map" not in settings
+    made_in_main_process = {
+        "video_processor": {**settings, "auto_map": {"AutoProcessor": "processing_signbind.SignBindProcessor"}},
+        "streams": expert_streams(config),
+    }
+    assert cache_serves(made_in_main_process, config, processor)
+    assert cache_serves(made_in_main_process, tiny_config(lip_shift="none"), processor)
+
+
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
