@@ -31,7 +31,9 @@ import av
 import numpy as np
 
 from benchmarks.bench_model import PeakResidentMemory
-from signbind_hf.video import FrameTransform, decode_video, uniform_indices
+from signbind_hf.video_decoding_signbind import decode_video
+from signbind_hf.video_frames_signbind import uniform_indices
+from signbind_hf.video_transforms_signbind import FrameTransform
 
 logger = logging.getLogger("bench_decoding")
 

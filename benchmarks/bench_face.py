@@ -25,7 +25,8 @@ import numpy as np
 from matplotlib import cbook
 from PIL import Image
 
-from signbind_hf.video.face import FaceCropConfig, MediaPipeFaceCropper
+from signbind_hf.face_tracking_signbind import FaceCropConfig
+from signbind_hf.landmark_models_signbind import MediaPipeFaceCropper
 
 logger = logging.getLogger("bench_face")
 

@@ -33,7 +33,7 @@ from signbind_hf.data.synthsign.config import SynthSignConfig
 from signbind_hf.data.synthsign.examples import plan_example
 from signbind_hf.data.synthsign.render import render_clip
 from signbind_hf.data.synthsign.video_writer import write_mp4
-from signbind_hf.video import KeypointConfig, KeypointExtractor, extract_keypoints
+from signbind_hf.keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, extract_keypoints
 
 REAL_SIGNER_CLIP = (
     Path(__file__).resolve().parents[1] / "tests" / "video" / "data" / "real_signing" / "signer_selfie.mp4"

@@ -31,7 +31,7 @@ VM below), and the user-time ratio is the steadiest. The goal is the paper-prese
 decode.
 
 Measured on the 2-core AMD EPYC VM (2026-11-26, after the processor began reusing the memory of its last clip's
-outputs, ``BufferPool`` in ``video_streaming_signbind.py``; two runs of ``--seconds 10 --repeats 7 --long-minutes 10
+outputs, ``BufferPool`` in ``video_transforms_signbind.py``; two runs of ``--seconds 10 --repeats 7 --long-minutes 10
 --baseline-rev c5382c2 --baseline-rounds 3``, the second with ``--noise 0 4 8``), paper preset against bare decode,
 median of the runs, run 1 / run 2:
 
@@ -125,7 +125,7 @@ from PIL import Image
 from benchmarks.bench_decoding import bare_decode, bare_decode_rgb
 from benchmarks.bench_model import PeakResidentMemory
 from signbind_hf import SignBindVideoProcessor
-from signbind_hf.video import decode_video
+from signbind_hf.video_decoding_signbind import decode_video
 
 logger = logging.getLogger("bench_processing")
 
@@ -203,7 +203,7 @@ def ratio_summary(times: list[Timing], baseline: list[Timing]) -> dict[str, tupl
 def stage_times(processor: SignBindVideoProcessor, clip_path: Path) -> dict[str, float]:
     """CPU seconds per stage of one paper-preset run, one stage after another; detector and landmark time measured
     inside the face cropper."""
-    from signbind_hf.video.transforms import normalize_frames
+    from signbind_hf.video_transforms_signbind import normalize_frames
 
     times = {}
     cpu = time.process_time()
@@ -217,7 +217,7 @@ def stage_times(processor: SignBindVideoProcessor, clip_path: Path) -> dict[str,
     cpu = time.process_time()
     processor.frame_transform(clip.frames)
     times["backbone frames (resize + normalise)"] = time.process_time() - cpu
-    cropper = processor._face_cropper_for(has_boxes=False)
+    cropper = processor.get_face_cropper(has_boxes=False)
     detection = 0.0
     real_observe = cropper._observe
 

@@ -60,7 +60,7 @@ def decoded_frames(path: Path) -> list[tuple[np.ndarray, float]]:
 
 
 def agreement(translator, clips: list[Path]) -> dict:
-    from signbind_hf.keypoint_inputs_signbind import sidecar_keypoints
+    from signbind_hf.keypoints_signbind import sidecar_keypoints
     from signbind_hf.live import StreamingTranslator
 
     same_gloss = same_translation = 0
@@ -102,9 +102,7 @@ def join_clips(clips: list[Path], seconds: float, folder: Path, *, with_keypoint
     joined into one .pose when asked; returns the video's path."""
     import av
 
-    from signbind_hf.keypoint_extraction_signbind import Keypoints
-    from signbind_hf.keypoint_inputs_signbind import sidecar_keypoints
-    from signbind_hf.keypoint_pose_files_signbind import write_pose_file
+    from signbind_hf.keypoints_signbind import Keypoints, sidecar_keypoints, write_pose_file
 
     path = folder / ("stream.mp4" if with_keypoints else "camera.mp4")
     parts, frames_written, index = [], 0, 0
@@ -143,7 +141,7 @@ def resident_mib() -> float:
 
 def real_pace(translator, video: Path) -> dict:
     """``signbind translate --live``'s loop on ``video``, with the latencies and memory recorded."""
-    from signbind_hf.keypoint_inputs_signbind import sidecar_keypoints
+    from signbind_hf.keypoints_signbind import sidecar_keypoints
     from signbind_hf.live import StreamingTranslator
     from signbind_hf.live.sources import LiveSource
 

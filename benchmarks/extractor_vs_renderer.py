@@ -22,9 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from signbind_hf.keypoint_extraction_signbind import KeypointExtractor, extract_keypoints
-from signbind_hf.keypoint_inputs_signbind import flat_points, normalize_keypoints
-from signbind_hf.keypoint_layout_signbind import NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_POINTS
-from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path
+from signbind_hf.keypoints_signbind import (
+    NUM_HAND_POINTS,
+    NUM_POSE_POINTS,
+    POSE_POINTS,
+    flat_points,
+    normalize_keypoints,
+    read_pose_file,
+    sidecar_pose_path,
+)
 from signbind_hf.training.clip_dataset import load_split
 
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_WRIST, RIGHT_WRIST = (

@@ -1,8 +1,8 @@
-"""Rebuild ``signbind_hf/video/assets/`` (the MediaPipe face, hand and pose models) from the mediapipe==0.10.21 wheel.
+"""Rebuild ``signbind_hf/assets/`` (the MediaPipe face, hand and pose models) from the mediapipe==0.10.21 wheel.
 
 MediaPipe 1.x ships no model files and the Hugging Face Hub / Google storage may be out of reach, but the package
-registry is not: the 0.10.21 wheel is the last one that bundles the models (face: ``face_models_signbind.py``; hands
-and body: ``landmark_models_signbind.py``, which says why the "full" variants). The wheel is only unzipped, never
+registry is not: the 0.10.21 wheel is the last one that bundles the models (face, hands and body:
+``landmark_models_signbind.py``, which says why the "full" variants). The wheel is only unzipped, never
 installed (it needs numpy<2), so any platform tag works; the checksums below pin the exact bytes.
 
 Example:
@@ -22,17 +22,15 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from signbind_hf.video.face_models import (  # noqa: E402  (the repo root must be on sys.path first)
+from signbind_hf.landmark_models_signbind import (  # noqa: E402  (the repo root must be on sys.path first)
     ASSETS_DIR,
     FACE_LANDMARK_FILE,
     FULL_RANGE_DETECTOR_FILE,
-    SHORT_RANGE_DETECTOR_FILE,
-)
-from signbind_hf.video.landmark_models import (  # noqa: E402
     HAND_DETECTOR_FILE,
     HAND_LANDMARK_FILE,
     POSE_DETECTOR_FILE,
     POSE_LANDMARK_FILE,
+    SHORT_RANGE_DETECTOR_FILE,
 )
 
 logger = logging.getLogger("vendor_mediapipe_models")

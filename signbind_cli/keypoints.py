@@ -61,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
     # Heavy imports only now: `signbind keypoints --help` stays instant.
     from signbind_hf.errors import SignBindInputError
     from signbind_hf.keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, extract_keypoints
-    from signbind_hf.keypoint_pose_files_signbind import write_pose_file
+    from signbind_hf.keypoints_signbind import write_pose_file
 
     try:
         extractor = KeypointExtractor(KeypointConfig(pose=not args.no_pose))

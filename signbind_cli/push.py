@@ -61,8 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def main(args: argparse.Namespace) -> int:
-    from signbind_hf.hub import push_model, stage_model
-    from signbind_hf.hub_publishing import HubPushError
+    from signbind_hf.hub import HubPushError, push_model, stage_model
 
     options = {"results": args.results, "datasets": args.datasets, "license": args.license}
     try:

@@ -26,7 +26,7 @@ def translate_live(translator: Any, video: str, *, beam_width: int | None, as_js
     """Translate ``video`` live with the loaded pipeline ``translator``; returns the exit status (0, or 2 when the
     video cannot be read or shows nobody)."""
     from signbind_hf.errors import SignBindInputError
-    from signbind_hf.keypoint_inputs_signbind import sidecar_keypoints
+    from signbind_hf.keypoints_signbind import sidecar_keypoints
     from signbind_hf.live import StreamingTranslator
     from signbind_hf.live.sources import LiveSource, is_camera
 

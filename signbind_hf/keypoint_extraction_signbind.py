@@ -25,27 +25,40 @@ Confidence: the pose's per-point visibility (0..1); for hand points 1 where the 
 graph keeps a hand only while its presence score passes ``min_hand_presence_confidence``, and reports no per-point
 score), as ``pose-format``'s MediaPipe Holistic reader does; 0 and zero coordinates where nothing was found.
 z is MediaPipe's relative depth scaled like x (pixels): the body's depth around the hips, each hand's around its wrist.
+
+``KeypointFollower`` feeds a ``KeypointTrack`` from a thread of its own, beside the caller's work: ``KeypointTee`` does
+it while the processor decodes a clip, ``signbind_hf.live`` for a camera stream.
 """
 
 import logging
 import math
 import os
+import queue
 import sys
+import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .errors import SignBindInputError
-from .face_cropping_signbind import import_mediapipe_tasks
-from .keypoint_layout_signbind import LEFT, NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_WRISTS, RIGHT
-from .landmark_models_signbind import LandmarkModelPaths
+from .keypoints_signbind import (
+    LEFT,
+    NUM_HAND_POINTS,
+    NUM_POSE_POINTS,
+    POSE_WRISTS,
+    RIGHT,
+    Keypoints,
+)
+from .landmark_models_signbind import LandmarkModelPaths, import_mediapipe_tasks
 from .video_decoding_signbind import VideoSource, decode_video
-from .video_sampling_signbind import DEFAULT_TARGET_FPS, CannotStream
+from .video_frames_signbind import DEFAULT_TARGET_FPS, CannotStream
 
 logger = logging.getLogger(__name__)
+
 
 # The smallest confidence a found point gets, so that 0 always means "not found" (pose-format masks those points).
 FOUND_MIN_CONFIDENCE = 1e-6
@@ -107,37 +120,6 @@ class KeypointConfig:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
                 raise SignBindInputError(f"KeypointConfig.{name} must be in [0, 1], got {value!r}.")
-
-
-@dataclass
-class Keypoints:
-    """Keypoints of a clip of T frames, x/y in pixels of frames ``width`` x ``height``, at ``fps`` frames a second.
-
-    Point order and names: ``keypoint_layout_signbind`` (MediaPipe's). Where nothing was found, points are zero and
-    their confidence is 0.
-    """
-
-    pose: np.ndarray  # (T, 33, 3) float32 x, y, z
-    pose_confidence: np.ndarray  # (T, 33) float32 visibility in [0, 1]
-    hands: np.ndarray  # (T, 2, 21, 3) float32 x, y, z; hands[:, 0] the left hand, hands[:, 1] the right
-    hand_confidence: np.ndarray  # (T, 2, 21) float32: 1 where the hand was found
-    fps: float
-    width: int
-    height: int
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.pose)
-
-    @property
-    def pose_found(self) -> np.ndarray:
-        """(T,) bool: a body was found in the frame."""
-        return self.pose_confidence.any(axis=1)
-
-    @property
-    def hands_found(self) -> np.ndarray:
-        """(T, 2) bool: the left / right hand was found in the frame."""
-        return self.hand_confidence.any(axis=2)
 
 
 @dataclass
@@ -583,3 +565,123 @@ def _create(landmarker_class, options, model_path, what: str):
             f"{model_path}: MediaPipe cannot build its {what} landmarker from this model ({' '.join(str(error).split())})."
             f" Expected MediaPipe's {what} models (scripts/vendor_mediapipe_models.py restores the packaged ones)."
         ) from error
+
+
+# --- following frames from a thread of their own ---------------------------------------------------------------------
+
+
+# Frames that may wait for the keypoint thread before ``add`` waits (each a decoded frame): memory stays bounded when
+# the keypoints are the slowest part.
+MAX_PENDING_FRAMES = 8
+
+
+class KeypointFollower:
+    """Pushes frames to one ``KeypointTrack`` in a thread of its own, so that the keypoints are found beside the
+    caller's work: MediaPipe's graphs, like the decoder's and OpenCV's native code, release the GIL, so on two cores
+    the keypoints of the next frames are found while the caller decodes, crops faces or runs the model.
+
+    ``on_rows``, if given, gets each batch of rows the track has finished (``KeypointTrack.take_finished``), in order,
+    from the thread (a live stream's consumer); without it the caller reads ``track.result()`` after ``stop()``. An
+    error in the thread is raised in the caller's by the next ``add`` or ``stop``; from then on the thread only drains
+    its queue, so that ``add`` never blocks on a dead thread.
+    """
+
+    def __init__(
+        self,
+        track: KeypointTrack,
+        on_rows: Callable[[Keypoints], None] | None = None,
+        *,
+        max_pending: int = MAX_PENDING_FRAMES,
+        name: str = "signbind-keypoints",
+    ) -> None:
+        self.track = track
+        self._on_rows = on_rows
+        self._pending: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=max_pending)
+        self._aborted = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = threading.Thread(target=self._follow, name=name, daemon=True)
+        self._thread.start()
+
+    def add(self, image: np.ndarray) -> None:
+        """The next frame; the thread reads it later, so the caller must not write to it afterwards."""
+        self._raise_error()
+        self._pending.put(image)
+
+    def stop(self) -> None:
+        """Wait for the thread to push every frame added; raises the thread's error, if any."""
+        self._join()
+        self._raise_error()
+
+    def finish(self) -> None:
+        """No more frames: ``stop``, hand every row left to ``on_rows``, then close the track."""
+        self.stop()
+        rest = self.track.take_finished(final=True)
+        if rest is not None and self._on_rows is not None:
+            self._on_rows(rest)
+        self.track.close()
+
+    def abort(self) -> None:
+        """Stop at once: the frames still waiting are dropped (decoding failed, or the stream is abandoned)."""
+        self._aborted = True
+        self._join()
+
+    def close(self) -> None:
+        """``abort`` and close the track."""
+        self.abort()
+        self.track.close()
+
+    def _follow(self) -> None:
+        while (frame := self._pending.get()) is not None:
+            if self._error is not None or self._aborted:
+                continue  # only drain the queue
+            try:
+                self.track.push(frame)
+                if self._on_rows is not None and (finished := self.track.take_finished()) is not None:
+                    self._on_rows(finished)
+            except BaseException as error:  # raised in the caller's thread by the next add() or stop()
+                self._error = error
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._pending.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._aborted = True  # nothing more is pushed
+            raise error
+
+
+class KeypointTee:
+    """A ``FrameSink`` that hands each kept frame to another sink (the ``ClipStream`` making the frames and face
+    crops) and a copy of it to a ``KeypointFollower``, so that the keypoints are made while the clip decodes, on the
+    same frames, beside the decoding and the face threads.
+
+    Use it as a context manager around the decoding (leaving it stops the thread), and ``finish()`` for the
+    keypoints. At most ``max_pending`` frames wait for the track.
+    """
+
+    def __init__(self, sink: Any, track: KeypointTrack, max_pending: int = MAX_PENDING_FRAMES) -> None:
+        self.sink = sink
+        self.track = track
+        self._follower = KeypointFollower(track, max_pending=max_pending)
+
+    def __enter__(self) -> "KeypointTee":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._follower.abort()  # a no-op after finish(); without it decoding failed: drop the frames still waiting
+
+    def begin(self, max_frames: int) -> None:
+        self.sink.begin(max_frames)
+
+    def add(self, row: int, image: np.ndarray) -> None:
+        self.sink.add(row, image)
+        self._follower.add(image.copy())  # `image` is the decoder's, reused once add returns
+
+    def finish(self) -> Keypoints:
+        """Wait for the track to take the last frames; their keypoints (one row per frame added)."""
+        self._follower.stop()
+        return self.track.result()

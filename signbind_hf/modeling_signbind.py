@@ -26,7 +26,7 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from .configuration_signbind import STAGES, SignBindConfig
-from .keypoint_layout_signbind import HAND_POINTS, NUM_HAND_POINTS, NUM_POSE_POINTS
+from .keypoints_signbind import HAND_POINTS, NUM_HAND_POINTS, NUM_POSE_POINTS
 
 IGNORE_INDEX = -100
 NUM_ROUTES = 3  # sign, fingerspelling, rest (the SEGMENT_* ids of constants.py)

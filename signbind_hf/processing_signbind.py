@@ -46,7 +46,7 @@ from .constants import (
 )
 from .ctc_decoding import decode_spans, decode_streams
 from .errors import SignBindInputError
-from .face_models_signbind import FACE_MODELS_DIR, SAVED_DETECTOR_FILE, SAVED_LANDMARK_FILE
+from .landmark_models_signbind import FACE_MODELS_DIR, SAVED_DETECTOR_FILE, SAVED_LANDMARK_FILE
 from .segments import label_runs
 from .tokenization_signbind import GLOSS_STREAM, LETTER_STREAM, PHONEME_STREAM, SignBindCTCTokenizer
 from .video_processing_signbind import KEYPOINT_MODEL_FILES, KEYPOINT_MODELS_DIR, SignBindVideoProcessor

@@ -1,6 +1,6 @@
 """SignBindVideoProcessor: any video a user has -> the frame and face tensors ``SignBindModel.forward`` takes.
 
-One clip goes through: decode and resample to ``target_fps`` (``signbind_hf.video.decode_video``: a file, its bytes,
+One clip goes through: decode and resample to ``target_fps`` (``video_decoding_signbind.decode_video``: a file, its bytes,
 a folder of frames, a list of images, an array or tensor; longer clips than ``max_frames`` are subsampled uniformly),
 backbone frames (``FrameTransform``: centre crop, resize to ``frame_size``, normalise), face crops (a ``FaceCropper``:
 MediaPipe by default, mouth-centred, ``face_crop["size"]`` pixels) and masks. The frames and crops are made while the
@@ -24,7 +24,7 @@ OpenCV and MediaPipe must be). The face model files travel too: ``SignBindProces
 
 Keypoints (``keypoints=True``, off by default): hand and body points on the same frames, from a ``keypoints=`` argument,
 the video's sidecar ``.pose`` or the hand and body extractor run while the clip decodes, normalised by the shoulders
-(``keypoint_inputs_signbind``); the extractor's models travel in ``keypoint_models/`` as the face models do.
+(``keypoints_signbind``); the extractor's models travel in ``keypoint_models/`` as the face models do.
 """
 
 import contextlib
@@ -47,46 +47,52 @@ from transformers.video_processing_utils import VideoProcessorMixin
 from .configuration_signbind import SignBindConfig
 from .constants import ATTENTION_MASK, FACE_ATTENTION_MASK, FACE_PIXEL_VALUES, KEYPOINT_MASK, KEYPOINTS, PIXEL_VALUES
 from .errors import SignBindInputError
-from .face_cropping_signbind import BoxFaceCropper, FaceCropConfig, FaceCropper
-from .face_models_signbind import (
+from .face_tracking_signbind import BoxFaceCropper, FaceCropConfig, FaceCropper
+from .keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, KeypointTee
+from .keypoints_signbind import (
+    NUM_HAND_POINTS,
+    NUM_POSE_POINTS,
+    Keypoints,
+    clip_keypoint_inputs,
+    load_keypoints,
+    sidecar_keypoints,
+)
+from .landmark_models_signbind import (
     ASSETS_DIR,
     DETECTOR_MODEL_ENV,
     FACE_LANDMARK_PATH,
     FACE_MODELS_DIR,
     FULL_RANGE_DETECTOR_PATH,
-    LANDMARK_MODEL_ENV,
-    LICENCE_FILES,
-    SAVED_DETECTOR_FILE,
-    SAVED_LANDMARK_FILE,
-    resolve_model_path,
-)
-from .keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, Keypoints
-from .keypoint_inputs_signbind import KeypointTee, clip_keypoint_inputs, load_keypoints, sidecar_keypoints
-from .keypoint_layout_signbind import NUM_HAND_POINTS, NUM_POSE_POINTS
-from .landmark_models_signbind import (
     HAND_DETECTOR_FILE,
     HAND_LANDMARK_FILE,
+    LANDMARK_MODEL_ENV,
+    LICENCE_FILES,
     POSE_DETECTOR_FILE,
     POSE_LANDMARK_FILE,
+    SAVED_DETECTOR_FILE,
+    SAVED_LANDMARK_FILE,
     LandmarkModelPaths,
+    resolve_model_path,
 )
-from .video_clip_signbind import DecodedClip
 from .video_decoding_signbind import decode_video
-from .video_sampling_signbind import (
+from .video_frames_signbind import (
     DEFAULT_MAX_FRAMES,
     DEFAULT_MAX_SHORTEST_EDGE,
     DEFAULT_MIN_FRAMES,
     DEFAULT_TARGET_FPS,
     CannotStream,
+    DecodedClip,
     SamplingOptions,
 )
-from .video_streaming_signbind import BufferPool, ClipStream, StreamedFrames
 from .video_transforms_signbind import (
     DEFAULT_FRAME_SIZE,
     DINOV2_IMAGE_MEAN,
     DINOV2_IMAGE_STD,
     RESAMPLE_MODES,
+    BufferPool,
+    ClipStream,
     FrameTransform,
+    StreamedFrames,
     normalize_frames,
     single_threaded_opencv,
 )
@@ -148,7 +154,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         shortest_edge (`int`, *optional*): the frame's shortest edge is scaled to this before the centre crop;
             default ``frame_size`` (only the long side is cropped, where fingerspelling hands often are).
         resample (`str`, defaults to ``"fast"``): ``"fast"`` (OpenCV area + bilinear, ~15× faster) or ``"bicubic"``
-            (DINOv2's own preprocessing, exact); see ``signbind_hf.video.transforms``.
+            (DINOv2's own preprocessing, exact); see ``video_transforms_signbind``.
         image_mean, image_std (`list[float]`): per-channel statistics for frames and face crops (ImageNet's, which
             DINOv2 was trained with).
         target_fps (`float`, defaults to 25): every clip is resampled to this rate by timestamp.
@@ -170,7 +176,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             the files into the folder and ``from_pretrained`` passes the copies here.
         keypoints (`bool`, defaults to False): also return hand and body keypoints, ``keypoints`` (B, T, 75, 2)
             float32 and ``keypoint_mask`` (B, T, 75) int64, on the same frames as ``pixel_values``, normalised by the
-            shoulders (``keypoint_inputs_signbind`` says how, where they come from and what is masked). Off by
+            shoulders (``keypoints_signbind`` says how, where they come from and what is masked). Off by
             default: models that read frames only get exactly what they got before.
         keypoint_extractor (`str`, defaults to ``"mediapipe"``): how keypoints are found for a video without a
             ``keypoints=`` argument or a sidecar ``.pose``: ``"mediapipe"`` (``KeypointExtractor``, run while the clip
@@ -393,11 +399,13 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         """
         return _copy_model_files(self.keypoint_model_files(), Path(save_directory) / KEYPOINT_MODELS_DIR)
 
-    def _face_cropper_for(self, has_boxes: bool) -> FaceCropper:
+    def get_face_cropper(self, has_boxes: bool = False) -> FaceCropper:
+        """The face cropper this processor crops with: for a clip with given face boxes a detector-free
+        ``BoxFaceCropper``, else its detector (built on first use and kept, as loading the models takes a while)."""
         if has_boxes:  # given boxes need no detector: do not load one for them
             return BoxFaceCropper(_face_crop_config(self.face_crop))
         if self._cropper is None:
-            from .face_cropping_signbind import MediaPipeFaceCropper, OpenCVFaceCropper
+            from .landmark_models_signbind import MediaPipeFaceCropper, OpenCVFaceCropper
 
             if self.face_cropper == "mediapipe":
                 self._cropper = MediaPipeFaceCropper(
@@ -412,7 +420,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             weakref.finalize(self, self._cropper.close)
         return self._cropper
 
-    def _keypoint_extractor(self) -> KeypointExtractor:
+    def get_keypoint_extractor(self) -> KeypointExtractor:
+        """The hand and body keypoint extractor (built on first use and kept, with this processor's models)."""
         if self._extractor is None:
             paths = self.keypoint_model_paths
             self._extractor = KeypointExtractor(_keypoint_config(self.keypoint_config), **paths)
@@ -549,8 +558,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
             max_shortest_edge=self.max_shortest_edge,
             name=name,
         )
-        if boxes is None:  # make the model inputs while the video decodes (video_streaming_signbind.py)
-            cropper = None if self.face_cropper is None else self._face_cropper_for(has_boxes=False)
+        if boxes is None:  # make the model inputs while the video decodes (video_transforms_signbind.ClipStream)
+            cropper = None if self.face_cropper is None else self.get_face_cropper(has_boxes=False)
             with contextlib.ExitStack() as stack:
                 stream = stack.enter_context(
                     ClipStream(
@@ -559,7 +568,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                 )
                 tee = None
                 if extract:  # the keypoints are made from the same frames, in a thread of their own
-                    track = stack.enter_context(self._keypoint_extractor().track(self.target_fps))
+                    track = stack.enter_context(self.get_keypoint_extractor().track(self.target_fps))
                     tee = stack.enter_context(KeypointTee(stream, track))
                 try:
                     clip = decode(frame_sink=stream if tee is None else tee)
@@ -574,7 +583,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         clip = decode()
         _warn_if_subsampled(clip, self.max_frames)
         metadata = clip_metadata(clip, frame_size=(int(clip.frames.shape[2]), int(clip.frames.shape[1])))
-        extracted = self._keypoint_extractor().extract(clip.frames, self.target_fps) if extract else None
+        extracted = self.get_keypoint_extractor().extract(clip.frames, self.target_fps) if extract else None
         attach = functools.partial(
             _with_keypoints, source=keypoint_source, given=given, extracted=extracted, times=clip.source_timestamps
         )
@@ -584,7 +593,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         frame_boxes = None
         if boxes is not None:
             frame_boxes = boxes_for_clip(boxes, clip, normalized=normalized_boxes, name=name)
-        cropper = self._face_cropper_for(frame_boxes is not None)
+        cropper = self.get_face_cropper(frame_boxes is not None)
         # The backbone frames and the face crops read the same decoded frames and nothing of each other: make them at
         # the same time. Both spend their time in native code that releases the GIL (OpenCV's resize and table
         # look-up; MediaPipe's detector and lip landmarks, which wait on their own graph threads), so a second thread
@@ -661,7 +670,7 @@ def _with_keypoints(
     extracted: Keypoints | None,
     times: np.ndarray,
 ) -> ProcessedClip:
-    """``processed`` with its keypoint inputs (``keypoint_inputs_signbind.clip_keypoint_inputs``), and where they came
+    """``processed`` with its keypoint inputs (``keypoints_signbind.clip_keypoint_inputs``), and where they came
     from (``source``: "argument", "sidecar", "extractor" or "none") in its metadata; unchanged if ``source`` is None
     (no keypoints wanted)."""
     if source is None:

@@ -19,13 +19,13 @@ except ModuleNotFoundError:  # Python 3.10
 
 import signbind_hf
 from signbind_cli.main import main as cli_main
-from signbind_hf.hub_publishing import card_template
+from signbind_hf.hub import card_template
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 PROJECT = PYPROJECT["project"]
 PACKAGES = ("signbind_hf", "signbind_cli")
-ASSETS = REPO / "signbind_hf" / "video" / "assets"
+ASSETS = REPO / "signbind_hf" / "assets"
 CARD_TEMPLATES = REPO / "signbind_hf" / "hub_cards"
 
 
@@ -146,8 +146,9 @@ def test_wheel_holds_both_packages_the_assets_and_the_licence(tmp_path):
     expected = {
         path.relative_to(source).as_posix() for package in PACKAGES for path in (source / package).rglob("*.py")
     }
-    if ASSETS.is_dir():
-        expected |= {path.relative_to(REPO).as_posix() for path in ASSETS.iterdir() if path.is_file()}
+    assets = {path.relative_to(REPO).as_posix() for path in ASSETS.iterdir() if path.is_file()}
+    assert "signbind_hf/assets/face_landmark.tflite" in assets
+    expected |= assets
     card_templates = {path.relative_to(REPO).as_posix() for path in CARD_TEMPLATES.glob("*.md")}
     assert {"signbind_hf/hub_cards/model_card.md", "signbind_hf/hub_cards/dataset_card.md"} <= card_templates
     expected |= card_templates

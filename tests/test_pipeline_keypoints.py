@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from signbind_hf import SignBindModel, SignBindProcessor
-from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
+from signbind_hf.keypoints_signbind import sidecar_pose_path
 from signbind_hf.pipeline_signbind import add_pipeline_code, translation_pipeline
 
 from .conftest import tiny_config

@@ -35,9 +35,9 @@ from signbind_hf import (
     SignBindVideoProcessor,
 )
 from signbind_hf.constants import IGNORE_INDEX
+from signbind_hf.face_tracking_signbind import MOUTH_CENTRE_IN_FACE_BOX
 from signbind_hf.processing_signbind import fill_spelled_words
-from signbind_hf.video import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD
-from signbind_hf.video.face import MOUTH_CENTRE_IN_FACE_BOX
+from signbind_hf.video_transforms_signbind import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD
 
 from .video.synthetic import write_garbage_h264, write_video
 

@@ -19,12 +19,21 @@ from signbind_hf.constants import KEYPOINT_MASK, KEYPOINTS
 from signbind_hf.data.synthsign.config import SynthSignConfig
 from signbind_hf.data.synthsign.examples import plan_example, render_example
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.keypoint_extraction_signbind import KeypointExtractor, Keypoints
-from signbind_hf.keypoint_inputs_signbind import NUM_KEYPOINTS, SHOULDERS, normalize_keypoints
-from signbind_hf.keypoint_layout_signbind import LEFT, NUM_POSE_POINTS, POSE_POINTS
-from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path, write_pose_file
+from signbind_hf.keypoint_extraction_signbind import KeypointExtractor
+from signbind_hf.keypoints_signbind import (
+    LEFT,
+    NUM_KEYPOINTS,
+    NUM_POSE_POINTS,
+    POSE_POINTS,
+    SHOULDERS,
+    Keypoints,
+    normalize_keypoints,
+    read_pose_file,
+    sidecar_pose_path,
+    write_pose_file,
+)
 from signbind_hf.landmark_models_signbind import VENDORED_LANDMARK_FILES
-from signbind_hf.video import decode_video
+from signbind_hf.video_decoding_signbind import decode_video
 
 from .video.synthetic import write_video
 
@@ -284,7 +293,7 @@ class _FailingTrack:
 
 
 def test_the_keypoint_thread_sees_copies_of_every_frame_and_its_error_reaches_the_decoder():
-    from signbind_hf.keypoint_inputs_signbind import KeypointTee
+    from signbind_hf.keypoint_extraction_signbind import KeypointTee
 
     sink, track = _Sink(), _FailingTrack()
     image = np.zeros((4, 4, 3), dtype=np.uint8)

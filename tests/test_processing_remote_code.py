@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from signbind_hf import SignBindProcessor
-from signbind_hf.video import face_models
+from signbind_hf import landmark_models_signbind as landmark_models
 
 from .test_processing import GLOSS_CORPUS, place, write_frames
 
@@ -78,17 +78,19 @@ def test_saved_processor_runs_as_remote_code_without_signbind_hf(tmp_path, face_
     # The folder holds the face models (with the MediaPipe licence) and every module the processor imports.
     saved = checkpoint / "face_models"
     assert sorted(path.name for path in saved.iterdir()) == sorted(
-        [face_models.SAVED_DETECTOR_FILE, face_models.SAVED_LANDMARK_FILE, *face_models.LICENCE_FILES]
+        [landmark_models.SAVED_DETECTOR_FILE, landmark_models.SAVED_LANDMARK_FILE, *landmark_models.LICENCE_FILES]
     )
-    assert (saved / face_models.SAVED_DETECTOR_FILE).read_bytes() == face_models.FULL_RANGE_DETECTOR_PATH.read_bytes()
-    assert {"video_decoding_signbind.py", "face_cropping_signbind.py", "face_models_signbind.py"} <= {
+    assert (
+        saved / landmark_models.SAVED_DETECTOR_FILE
+    ).read_bytes() == landmark_models.FULL_RANGE_DETECTOR_PATH.read_bytes()
+    assert {"video_decoding_signbind.py", "face_tracking_signbind.py", "landmark_models_signbind.py"} <= {
         path.name for path in checkpoint.glob("*.py")
     }
 
     environment = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules"), "HF_HUB_OFFLINE": "1"}
     environment.pop("PYTHONPATH", None)
-    environment.pop(face_models.DETECTOR_MODEL_ENV, None)
-    environment.pop(face_models.LANDMARK_MODEL_ENV, None)
+    environment.pop(landmark_models.DETECTOR_MODEL_ENV, None)
+    environment.pop(landmark_models.LANDMARK_MODEL_ENV, None)
     completed = subprocess.run(
         [
             sys.executable,
@@ -113,7 +115,7 @@ def test_saved_processor_runs_as_remote_code_without_signbind_hf(tmp_path, face_
     assert Path(report["detector_model"]).parent.name == "face_models"  # the checkpoint's copy, not a packaged file
     assert report["detector_calls"] > 0
     assert "face_models" in report["error_without_models"]
-    assert face_models.DETECTOR_MODEL_ENV in report["error_without_models"]
+    assert landmark_models.DETECTOR_MODEL_ENV in report["error_without_models"]
 
     expected = processor(videos=face_clip, glosses="HAVE HERE")
     processor.video_processor.close()
@@ -132,7 +134,7 @@ def test_push_to_hub_uploads_the_face_models_too(tmp_path, monkeypatch):
     def fake_upload(*, repo_id, folder_path, commit_message, token):
         # huggingface_hub.upload_folder sends every file of the folder: what is there when it is called.
         uploads.append((repo_id, sorted(os.listdir(folder_path))))
-        assert (Path(folder_path) / "face_models" / face_models.SAVED_DETECTOR_FILE).is_file()
+        assert (Path(folder_path) / "face_models" / landmark_models.SAVED_DETECTOR_FILE).is_file()
 
     monkeypatch.setattr(processing, "create_repo", lambda repo_id, **kwargs: type("Repo", (), {"repo_id": repo_id}))
     monkeypatch.setattr(processing, "upload_folder", fake_upload)

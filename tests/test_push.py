@@ -14,11 +14,11 @@ from huggingface_hub import EvalResult, HfApi, ModelCard, metadata_eval_result
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from safetensors.torch import save_file
 
+import signbind_hf
 from signbind_cli.main import main as cli_main
 from signbind_hf import SignBindModel, SignBindProcessor
 from signbind_hf.data.synthsign.lexicon import GLOSSES
-from signbind_hf.hub import push_model, stage_model
-from signbind_hf.hub_publishing import HubPushError
+from signbind_hf.hub import HubPushError, push_model, stage_model
 
 from .conftest import tiny_config
 
@@ -163,6 +163,10 @@ def test_dry_run_writes_the_hub_layout_and_leaves_the_model_folder_alone(model_d
     assert not {name for name in files if name.endswith((".bin", ".pt", ".pth", ".pkl"))}
     python = {name for name in files if name.endswith(".py")}
     assert all("/" not in name for name in python)  # transformers' remote code is flat
+    # Every top-level module of signbind_hf ships as remote code and nothing else does: what a checkpoint does not need
+    # (the Hub push, data, training, live) lives in a sub-package.
+    package = Path(signbind_hf.__file__).parent
+    assert python == {path.name for path in package.glob("*.py") if path.name != "__init__.py"}
     config = json.loads((out / "config.json").read_text())
     assert config["auto_map"] == {
         "AutoConfig": "configuration_signbind.SignBindConfig",

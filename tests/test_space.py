@@ -496,7 +496,7 @@ def test_an_example_is_translated_from_its_own_file_beside_its_sidecar(space, sp
     # Issue 18: Gradio hands over its copy of a clicked example, which has no .pose beside it; the example's own file
     # does, so the demo gives the translation evaluation scored (the renderer's keypoints, not the extractor's).
     _, translator, _ = space_modules
-    from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
+    from signbind_hf.keypoints_signbind import sidecar_pose_path
 
     uploads = tmp_path / "gradio"
     calls = []
@@ -598,7 +598,7 @@ def test_space_requirements_parse_and_examples_stay_small():
 
 def test_example_sidecars_read_back_and_cover_every_frame_of_their_clip():
     # SynthSign's own files (the renderer's keypoints), as evaluation reads them: one keypoint frame per video frame.
-    from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path
+    from signbind_hf.keypoints_signbind import read_pose_file, sidecar_pose_path
 
     examples = sorted((SPACE_DIR / "examples").glob("*.mp4"))
     assert sorted((SPACE_DIR / "examples").glob("*.pose")) == [sidecar_pose_path(video) for video in examples]

@@ -86,7 +86,7 @@ def test_pipeline_loads_only_the_processor_named_by_the_load_flags(tmp_path):
 
 def test_relative_import_files_lists_the_flat_modules_a_file_needs():
     # transformers.dynamic_module_utils.get_relative_import_files(file) follows `from .x import` lines recursively:
-    # the remote code copied beside a model (pipeline_signbind.add_pipeline_code, hub.py).
+    # the remote code copied beside a model (pipeline_signbind.add_pipeline_code, hub/model_push.py).
     from transformers.dynamic_module_utils import get_relative_import_files
 
     needed = {path.rsplit("/", 1)[-1] for path in get_relative_import_files(signbind_hf.processing_signbind.__file__)}

@@ -4,14 +4,14 @@
 ``signbind_streams.json``, ``signbind_source.json``) and its card as ``README.md``. Everything up to the upload is
 local (``dataset_card``, ``files_to_upload``), so it is testable without the Hub; every failure of the upload itself
 (no token, no network, a rejected token) becomes a one-line :class:`DatasetPushError`. The checks and messages are
-shared with the model push (``signbind_hf.hub_publishing``).
+shared with the model push (``signbind_hf.hub.publishing``).
 """
 
 import json
 import os
 from pathlib import Path
 
-from ..hub_publishing import (
+from ..hub.publishing import (
     HubPushError,
     card_template,
     check_repo_id,

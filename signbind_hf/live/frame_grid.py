@@ -1,6 +1,6 @@
 """Frames that arrive with timestamps -> frames on the model's fixed-rate time grid, as the offline decoder picks them.
 
-The rule is the one ``video_sampling_signbind.TimeGridSampler`` applies to a file (FFmpeg's ``fps`` filter,
+The rule is the one ``video_frames_signbind.TimeGridSampler`` applies to a file (FFmpeg's ``fps`` filter,
 ``round=near``): each source timestamp is rounded to the nearest grid step, and grid step ``k`` shows the last source
 frame rounded to a step ``<= k``. So a camera at 30 fps, a browser sending 10 frames a second, or a reader that dropped
 frames all come out as one regular sequence at the model's rate (faster sources lose frames, slower ones repeat them),
@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from ..video_sampling_signbind import grid_step
+from ..video_frames_signbind import grid_step
 
 logger = logging.getLogger(__name__)
 

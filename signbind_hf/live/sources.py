@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SignBindInputError
-from ..video_containers_signbind import _check_file, _import_av, _open, _origin, _video_stream
+from ..video_decoding_signbind import check_video_file, first_video_stream, import_av, open_container, stream_origin
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class LiveSource:
     def __init__(self, source: str | Path, *, max_delay: float = DEFAULT_MAX_DELAY) -> None:
         self.name = str(source)
         self.camera = is_camera(self.name)
-        av = _import_av()
+        av = import_av()
         if self.camera:
             try:
                 self._container = av.open(self.name, format="v4l2")
@@ -62,15 +62,15 @@ class LiveSource:
                 raise SignBindInputError(
                     f"{path}: a folder; live translation reads a video file (at its own pace) or a camera device"
                 )
-            _check_file(path)
-            self._container = _open(av, path, name=self.name)
+            check_video_file(path)
+            self._container = open_container(av, path, name=self.name)
         try:
-            self._stream = _video_stream(av, self._container, name=self.name)
+            self._stream = first_video_stream(av, self._container, name=self.name)
         except SignBindInputError:
             self._container.close()
             raise
         self._stream.thread_type = "AUTO"
-        self._origin = _origin(self._stream)
+        self._origin = stream_origin(self._stream)
         rate = float(self._stream.average_rate or self._stream.guessed_rate or 25)
         self._queue: queue.Queue[LiveFrame | BaseException | None] = queue.Queue(max(1, round(max_delay * rate)))
         self._stop = threading.Event()
@@ -109,7 +109,7 @@ class LiveSource:
 
     # --- the reading thread -------------------------------------------------------------------------------------
     def _read(self) -> None:
-        av = _import_av()
+        av = import_av()
         try:
             first: float | None = None
             for frame in self._container.decode(self._stream):

@@ -69,14 +69,13 @@ from ..constants import (
     SEGMENT_REST,
 )
 from ..errors import SignBindInputError
-from ..keypoint_extraction_signbind import Keypoints
-from ..keypoint_inputs_signbind import NUM_KEYPOINTS, flat_points, keypoints_at, normalize_keypoints
+from ..keypoint_extraction_signbind import KeypointFollower
+from ..keypoints_signbind import NUM_KEYPOINTS, Keypoints, flat_points, keypoints_at, normalize_keypoints
 from ..pipeline_signbind import DEFAULT_OVERLAP, SignBindTranslationPipeline
 from ..segments import choose_cut, label_runs, mean_per_run, time_segments
-from ..video_pixels_signbind import FrameSizer
-from ..video_streaming_signbind import BufferPool, ClipStream, StreamSnapshot
+from ..video_frames_signbind import FrameSizer
+from ..video_transforms_signbind import BufferPool, ClipStream, StreamSnapshot
 from .frame_grid import FrameGrid
-from .keypoint_follower import KeypointFollower
 
 logger = logging.getLogger(__name__)
 
@@ -155,14 +154,16 @@ class StreamingTranslator:
         self.beam_width = beam_width
         self._sizer = FrameSizer(max_shortest_edge=video.max_shortest_edge, clip_name=STREAM_NAME)
         self._grid = FrameGrid(self.fps)
-        self._cropper = video._face_cropper_for(False) if video.face_cropper is not None else None
+        self._cropper = video.get_face_cropper(False) if video.face_cropper is not None else None
         self._buffers = BufferPool()
         # Keypoints: given (looked up by time), extracted (one track for the whole stream), or none (all masked).
         self._given_keypoints = keypoints if video.keypoints else None
         self._keypoint_follower: KeypointFollower | None = None
         if video.keypoints and keypoints is None and video.keypoint_extractor is not None:
-            track = video._keypoint_extractor().track(self.fps)
-            self._keypoint_follower = KeypointFollower(track, self._store_found_keypoints)
+            track = video.get_keypoint_extractor().track(self.fps)
+            self._keypoint_follower = KeypointFollower(
+                track, self._store_found_keypoints, name="signbind-live-keypoints"
+            )
         # Rings indexed by grid row modulo their length. Keypoint rows: a whole window plus the track's lag.
         self._keypoint_ring_rows = self.window_frames + 64
         self._points = np.zeros((self._keypoint_ring_rows, NUM_KEYPOINTS, 2), dtype=np.float32)

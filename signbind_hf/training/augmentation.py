@@ -43,7 +43,7 @@ from signbind_hf.constants import (
     KEYPOINTS,
     PIXEL_VALUES,
 )
-from signbind_hf.keypoint_layout_signbind import MIRRORED_POINTS, NUM_HAND_POINTS, NUM_POSE_POINTS
+from signbind_hf.keypoints_signbind import MIRRORED_POINTS, NUM_HAND_POINTS, NUM_POSE_POINTS
 
 
 @dataclass

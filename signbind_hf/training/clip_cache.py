@@ -41,8 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from signbind_hf.keypoint_extraction_signbind import Keypoints
-from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
+from signbind_hf.keypoints_signbind import Keypoints, sidecar_pose_path
 from signbind_hf.video_processing_signbind import ProcessedClip, SignBindVideoProcessor
 
 logger = logging.getLogger(__name__)

@@ -60,7 +60,7 @@ from signbind_hf.constants import (
 )
 from signbind_hf.data.builders.core import BadPose, in_data_set, read_row_pose
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path
+from signbind_hf.keypoints_signbind import sidecar_pose_path
 from signbind_hf.targets import gloss_targets
 from signbind_hf.training.skipped_rows import (
     EMPTY_PSEUDO_GLOSS,

@@ -12,9 +12,7 @@ from signbind_cli.main import main as cli_main
 from signbind_hf.data.builders import PrepareReport, prepare_folder, prepare_how2sign
 from signbind_hf.data.builders.openpose import BODY_25_POINTS, read_openpose_folder
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.keypoint_extraction_signbind import Keypoints
-from signbind_hf.keypoint_layout_signbind import POSE_POINTS
-from signbind_hf.keypoint_pose_files_signbind import write_pose_file
+from signbind_hf.keypoints_signbind import POSE_POINTS, Keypoints, write_pose_file
 
 from .builder_fixtures import FPS, read_report, tiny_video
 

@@ -8,7 +8,7 @@ from signbind_hf import SignBindConfig, SignBindModel, SignBindProcessor
 from signbind_hf.constants import KEYPOINT_MASK, KEYPOINTS
 from signbind_hf.data.feature_cache import SIGN_LOGITS, CachedExpertOutputs, cache_expert_outputs, read_manifest
 from signbind_hf.data.synthsign import generate_synthsign
-from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path, write_pose_file
+from signbind_hf.keypoints_signbind import read_pose_file, sidecar_pose_path, write_pose_file
 
 
 def test_rows_pose_files_reach_the_experts(tmp_path):

@@ -52,9 +52,9 @@ from signbind_hf.data.synthsign.timeline import (
     build_timeline,
 )
 from signbind_hf.data.synthsign.visemes import VISEME_SHAPES, viseme_ids
+from signbind_hf.face_tracking_signbind import MOUTH_CENTRE_IN_FACE_BOX
 from signbind_hf.targets import phonemes, pseudo_gloss
-from signbind_hf.video import decode_video
-from signbind_hf.video.face import MOUTH_CENTRE_IN_FACE_BOX
+from signbind_hf.video_decoding_signbind import decode_video
 
 SIZES = {"train": 3, "validation": 2, "test": 2}
 SEED = 7
@@ -481,8 +481,7 @@ def test_cli_defaults_match_the_builder():
 def test_every_clip_has_its_renderer_keypoints_beside_it_as_a_pose_file(generated):
     from pose_format import Pose
 
-    from signbind_hf.keypoint_layout_signbind import HAND_COMPONENTS, POSE_COMPONENT
-    from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path
+    from signbind_hf.keypoints_signbind import HAND_COMPONENTS, POSE_COMPONENT, read_pose_file, sidecar_pose_path
 
     out, dataset = generated
     for split in SPLITS:
@@ -502,7 +501,7 @@ def test_every_clip_has_its_renderer_keypoints_beside_it_as_a_pose_file(generate
 
 
 def test_keypoints_are_the_drawn_geometry():
-    from signbind_hf.keypoint_layout_signbind import LEFT, POSE_POINTS, RIGHT
+    from signbind_hf.keypoints_signbind import LEFT, POSE_POINTS, RIGHT
 
     appearance = _appearance(signer_id=0)
     timeline = _sign_timeline(GLOSSES[0])
@@ -537,7 +536,7 @@ def test_keypoints_are_the_drawn_geometry():
 
 
 def test_keypoint_mouth_corners_and_eyes_are_on_the_drawn_head():
-    from signbind_hf.keypoint_layout_signbind import POSE_POINTS
+    from signbind_hf.keypoints_signbind import POSE_POINTS
 
     appearance = _appearance(signer_id=1)
     timeline = _sign_timeline(GLOSSES[1])

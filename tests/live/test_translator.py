@@ -13,8 +13,7 @@ import pytest
 import torch
 
 from signbind_hf import SignBindInputError, SignBindModel, SignBindProcessor
-from signbind_hf.keypoint_extraction_signbind import Keypoints
-from signbind_hf.keypoint_inputs_signbind import sidecar_keypoints
+from signbind_hf.keypoints_signbind import Keypoints, sidecar_keypoints
 from signbind_hf.live import FrameGrid, StreamingTranslator
 from signbind_hf.pipeline_signbind import translation_pipeline
 from signbind_hf.video_decoding_signbind import decode_video

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from signbind_hf.constants import KEYPOINT_MASK, KEYPOINTS
-from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path, write_pose_file
+from signbind_hf.keypoints_signbind import read_pose_file, sidecar_pose_path, write_pose_file
 from signbind_hf.training.clip_cache import CachingVideoProcessor
 from signbind_hf.training.clip_dataset import load_split
 from signbind_hf.video_processing_signbind import SignBindVideoProcessor

@@ -11,8 +11,7 @@ import torch
 
 from signbind_hf import SignBindProcessor
 from signbind_hf.constants import KEYPOINT_MASK, KEYPOINTS
-from signbind_hf.keypoint_inputs_signbind import NUM_KEYPOINTS
-from signbind_hf.keypoint_pose_files_signbind import read_pose_file, sidecar_pose_path, write_pose_file
+from signbind_hf.keypoints_signbind import NUM_KEYPOINTS, read_pose_file, sidecar_pose_path, write_pose_file
 from signbind_hf.tokenization_signbind import SignBindCTCTokenizer
 from signbind_hf.training.clip_dataset import FORWARD_KEYS, ClipCollator, ClipDataset, load_split
 from signbind_hf.training.skipped_rows import SkippedRows

@@ -7,9 +7,10 @@ import av
 import numpy as np
 import pytest
 
+from signbind_hf import video_decoding_signbind as decoding
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video import containers, decode_video, pad_frames
-from signbind_hf.video.sampling import TimeGridSampler
+from signbind_hf.video_decoding_signbind import decode_video
+from signbind_hf.video_frames_signbind import TimeGridSampler, pad_frames
 
 from .synthetic import WHITE, ffmpeg_fps_codes, read_code, read_codes, write_garbage_h264, write_video
 
@@ -149,7 +150,7 @@ def test_start_seeks_instead_of_decoding_from_the_beginning(make_video, monkeypa
             pushed.append(time)
             return super().push(time, item)
 
-    monkeypatch.setattr(containers, "TimeGridSampler", CountingSampler)
+    monkeypatch.setattr(decoding, "TimeGridSampler", CountingSampler)
     path = make_video("keyframes.mp4", num_frames=75, codec_options={"g": "12"})
 
     clip = decode_video(path, start=2.0)
@@ -278,7 +279,7 @@ def test_truncated_webm_keeps_the_frames_it_has_and_warns(make_video, caplog):
     path = make_video("cut.webm", codec="libvpx-vp9", num_frames=30)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
-    with caplog.at_level(logging.WARNING, logger="signbind_hf.video"):
+    with caplog.at_level(logging.WARNING, logger="signbind_hf"):
         clip = decode_video(path)
 
     assert 0 < clip.num_frames < 30
@@ -342,7 +343,7 @@ def test_packets_that_never_become_pictures_are_cut_short(make_video, tmp_path, 
             if index > 0 and packet.size:
                 packet.stream = stream
                 copy.mux(packet)
-    monkeypatch.setattr(containers, "MAX_PACKETS_WITHOUT_FRAME", 10)
+    monkeypatch.setattr(decoding, "MAX_PACKETS_WITHOUT_FRAME", 10)
 
     with pytest.raises(
         SignBindInputError, match=r"headless\.mkv: 11 packets of the video stream decoded to no picture"

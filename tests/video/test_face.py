@@ -13,19 +13,17 @@ import pytest
 from matplotlib import cbook
 from PIL import Image
 
+from signbind_hf import landmark_models_signbind as landmark_models
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video import face_models
-from signbind_hf.video.face import (
+from signbind_hf.face_tracking_signbind import (
     BoxFaceCropper,
     FaceCropConfig,
-    FaceMeshLandmarker,
-    MediaPipeFaceCropper,
-    OpenCVFaceCropper,
     box_iou,
     crop_square,
     fill_gaps,
     smooth_runs,
 )
+from signbind_hf.landmark_models_signbind import FaceMeshLandmarker, MediaPipeFaceCropper, OpenCVFaceCropper
 
 KNOWN_FACE_BOX = np.array([165.0, 125.0, 365.0, 335.0])  # below the cap's brim to the chin, cheek to cheek
 KNOWN_MOUTH = np.array([268.0, 275.0])  # where the lips meet
@@ -118,7 +116,7 @@ def test_mouth_is_found_on_a_tilted_head(photo, make_cropper, angle):
 
 @pytest.fixture(scope="module")
 def landmarker():
-    with FaceMeshLandmarker(face_models.FACE_LANDMARK_PATH) as landmarker:
+    with FaceMeshLandmarker(landmark_models.FACE_LANDMARK_PATH) as landmarker:
         yield landmarker
 
 
@@ -294,7 +292,7 @@ def test_facemesh_in_mediapipe_gives_the_points_of_opencvs_tflite_importer(photo
     import cv2
 
     roi = np.ascontiguousarray(cv2.resize(photo[100:400, 110:410], (192, 192), interpolation=cv2.INTER_AREA))
-    net = cv2.dnn.readNetFromTFLite(str(face_models.FACE_LANDMARK_PATH))
+    net = cv2.dnn.readNetFromTFLite(str(landmark_models.FACE_LANDMARK_PATH))
     net.setInput((roi.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])
     expected_points, expected_logit = sorted(net.forward(net.getUnconnectedOutLayersNames()), key=np.size)[::-1]
 
@@ -306,7 +304,7 @@ def test_facemesh_in_mediapipe_gives_the_points_of_opencvs_tflite_importer(photo
 
 
 def test_landmarker_closes_its_graph_once():
-    landmarker = FaceMeshLandmarker(face_models.FACE_LANDMARK_PATH)
+    landmarker = FaceMeshLandmarker(landmark_models.FACE_LANDMARK_PATH)
     landmarker.close()
     landmarker.close()
     assert landmarker._embedder is None
@@ -452,29 +450,29 @@ def test_corrupt_model_file_is_named(tmp_path):
 def test_wrong_kind_of_model_is_named():
     # Valid TFLite files, swapped: MediaPipe and OpenCV would only fail on the first frame (or never).
     with pytest.raises(SignBindInputError, match=r"detector_model_path .*face_landmark\.tflite"):
-        MediaPipeFaceCropper(detector_model_path=face_models.FACE_LANDMARK_PATH)
+        MediaPipeFaceCropper(detector_model_path=landmark_models.FACE_LANDMARK_PATH)
     with pytest.raises(SignBindInputError, match=r"landmark_model_path .*short_range\.tflite.*1404"):
-        MediaPipeFaceCropper(landmark_model_path=face_models.SHORT_RANGE_DETECTOR_PATH)
+        MediaPipeFaceCropper(landmark_model_path=landmark_models.SHORT_RANGE_DETECTOR_PATH)
 
 
 def test_model_paths_can_come_from_the_environment(photo, monkeypatch):
-    monkeypatch.setenv(face_models.DETECTOR_MODEL_ENV, str(face_models.SHORT_RANGE_DETECTOR_PATH))
+    monkeypatch.setenv(landmark_models.DETECTOR_MODEL_ENV, str(landmark_models.SHORT_RANGE_DETECTOR_PATH))
     with MediaPipeFaceCropper(FaceCropConfig(size=32)) as cropper:
-        assert cropper.detector_model_path == face_models.SHORT_RANGE_DETECTOR_PATH
+        assert cropper.detector_model_path == landmark_models.SHORT_RANGE_DETECTOR_PATH
         assert cropper.crop(photo[None]).face_mask.all()  # the short-range model finds a close-up face too
-    monkeypatch.setenv(face_models.DETECTOR_MODEL_ENV, "/no/such/detector.tflite")
-    with pytest.raises(SignBindInputError, match=face_models.DETECTOR_MODEL_ENV):
+    monkeypatch.setenv(landmark_models.DETECTOR_MODEL_ENV, "/no/such/detector.tflite")
+    with pytest.raises(SignBindInputError, match=landmark_models.DETECTOR_MODEL_ENV):
         MediaPipeFaceCropper()
 
 
 def test_packaged_models_are_present_and_default_to_full_range():
-    for name in face_models.VENDORED_MODEL_FILES:
-        assert (face_models.ASSETS_DIR / name).stat().st_size > 100_000
-    notice = (face_models.ASSETS_DIR / "NOTICE").read_text()
+    for name in landmark_models.VENDORED_MODEL_FILES:
+        assert (landmark_models.ASSETS_DIR / name).stat().st_size > 100_000
+    notice = (landmark_models.ASSETS_DIR / "NOTICE").read_text()
     assert "mediapipe==0.10.21" in notice
     assert "Apache License" in notice
     with MediaPipeFaceCropper(FaceCropConfig(size=32), use_landmarks=False) as cropper:
-        assert cropper.detector_model_path == face_models.FULL_RANGE_DETECTOR_PATH
+        assert cropper.detector_model_path == landmark_models.FULL_RANGE_DETECTOR_PATH
 
 
 def test_the_first_processor_call_of_a_process_keeps_nothing_of_its_video_alive():

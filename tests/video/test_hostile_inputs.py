@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signbind_hf import video_pixels_signbind
+from signbind_hf import video_frames_signbind
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video import decode_video
-from signbind_hf.video_containers_signbind import MAX_CORRUPT_PACKET_FRACTION
-from signbind_hf.video_pixels_signbind import MAX_FRAME_PIXELS
+from signbind_hf.video_decoding_signbind import MAX_CORRUPT_PACKET_FRACTION, decode_video
+from signbind_hf.video_frames_signbind import MAX_FRAME_PIXELS
 
 from .synthetic import coded_frame, read_codes
 
@@ -68,7 +67,7 @@ def test_a_frame_at_the_pixel_limit_is_not_refused_for_its_size(tmp_path):
 def test_video_streams_get_the_same_limit_from_their_header(make_video, monkeypatch):
     # Encoding an 8K clip would take seconds: the limit is lowered under the clip's 64x48 instead.
     path = make_video("clip.mp4", num_frames=5)
-    monkeypatch.setattr(video_pixels_signbind, "MAX_FRAME_PIXELS", 64 * 48 - 1)
+    monkeypatch.setattr(video_frames_signbind, "MAX_FRAME_PIXELS", 64 * 48 - 1)
     with pytest.raises(SignBindInputError, match=r"clip\.mp4: a frame of 64x48 pixels is over the limit of 3,071"):
         decode_video(path)
     with pytest.raises(SignBindInputError, match=r"frames\[0\]: a frame of 64x48 pixels is over the limit"):

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video import decode_video, natural_sort_key
+from signbind_hf.video_decoding_signbind import decode_video, natural_sort_key
 
 from .synthetic import WHITE, coded_frame, read_codes
 
@@ -68,7 +68,7 @@ def test_folder_with_mixed_sizes_fits_every_frame_to_the_first(tmp_path, caplog)
     Image.fromarray(coded_frame(1, 80, 60)).save(folder / "1.png")  # same aspect: resized
     Image.fromarray(coded_frame(2, 60, 30)).save(folder / "2.png")  # wider: resized and centre-cropped
 
-    with caplog.at_level(logging.WARNING, logger="signbind_hf.video"):
+    with caplog.at_level(logging.WARNING, logger="signbind_hf"):
         clip = decode_video(folder)
 
     assert clip.frames.shape == (3, 30, 40, 3)

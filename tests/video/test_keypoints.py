@@ -1,4 +1,4 @@
-"""Hand and body keypoints (signbind_hf.video.keypoints) and their .pose files (signbind_hf.video.pose_files).
+"""Hand and body keypoints (keypoint_extraction_signbind) and their .pose files (keypoints_signbind).
 
 Photographs: no package installed here ships a photograph with visible hands (matplotlib's sample data has Grace
 Hopper's head-and-shoulders portrait; gradio's media assets show a tree creature, animals, a tower and two videos of a
@@ -14,17 +14,22 @@ import pytest
 from matplotlib import cbook
 from PIL import Image
 
+from signbind_hf import keypoints_signbind as layout
 from signbind_hf.data.synthsign.config import SynthSignConfig
 from signbind_hf.data.synthsign.examples import plan_example
 from signbind_hf.data.synthsign.render import make_background, render_frame
 from signbind_hf.data.synthsign.space import HAND_REACH
 from signbind_hf.data.synthsign.video_writer import write_mp4
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video import KeypointExtractor, extract_keypoints, read_pose_file, write_pose_file
-from signbind_hf.video import keypoint_layout as layout
-from signbind_hf.video.face_models import ASSETS_DIR
-from signbind_hf.video.keypoints import LEFT, MAX_PENDING_BODIES, RIGHT, KeypointConfig, assign_sides
-from signbind_hf.video.landmark_models import HAND_DETECTOR_ENV, VENDORED_LANDMARK_FILES
+from signbind_hf.keypoint_extraction_signbind import (
+    MAX_PENDING_BODIES,
+    KeypointConfig,
+    KeypointExtractor,
+    assign_sides,
+    extract_keypoints,
+)
+from signbind_hf.keypoints_signbind import LEFT, RIGHT, read_pose_file, write_pose_file
+from signbind_hf.landmark_models_signbind import ASSETS_DIR, HAND_DETECTOR_ENV, VENDORED_LANDMARK_FILES
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +198,7 @@ def test_extractor_pickles(extractor, portrait):
 
 
 def test_bodies_between_the_frames_the_body_models_saw_are_interpolated_else_held():
-    from signbind_hf.video.keypoints import fill_between_bodies
+    from signbind_hf.keypoint_extraction_signbind import fill_between_bodies
 
     pose = np.zeros((8, 33, 3), dtype=np.float32)
     confidence = np.zeros((8, 33), dtype=np.float32)

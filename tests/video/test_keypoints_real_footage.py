@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signbind_hf.video import KeypointExtractor, extract_keypoints, read_pose_file, write_pose_file
-from signbind_hf.video import keypoint_layout as layout
-from signbind_hf.video.keypoints import LEFT, RIGHT, KeypointConfig, Keypoints
+from signbind_hf import keypoints_signbind as layout
+from signbind_hf.keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, extract_keypoints
+from signbind_hf.keypoints_signbind import LEFT, RIGHT, Keypoints, read_pose_file, write_pose_file
 
 DATA = Path(__file__).parent / "data" / "real_signing"
 VIDEO = DATA / "signer_selfie.mp4"

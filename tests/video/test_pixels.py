@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video.pixels import FrameSizer, fit_rgb, shrunk_size, to_rgb_uint8
+from signbind_hf.video_frames_signbind import FrameSizer, fit_rgb, shrunk_size, to_rgb_uint8
 
 
 def test_sixteen_bit_values_map_onto_eight_bits_exactly():
@@ -71,7 +71,7 @@ def test_fit_rgb_scales_to_cover_then_crops_the_centre():
 def test_frame_sizer_fixes_the_size_on_the_first_frame_and_warns_once(caplog):
     sizer = FrameSizer(max_shortest_edge=24, clip_name="clip")
 
-    with caplog.at_level(logging.WARNING, logger="signbind_hf.video"):
+    with caplog.at_level(logging.WARNING, logger="signbind_hf"):
         first = sizer(np.zeros((48, 64, 3), np.uint8), what="a")
         same_aspect = sizer(np.zeros((96, 128, 3), np.uint8), what="b")
         other = sizer(np.zeros((50, 50, 3), np.uint8), what="c")

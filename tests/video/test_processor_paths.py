@@ -8,9 +8,10 @@ from matplotlib import cbook
 from PIL import Image
 
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD, FrameTransform, decode_video
-from signbind_hf.video.face import FaceCropConfig, FaceObservation, MediaPipeFaceCropper, interpolate_observation
-from signbind_hf.video.transforms import normalize_frames
+from signbind_hf.face_tracking_signbind import FaceCropConfig, FaceObservation, interpolate_observation
+from signbind_hf.landmark_models_signbind import MediaPipeFaceCropper
+from signbind_hf.video_decoding_signbind import decode_video
+from signbind_hf.video_transforms_signbind import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD, FrameTransform, normalize_frames
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video.sampling import (
+from signbind_hf.video_frames_signbind import (
     SamplingOptions,
     TimeGridSampler,
     grid_length,
@@ -113,7 +113,7 @@ def test_bounded_buffer_never_holds_more_than_twice_max_frames(num_frames):
 
 def test_under_reported_duration_switches_to_the_bounded_buffer(caplog):
     # The container claims 1 s (25 frames) but 4 s of frames arrive: nothing after 1 s may be dropped.
-    with caplog.at_level(logging.WARNING, logger="signbind_hf.video"):
+    with caplog.at_level(logging.WARNING, logger="signbind_hf"):
         sampled, _, _ = _run(100, expected_end=1.0, max_frames=8)
 
     kept = _kept_indices(sampled)

@@ -19,22 +19,28 @@ from matplotlib import cbook
 from PIL import Image
 
 from signbind_hf import SignBindInputError, SignBindVideoProcessor
-from signbind_hf.video import CannotStream, FrameTransform, SamplingOptions, decode_video
-from signbind_hf.video.face import (
+from signbind_hf.face_tracking_signbind import (
     BoxFaceCropper,
     FaceCropConfig,
     FaceCropper,
     FaceObservation,
     FaceTrack,
-    MediaPipeFaceCropper,
     box_iou,
     fill_gaps,
     interpolate_observation,
     smooth_runs,
 )
-from signbind_hf.video.sampling import TimeGridSampler
-from signbind_hf.video.streaming import RING_SLACK, BufferPool, ClipStream
-from signbind_hf.video.transforms import normalize_frames, single_threaded_opencv
+from signbind_hf.landmark_models_signbind import MediaPipeFaceCropper
+from signbind_hf.video_decoding_signbind import decode_video
+from signbind_hf.video_frames_signbind import CannotStream, SamplingOptions, TimeGridSampler
+from signbind_hf.video_transforms_signbind import (
+    RING_SLACK,
+    BufferPool,
+    ClipStream,
+    FrameTransform,
+    normalize_frames,
+    single_threaded_opencv,
+)
 
 
 def whole_track_squares(cropper: FaceCropper, observations: list) -> tuple[np.ndarray, np.ndarray]:
@@ -194,7 +200,7 @@ def whole_clip_inputs(processor: SignBindVideoProcessor, source, **decode_option
         **decode_options,
     )
     with single_threaded_opencv():
-        faces = processor._face_cropper_for(has_boxes=False).crop(clip.frames)
+        faces = processor.get_face_cropper(has_boxes=False).crop(clip.frames)
     return {
         "pixel_values": processor.frame_transform(clip.frames),
         "face_pixel_values": normalize_frames(faces.crops, tuple(processor.image_mean), tuple(processor.image_std)),
@@ -285,9 +291,9 @@ def test_videos_that_cannot_stream_are_decoded_whole(make_video, monkeypatch):
     np.testing.assert_array_equal(batch["pixel_values"][0], processor.frame_transform(clip.frames))
     # A container that under-reports its length: streaming stops where frames run past it, and the clip is decoded
     # again without the sink, so no frame after the reported end is lost.
-    import signbind_hf.video_containers_signbind as containers
+    import signbind_hf.video_decoding_signbind as decoding
 
-    monkeypatch.setattr(containers, "_reported_duration", lambda container, stream: 0.5)
+    monkeypatch.setattr(decoding, "_reported_duration", lambda container, stream: 0.5)
     mp4 = make_video("clip.mp4", codec="libx264", num_frames=40, fps=25)
     assert processor(mp4, return_tensors="np")["pixel_values"].shape[1] == 10
     assert decode_video(mp4, max_frames=10).timestamps[-1] > 1.0

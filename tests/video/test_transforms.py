@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.video import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD, FrameTransform
+from signbind_hf.video_transforms_signbind import DINOV2_IMAGE_MEAN, DINOV2_IMAGE_STD, FrameTransform
 
 
 def test_statistics_are_transformers_imagenet_defaults():

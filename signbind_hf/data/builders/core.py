@@ -15,7 +15,7 @@ Video columns hold absolute paths to the user's files (clips are not copied: cor
 ``start``/``end`` in seconds from the first frame; a frame folder (ChicagoFSWild) is a path to the folder.
 
 Keypoints: the ``pose`` column names the row's ``.pose`` file (``pose-format``; the layout of
-``keypoint_pose_files_signbind``), whose frame 0 is the video's first frame, as for a sidecar ``<video>.pose``. A
+``keypoints_signbind``), whose frame 0 is the video's first frame, as for a sidecar ``<video>.pose``. A
 user's file (the ``folder`` manifest's ``pose``) is named by its absolute path, like the video; keypoints a corpus
 releases in another format (How2Sign's OpenPose JSON) are converted into the data set folder, ``poses/<id>.pose``,
 and named relative to it (the folder can move). None: the processor reads the video's sidecar ``.pose``, else runs
@@ -50,7 +50,7 @@ from signbind_hf.errors import SignBindInputError
 from ..saving import save_quietly
 
 if TYPE_CHECKING:
-    from signbind_hf.keypoint_extraction_signbind import Keypoints
+    from signbind_hf.keypoints_signbind import Keypoints
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def _container_header(path: Path) -> VideoHeader:
 
 def count_frames(folder: Path) -> int:
     """Frames of a frame folder; raises ``SignBindInputError`` when it holds no images."""
-    from signbind_hf.video.image_sequences import list_frame_files
+    from signbind_hf.video_decoding_signbind import list_frame_files
 
     return len(list_frame_files(folder))
 
@@ -437,7 +437,7 @@ def in_data_set(path: str | os.PathLike, data_dir: Path) -> Path:
 
 def read_row_pose(path: Path) -> "Keypoints":
     """The keypoints of a row's ``.pose`` file; raises ``BadPose`` (``missing_pose``, ``unreadable_pose``) naming it."""
-    from signbind_hf.keypoint_pose_files_signbind import read_pose_file
+    from signbind_hf.keypoints_signbind import read_pose_file
 
     if not path.is_file():
         raise BadPose(MISSING_POSE, f"{path}: no such file")
@@ -481,7 +481,7 @@ class PoseFiles:
         self._names: set[str] = set()
 
     def write(self, keypoints: "Keypoints", row_id: str) -> str:
-        from signbind_hf.keypoint_pose_files_signbind import write_pose_file
+        from signbind_hf.keypoints_signbind import write_pose_file
 
         stem = _UNSAFE_IN_FILE_NAME.sub("_", row_id).lstrip(".") or "row"
         name, copy = stem, 1

@@ -5,7 +5,7 @@ Input: a folder of one clip, one file per frame, ``<name>_<frame:012d>_keypoints
 [x, y, c] * 21, "hand_right_keypoints_2d": [x, y, c] * 21, "face_keypoints_2d": ...}, ...]}`` with x, y in pixels of
 the video (OpenPose's default ``--keypoint_scale 0``) and c the detection confidence in [0, 1], 0 for a point not found.
 
-The mapping onto ``keypoint_layout_signbind``:
+The mapping onto ``keypoints_signbind``:
 
 - body: OpenPose's BODY_25 points onto MediaPipe's 33 pose points of the same name: nose, eyes, ears, shoulders,
   elbows, wrists, hips, knees, ankles, heels, and the big toes onto ``*_FOOT_INDEX``. BODY_25's neck, mid-hip and small
@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from signbind_hf.errors import SignBindInputError
-from signbind_hf.keypoint_extraction_signbind import Keypoints
-from signbind_hf.keypoint_layout_signbind import LEFT, NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_POINTS, RIGHT
+from signbind_hf.keypoints_signbind import LEFT, NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_POINTS, RIGHT, Keypoints
 
 BODY_25_POINTS = (
     "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist", "MidHip", "RHip", "RKnee",

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ...hub_publishing import card_template
+from ...hub.publishing import card_template
 from .lexicon import GLOSSES, HOMONYM_GROUPS
 from .sentences import SLOTS, TEMPLATES
 

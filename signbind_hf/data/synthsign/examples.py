@@ -140,7 +140,7 @@ def plan_example(seed: int, split: str, index: int, config: SynthSignConfig) -> 
 def render_example(plan: ExamplePlan, root: Path, *, fps: int, crf: int) -> None:
     """Draw and encode ``plan``'s clip under ``root`` (the data set folder being built), and write the renderer's
     keypoints of every frame beside it as ``<clip>.pose`` (``keypoints.clip_keypoints``)."""
-    from signbind_hf.keypoint_pose_files_signbind import sidecar_pose_path, write_pose_file
+    from signbind_hf.keypoints_signbind import sidecar_pose_path, write_pose_file
 
     path = root / plan.row["video"]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The renderer's own keypoints: where the synthetic signer's hands and body are drawn, in MediaPipe's layout.
 
 SynthSign ships them beside each clip as ``<clip>.pose`` (``pose-format``; the layout and component names of
-``signbind_hf.keypoint_layout_signbind``), as real data sets ship estimated poses (How2Sign's OpenPose keypoints):
+``signbind_hf.keypoints_signbind``), as real data sets ship estimated poses (How2Sign's OpenPose keypoints):
 a model trained on them sees the drawn geometry exactly, and the processor reads the sidecar instead of running the
 hand and body extractor on cartoon hands. x/y are in the clip's pixels, z is 0 (the drawing is flat).
 
@@ -21,7 +21,7 @@ Not drawn, so confidence 0 and coordinates 0: the nose and the ears (the head is
 knees, ankles, heels and feet (the torso runs off the bottom of the frame). Points of a drawn part keep confidence 1
 even where the drawing runs off the frame's edge or one hand covers the other: they are the drawing's truth.
 
-Left and right are the signer's own (``keypoint_layout_signbind``): the signer faces the camera, so the signer's
+Left and right are the signer's own (``keypoints_signbind``): the signer faces the camera, so the signer's
 left hand appears on the image's right; ``hands[:, LEFT]`` is the dominant hand of a left-handed signer.
 """
 
@@ -29,8 +29,7 @@ import math
 
 import numpy as np
 
-from signbind_hf.keypoint_extraction_signbind import Keypoints
-from signbind_hf.keypoint_layout_signbind import LEFT, NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_POINTS, RIGHT
+from signbind_hf.keypoints_signbind import LEFT, NUM_HAND_POINTS, NUM_POSE_POINTS, POSE_POINTS, RIGHT, Keypoints
 
 from . import space
 from .appearance import ClipAppearance

@@ -12,7 +12,7 @@ from collections.abc import Callable
 HEAD_CENTRE_Y = -0.55  # the head is an ellipse one unit tall whose bottom touches the neck point
 HEAD_HALF_HEIGHT = 0.5
 # The mouth sits 73 % of the way down the face box, where the face cropper expects it in a BlazeFace-like box
-# (``signbind_hf.video.face.MOUTH_CENTRE_IN_FACE_BOX``): the head's bounding box is the data set's face box.
+# (``signbind_hf.face_tracking_signbind.MOUTH_CENTRE_IN_FACE_BOX``): the head's bounding box is the data set's face box.
 MOUTH_Y = HEAD_CENTRE_Y - HEAD_HALF_HEIGHT + 0.73 * 2 * HEAD_HALF_HEIGHT
 MOUTH_WIDTH = 0.36  # neutral mouth width
 EYE_Y = HEAD_CENTRE_Y - 0.08

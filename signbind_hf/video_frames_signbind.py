@@ -1,4 +1,10 @@
-"""Which frames of a video to keep: a fixed-rate time grid, uniform subsampling and padding.
+"""Decoded frames: which frames of a video are kept, how each becomes RGB pixels, and the clip they make.
+
+Every reader of ``video_decoding_signbind`` (containers, frame folders, image lists, arrays) hands its frames to a
+:class:`TimeGridSampler` and returns a :class:`DecodedClip`; what they share lives here, so that every kind of
+input keeps the same frames by the same rule and arrives in one pixel format.
+
+Sampling: frames are kept on a fixed-rate time grid, long clips subsampled uniformly, short ones padded.
 
 A clip is resampled to ``target_fps`` by timestamps, with the rule of FFmpeg's ``fps`` filter (``round=near``): each
 source timestamp is rounded to the nearest grid step ``k`` (grid time ``start + k / target_fps``), and grid step ``k``
@@ -10,6 +16,15 @@ holds the kept frames and nothing that grows with the length of the video.
 Longer clips than ``max_frames`` grid steps are subsampled uniformly (first and last grid frames kept). Shorter clips
 are not padded here: :func:`pad_frames` pads one clip, and the processor pads a batch to its longest clip (at least
 ``DEFAULT_MIN_FRAMES``) so clips of different lengths batch together with an attention mask.
+
+Pixels: any still image becomes an (H, W, 3) uint8 RGB array of a bounded size.
+
+Frame folders, image lists and arrays arrive as grayscale, grayscale + alpha, RGB, RGBA, palette, 16-bit or float
+images. They are all converted here, one frame at a time, so that the rest of the package sees one format. (Container
+frames are converted by FFmpeg's swscale in ``video_decoding_signbind``, which handles every pixel format it decodes.)
+
+Alpha is dropped (the colour channels are kept as they are, as PIL's ``convert("RGB")`` and swscale do): sign-language
+frames are opaque, and compositing on an arbitrary background would invent content.
 """
 
 import logging
@@ -19,10 +34,189 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 import numpy as np
+from PIL import Image
 
 from .errors import SignBindInputError
 
 logger = logging.getLogger(__name__)
+
+
+# --- pixels: any still image to bounded (H, W, 3) uint8 RGB ----------------------------------------------------------
+
+
+# Most pixels one frame may have, checked from the header before a frame is decoded (image files: PIL's lazy
+# Image.open; video: the stream's coded size). 8K UHD (7680 x 4320, 33 Mpx, ~100 MB as RGB) is the largest frame any
+# camera records; a file claiming more is a decompression bomb or a mistake, and PIL's own limit (89 Mpx, with only a
+# warning up to 179 Mpx) lets a single frame cost ~2.5 GB while it is decoded and converted.
+MAX_FRAME_PIXELS = 7680 * 4320
+
+_SIXTEEN_BIT_PIL_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+_FLOAT_TOLERANCE = 1e-3  # float frames may overshoot [0, 1] by rounding after resizing or normalising back
+
+
+def check_frame_pixels(width: int, height: int, *, what: str) -> None:
+    """Refuse a frame of more than :data:`MAX_FRAME_PIXELS` pixels, before anything decodes it."""
+    if width * height > MAX_FRAME_PIXELS:
+        raise SignBindInputError(
+            f"{what}: a frame of {width}x{height} pixels is over the limit of {MAX_FRAME_PIXELS:,} pixels per frame "
+            "(8K UHD, 7680x4320); scale the video or images down"
+        )
+
+
+def to_rgb_uint8(image: Image.Image | np.ndarray, *, what: str) -> np.ndarray:
+    """Return ``image`` as a C-contiguous (H, W, 3) uint8 RGB array.
+
+    Accepts PIL images of any mode and arrays shaped (H, W), (H, W, 1), (H, W, 2) (grey + alpha), (H, W, 3) or
+    (H, W, 4) holding uint8, uint16 (scaled to 8 bits), other integers in [0, 255], bool, or floats in [0, 1].
+    ``what`` names the frame in error messages (e.g. ``"frames/0007.png"`` or ``"frames[3]"``).
+    """
+    if isinstance(image, Image.Image):
+        return _pil_to_rgb_uint8(image, what=what)
+    if isinstance(image, np.ndarray):
+        return _array_to_rgb_uint8(image, what=what)
+    raise SignBindInputError(f"{what}: expected a PIL image or a numpy array, got {type(image).__name__}")
+
+
+def _pil_to_rgb_uint8(image: Image.Image, *, what: str) -> np.ndarray:
+    if image.mode in _SIXTEEN_BIT_PIL_MODES or image.mode == "F":
+        # PIL's convert("RGB") clips 16-bit values at 255 instead of scaling them: go through numpy.
+        array = np.asarray(image)
+        if image.mode == "I":  # 32-bit container of 16-bit PNG samples
+            array = np.clip(array, 0, 65535).astype(np.uint16)
+        return _array_to_rgb_uint8(array, what=what)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")  # avoids PIL's warning about palette transparency; alpha is dropped next
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+
+
+def _array_to_rgb_uint8(array: np.ndarray, *, what: str) -> np.ndarray:
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+        raise SignBindInputError(
+            f"{what}: expected an image shaped (H, W) or (H, W, C) with C in 1-4 channels, got shape {array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise SignBindInputError(f"{what}: the image is empty (shape {array.shape})")
+    channels = array.shape[2]
+    if channels in (1, 2):  # grey (+ alpha)
+        array = np.repeat(array[:, :, :1], 3, axis=2)
+    elif channels == 4:  # RGBA
+        array = array[:, :, :3]
+    return np.ascontiguousarray(_values_to_uint8(array, what=what))
+
+
+def _values_to_uint8(array: np.ndarray, *, what: str) -> np.ndarray:
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.uint16:
+        # Maps 0..65535 onto 0..255 exactly (65535 / 257 = 255), rounding to nearest.
+        return ((array.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * 255
+    if np.issubdtype(array.dtype, np.integer):
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high > 255:
+            raise SignBindInputError(
+                f"{what}: {array.dtype} pixel values must lie in [0, 255] (use uint16 for 16-bit images); "
+                f"got values in [{low}, {high}]"
+            )
+        return array.astype(np.uint8)
+    if np.issubdtype(array.dtype, np.floating):
+        low, high = float(np.min(array)), float(np.max(array))
+        if not (np.isfinite(low) and np.isfinite(high)) or low < -_FLOAT_TOLERANCE or high > 1 + _FLOAT_TOLERANCE:
+            raise SignBindInputError(
+                f"{what}: float pixel values must lie in [0, 1] (pass uint8 for 0-255 images); "
+                f"got values in [{low:.4g}, {high:.4g}]"
+            )
+        return np.round(np.clip(array, 0.0, 1.0) * 255).astype(np.uint8)
+    raise SignBindInputError(f"{what}: unsupported pixel type {array.dtype}; expected uint8, uint16, bool or float")
+
+
+def shrunk_size(width: int, height: int, max_shortest_edge: int | None) -> tuple[int, int]:
+    """(width, height) scaled down so that the shortest edge is at most ``max_shortest_edge``; never scaled up."""
+    shortest = min(width, height)
+    if max_shortest_edge is None or shortest <= max_shortest_edge:
+        return width, height
+    scale = max_shortest_edge / shortest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_rgb(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize an (H, W, 3) uint8 image to exactly (height, width); PIL's filters are antialiased when shrinking."""
+    if image.shape[1] == width and image.shape[0] == height:
+        return image
+    resized = Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(resized)
+
+
+def fit_rgb(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale ``image`` to cover (height, width) with its aspect ratio kept, then crop the centre to that size."""
+    source_height, source_width = image.shape[:2]
+    scale = max(width / source_width, height / source_height)
+    scaled_width = max(width, round(source_width * scale))
+    scaled_height = max(height, round(source_height * scale))
+    scaled = resize_rgb(image, scaled_width, scaled_height)
+    top = (scaled_height - height) // 2
+    left = (scaled_width - width) // 2
+    return np.ascontiguousarray(scaled[top : top + height, left : left + width])
+
+
+class FrameSizer:
+    """Converts the frames of one clip to RGB uint8 of one size: the first frame's, shrunk to ``max_shortest_edge``.
+
+    Frames of another size (a frame folder mixing resolutions) are fitted to that size by :func:`fit_rgb` (no
+    distortion; the borders of the longer side are cropped) and a warning names the clip once: a clip must stack
+    into one (T, H, W, 3) array, and the frame backbone resizes and centre-crops every frame the same way anyway.
+    """
+
+    def __init__(self, *, max_shortest_edge: int | None, clip_name: str) -> None:
+        self._max_shortest_edge = max_shortest_edge
+        self._clip_name = clip_name
+        self._source_size: tuple[int, int] | None = None  # (width, height) of the first frame as given
+        self._size: tuple[int, int] | None = None  # (width, height) of every frame returned
+        self._warned = False
+
+    @property
+    def source_size(self) -> tuple[int, int] | None:
+        """(width, height) of the first frame converted, as given (before shrinking); None before any frame."""
+        return self._source_size
+
+    def __call__(self, image: Image.Image | np.ndarray, *, what: str) -> np.ndarray:
+        # PIL images of a list may still be lazy (Image.open): their size is known before their pixels are decoded.
+        if isinstance(image, Image.Image):
+            check_frame_pixels(*image.size, what=what)
+        elif isinstance(image, np.ndarray) and image.ndim >= 2:
+            check_frame_pixels(image.shape[1], image.shape[0], what=what)
+        rgb = to_rgb_uint8(image, what=what)
+        height, width = rgb.shape[:2]
+        if self._size is None or self._source_size is None:
+            self._source_size = (width, height)
+            self._size = shrunk_size(width, height, self._max_shortest_edge)
+            return resize_rgb(rgb, *self._size)
+        target_width, target_height = self._size
+        first_width, first_height = self._source_size
+        if width * first_height == height * first_width:  # the first frame's aspect ratio: a plain resize is exact
+            return resize_rgb(rgb, target_width, target_height)
+        if not self._warned:
+            logger.warning(
+                "%s: frames differ in size (%s is %dx%d, the clip is %dx%d); fitting each frame to the clip's size by "
+                "resizing and centre-cropping",
+                self._clip_name,
+                what,
+                width,
+                height,
+                target_width,
+                target_height,
+            )
+            self._warned = True
+        return fit_rgb(rgb, target_width, target_height)
+
+
+# --- sampling: the time grid, uniform subsampling, padding, frame sinks ----------------------------------------------
+
 
 DEFAULT_TARGET_FPS = 25.0  # the PAL broadcast rate (BOBSL is filmed at it); the paper does not state a rate
 DEFAULT_MIN_FRAMES = 16  # paper (training set-up): clips of 16–512 frames; shorter ones are padded and masked
@@ -347,3 +541,83 @@ def _stack_releasing(images: list[np.ndarray]) -> np.ndarray:
     for index in range(len(stacked)):
         stacked[index] = images.pop()  # the list's reference goes with the pop
     return stacked
+
+
+# --- the decoded clip ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecodedClip:
+    """Frames of one clip resampled to ``fps``, unpadded (see :func:`pad_frames`).
+
+    Attributes:
+        frames: (T, H, W, 3) uint8 RGB frames, 1 <= T <= max_frames; ``None`` when they went to a ``frame_sink``
+            as they were decoded (:func:`~.video_decoding_signbind.decode_video`).
+        timestamps: (T,) float64 seconds (from the first video frame) of the grid times the frames stand for.
+        source_timestamps: (T,) float64 seconds of the source frame shown at each grid time (the same source frame
+            appears more than once when the source rate is below ``fps``).
+        fps: Rate of the time grid. After subsampling, consecutive frames are further apart than ``1 / fps``: see
+            ``was_subsampled`` and ``effective_fps``.
+        source_fps: The source's nominal frame rate (the container's average rate, or the ``fps=`` given for
+            frames without timestamps); ``None`` when the container does not report one.
+        was_subsampled: True when the window had more than ``max_frames`` frames at ``fps`` and was thinned evenly.
+        num_source_frames: Source frames whose timestamps fall in the window read.
+        num_grid_frames: Frames the window has at ``fps`` before subsampling (``T`` when not subsampled).
+        start: First second of the window read.
+        end: End of the window read, on the grid: ``start + num_grid_frames / fps`` (the video's end when no ``end``
+            was asked for, or when the video ends first).
+        source_name: The file, folder or argument the clip came from, for messages and logs.
+        source_size: (width, height) of the source's frames as displayed (rotation applied), before ``frames``
+            were shrunk to ``max_shortest_edge``; maps coordinates given on the source (face boxes) onto ``frames``.
+            ``None`` when no frame was read.
+        corrupt_packets: Packets of a video container's stream that could not be read or decoded and were skipped
+            (the clip is refused when there are too many: ``MAX_CORRUPT_PACKET_FRACTION``); 0 for other sources.
+    """
+
+    frames: np.ndarray | None
+    timestamps: np.ndarray
+    source_timestamps: np.ndarray
+    fps: float
+    source_fps: float | None
+    was_subsampled: bool
+    num_source_frames: int
+    num_grid_frames: int
+    start: float
+    end: float
+    source_name: str
+    source_size: tuple[int, int] | None = None
+    corrupt_packets: int = 0
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.timestamps)
+
+    @property
+    def effective_fps(self) -> float:
+        """Frames per second of video actually covered by ``frames`` (``fps`` unless subsampled)."""
+        return self.fps * self.num_frames / self.num_grid_frames
+
+    @classmethod
+    def from_sampled(
+        cls,
+        sampled: SampledFrames,
+        *,
+        options: SamplingOptions,
+        source_fps: float | None,
+        source_name: str,
+        source_size: tuple[int, int] | None = None,
+    ) -> "DecodedClip":
+        return cls(
+            frames=sampled.frames,
+            timestamps=sampled.grid_times,
+            source_timestamps=sampled.source_times,
+            fps=float(options.target_fps),
+            source_fps=source_fps,
+            was_subsampled=sampled.was_subsampled,
+            num_source_frames=sampled.num_source_frames,
+            num_grid_frames=sampled.num_grid_frames,
+            start=float(options.start),
+            end=float(options.start + sampled.num_grid_frames / options.target_fps),
+            source_name=source_name,
+            source_size=source_size,
+        )

@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .constants import SPELLED_WORD_TOKEN
-from .face_models_signbind import FACE_MODELS_DIR
-from .hub_publishing import (
+from ..constants import SPELLED_WORD_TOKEN
+from ..landmark_models_signbind import FACE_MODELS_DIR
+from ..pipeline_signbind import TASK, add_pipeline_code
+from ..refiner import REFINER_CONFIG_NAME, REFINER_DIR
+from .publishing import (
     HubPushError,
     card_template,
     check_not_offline,
@@ -39,8 +41,6 @@ from .hub_publishing import (
     resolve_token,
     upload_folder_to_hub,
 )
-from .pipeline_signbind import TASK, add_pipeline_code
-from .refiner import REFINER_CONFIG_NAME, REFINER_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def _remote_code(root: Path, config: dict[str, Any]) -> dict[str, Path]:
         references += list((json.loads(processor_config.read_text()).get("auto_map") or {}).values())
     except json.JSONDecodeError as error:
         raise HubPushError(f"{processor_config}: not valid JSON ({error})") from error
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # signbind_hf/, whose flat modules are the remote code
     code: dict[str, Path] = {}
     for module in sorted({reference.split("--")[-1].rsplit(".", 1)[0] for reference in references if reference}):
         source = package / f"{module}.py"
@@ -401,8 +401,8 @@ def _hub_model_id(reference: str | None) -> str | None:
 
 def _synthsign_words() -> set[str]:
     """Every word a SynthSign pseudo-gloss can hold: the lexicon's signs and the fingerspelled names and surnames."""
-    from .data.synthsign.lexicon import GLOSSES
-    from .data.synthsign.sentences import SLOTS
+    from ..data.synthsign.lexicon import GLOSSES
+    from ..data.synthsign.sentences import SLOTS
 
     # The names are pseudo-gloss words too (fingerspelled, "OMAR SMITH"): a vocabulary learnt from SynthSign holds them.
     return set(GLOSSES) | {name.upper() for name in (*SLOTS["name"], *SLOTS["surname"])}

@@ -1,4 +1,4 @@
-"""What the model push (``signbind_hf.hub``) and the data set push (``signbind_hf.data.hub``) share.
+"""What the model push (``signbind_hf.hub.model_push``) and the data set push (``signbind_hf.data.hub``) share.
 
 The card templates (``signbind_hf/hub_cards/*.md``, package data, so they install with the wheel), the checks that
 run before any upload (repository id, token), and the translation of every upload failure (no network, offline
