@@ -149,7 +149,7 @@ def _digest(text: str | bytes) -> str:
 
 def _rounded(clip: ProcessedClip) -> ProcessedClip:
     """The clip as the cache stores it (float16 pixels, float32 in use), so a miss and a hit give the same values."""
-    as_stored = lambda array: None if array is None else array.astype(STORED_DTYPE).astype(np.float32)
+    as_stored = lambda array: None if array is None else _as_float32(array.astype(STORED_DTYPE))
     return ProcessedClip(
         pixel_values=as_stored(clip.pixel_values),
         face_pixel_values=as_stored(clip.face_pixel_values),
@@ -202,14 +202,22 @@ def _read_clip(path: Path) -> ProcessedClip | None:
     face_pixel_values = arrays.get("face_pixel_values")
     keypoints = arrays.get("keypoints")
     return ProcessedClip(
-        pixel_values=arrays["pixel_values"].astype(np.float32),
-        face_pixel_values=None if face_pixel_values is None else face_pixel_values.astype(np.float32),
+        pixel_values=_as_float32(arrays["pixel_values"]),
+        face_pixel_values=None if face_pixel_values is None else _as_float32(face_pixel_values),
         face_mask=None if face_pixel_values is None else arrays["face_mask"].astype(bool),
         num_frames=int(metadata["num_frames"]),
         metadata=json.loads(metadata["metadata"]),
         keypoints=keypoints,
         keypoint_mask=None if keypoints is None else arrays["keypoint_mask"].astype(bool),
     )
+
+
+def _as_float32(stored: np.ndarray) -> np.ndarray:
+    """The stored float16 array as float32, the same values as ``astype``: numpy converts float16 element by element,
+    torch vectorised, several times faster (numpy's conversion was nearly half of reading a training batch)."""
+    import torch
+
+    return torch.from_numpy(stored).float().numpy()
 
 
 def _json_default(value: Any) -> Any:
