@@ -12,12 +12,9 @@ Example:
 """
 
 import argparse
-import logging
 from pathlib import Path
 
 from signbind_cli.argument_types import int_at_least
-
-logger = logging.getLogger(__name__)
 
 # Mirrors signbind_hf.training.ablations.ALL_VARIANTS (not imported: --help must not import torch).
 VARIANTS = (
@@ -63,23 +60,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def main(args: argparse.Namespace) -> int:
-    from signbind_hf.errors import SignBindInputError
     from signbind_hf.training.ablations import run_ablations
 
-    try:
-        results = run_ablations(
-            args.data,
-            args.out,
-            experts_dir=args.experts,
-            full_model_dir=args.model,
-            variants=args.variants,
-            split=args.split,
-            fusion_training_overrides=args.fusion_args,
-            beam_width=args.beam_width,
-            num_workers=args.num_workers,
-        )
-    except SignBindInputError as error:
-        logger.error("%s", error)
-        return 2
+    results = run_ablations(
+        args.data,
+        args.out,
+        experts_dir=args.experts,
+        full_model_dir=args.model,
+        variants=args.variants,
+        split=args.split,
+        fusion_training_overrides=args.fusion_args,
+        beam_width=args.beam_width,
+        num_workers=args.num_workers,
+    )
     print(results["table"])
     return 0

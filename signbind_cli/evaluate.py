@@ -43,24 +43,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def main(args: argparse.Namespace) -> int:
-    from signbind_hf.errors import SignBindInputError
     from signbind_hf.metrics import markdown_table
     from signbind_hf.training.evaluation import RESULTS_FILE, evaluate_model
 
-    try:
-        results = evaluate_model(
-            args.model,
-            args.data,
-            args.split,
-            args.out,
-            batch_size=args.batch_size,
-            beam_width=args.beam_width,
-            max_examples=args.max_examples,
-            device=args.device,
-        )
-    except SignBindInputError as error:
-        logger.error("%s", error)
-        return 2
+    results = evaluate_model(
+        args.model,
+        args.data,
+        args.split,
+        args.out,
+        batch_size=args.batch_size,
+        beam_width=args.beam_width,
+        max_examples=args.max_examples,
+        device=args.device,
+    )
     print(markdown_table(results["streams"], row_header="stream"))
     print()
     print(markdown_table(results["ablations"], row_header="variant"))

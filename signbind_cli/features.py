@@ -56,22 +56,17 @@ def main(args: argparse.Namespace) -> int:
     import torch
 
     from signbind_hf.data.feature_cache import cache_expert_outputs, load_model_and_processor, read_manifest
-    from signbind_hf.errors import SignBindInputError
 
-    try:
-        model, processor = load_model_and_processor(args.model, args.processor, args.data)
-        out = cache_expert_outputs(
-            model,
-            processor,
-            args.data,
-            out=args.out,
-            splits=args.splits,
-            batch_size=args.batch_size,
-            dtype=torch.float16 if args.float16 else torch.float32,
-        )
-    except SignBindInputError as error:
-        logger.error("%s", error)
-        return 2
+    model, processor = load_model_and_processor(args.model, args.processor, args.data)
+    out = cache_expert_outputs(
+        model,
+        processor,
+        args.data,
+        out=args.out,
+        splits=args.splits,
+        batch_size=args.batch_size,
+        dtype=torch.float16 if args.float16 else torch.float32,
+    )
     manifest = read_manifest(out)
     for split, report in manifest["splits"].items():
         reasons = ", ".join(f"{reason}: {count}" for reason, count in report["reasons"].items())

@@ -59,32 +59,27 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     # Heavy imports only now: `signbind keypoints --help` stays instant.
-    from signbind_hf.errors import SignBindInputError
     from signbind_hf.keypoint_extraction_signbind import KeypointConfig, KeypointExtractor, extract_keypoints
     from signbind_hf.keypoints_signbind import write_pose_file
 
-    try:
-        extractor = KeypointExtractor(KeypointConfig(pose=not args.no_pose))
-        for video, stem in zip(args.videos, stems, strict=True):
-            fps = args.fps if Path(video).is_dir() else None
-            keypoints = extract_keypoints(video, fps, extractor=extractor)
-            path = write_pose_file(keypoints, args.out / f"{stem}.pose")
-            found = keypoints.hands_found
-            logger.info(
-                "%s: %d frames at %.3g fps, %dx%d; left hand in %d, right hand in %d, body in %d frames -> %s",
-                video,
-                keypoints.num_frames,
-                keypoints.fps,
-                keypoints.width,
-                keypoints.height,
-                found[:, 0].sum(),
-                found[:, 1].sum(),
-                keypoints.pose_found.sum(),
-                path,
-            )
-    except SignBindInputError as error:
-        logger.error("%s", " ".join(str(error).split()))
-        return EXIT_BAD_INPUT
+    extractor = KeypointExtractor(KeypointConfig(pose=not args.no_pose))
+    for video, stem in zip(args.videos, stems, strict=True):
+        fps = args.fps if Path(video).is_dir() else None
+        keypoints = extract_keypoints(video, fps, extractor=extractor)
+        path = write_pose_file(keypoints, args.out / f"{stem}.pose")
+        found = keypoints.hands_found
+        logger.info(
+            "%s: %d frames at %.3g fps, %dx%d; left hand in %d, right hand in %d, body in %d frames -> %s",
+            video,
+            keypoints.num_frames,
+            keypoints.fps,
+            keypoints.width,
+            keypoints.height,
+            found[:, 0].sum(),
+            found[:, 1].sum(),
+            keypoints.pose_found.sum(),
+            path,
+        )
     return 0
 
 

@@ -8,6 +8,7 @@ Examples:
 import argparse
 import importlib.metadata
 import logging
+import sys
 from collections.abc import Sequence
 
 from signbind_cli import (
@@ -49,6 +50,11 @@ COMMANDS = (
 
 DISTRIBUTION = "signbind-hf"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Exit status of a command refused for bad input (a file, an argument): the one line saying why is logged. argparse
+# exits with it too, for bad options.
+EXIT_BAD_INPUT = 2
+
+logger = logging.getLogger(__name__)
 
 
 def _version() -> str:
@@ -77,7 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
     )
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except Exception as error:
+        # signbind_hf is imported inside the commands (so that --help stays instant): where it never was, the error
+        # cannot be its SignBindInputError.
+        errors = sys.modules.get("signbind_hf.errors")
+        if errors is None or not isinstance(error, errors.SignBindInputError):
+            raise
+        logger.error("%s", " ".join(str(error).split()))
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

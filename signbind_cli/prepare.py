@@ -120,11 +120,9 @@ def _build(args: argparse.Namespace):
 
 
 def main(args: argparse.Namespace) -> int:
-    from signbind_hf.errors import SignBindInputError
-
     try:
         _build(args)
-    except (SignBindInputError, FileExistsError, FileNotFoundError) as error:
+    except (FileExistsError, FileNotFoundError) as error:  # signbind_cli.main handles SignBindInputError
         logger.error("%s", error)
         return 2
     from signbind_hf.data.builders import PrepareReport

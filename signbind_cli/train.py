@@ -86,15 +86,9 @@ def _forwarded_argv(args: argparse.Namespace, with_stage: bool) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from signbind_hf.errors import SignBindInputError
-
-    try:
-        if args.stage == "llm":
-            return _train_llm(args)
-        return _train_visual(args)
-    except SignBindInputError as error:
-        logger.error("%s", error)
-        return 2
+    if args.stage == "llm":
+        return _train_llm(args)
+    return _train_visual(args)
 
 
 def _train_visual(args: argparse.Namespace) -> int:

@@ -114,17 +114,13 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     # Heavy imports only now: `signbind translate --help` stays instant.
-    from signbind_hf.errors import SignBindInputError
     from signbind_hf.pipeline_signbind import check_model_folder, translation_pipeline
 
-    try:
-        # --model is a local folder: check it here so that a typo is not taken for a Hub repository id.
-        translator = translation_pipeline(
-            check_model_folder(model_dir), device=_available_device(args.device), precision=args.precision
-        )
-    except SignBindInputError as error:  # SignBindModelError included: damaged or pickled weights, one line
-        logger.error("%s", error)
-        return EXIT_BAD_INPUT
+    # --model is a local folder: check it here so that a typo is not taken for a Hub repository id. A bad folder (or
+    # damaged or pickled weights: SignBindModelError) is a SignBindInputError, which signbind_cli.main reports.
+    translator = translation_pipeline(
+        check_model_folder(model_dir), device=_available_device(args.device), precision=args.precision
+    )
 
     if args.threads is not None or args.live:
         import torch

@@ -25,44 +25,36 @@ logger = logging.getLogger(__name__)
 def translate_live(translator: Any, video: str, *, beam_width: int | None, as_json: bool) -> int:
     """Translate ``video`` live with the loaded pipeline ``translator``; returns the exit status (0, or 2 when the
     video cannot be read or shows nobody)."""
-    from signbind_hf.errors import SignBindInputError
     from signbind_hf.keypoints_signbind import sidecar_keypoints
     from signbind_hf.live import StreamingTranslator
     from signbind_hf.live.sources import LiveSource, is_camera
 
-    try:
-        source = LiveSource(video)
-        # A file's sidecar .pose is read as the offline processor reads it; a camera's keypoints are extracted.
-        keypoints = None
-        if translator.processor.video_processor.keypoints and not is_camera(video):
-            keypoints = sidecar_keypoints(video)
-        live = StreamingTranslator(translator, beam_width=beam_width, keypoints=keypoints)
-    except SignBindInputError as error:
-        logger.error("%s", error)
-        return 2
+    # A video that cannot be read raises SignBindInputError, here or while streaming: signbind_cli.main reports it.
+    source = LiveSource(video)
+    # A file's sidecar .pose is read as the offline processor reads it; a camera's keypoints are extracted.
+    keypoints = None
+    if translator.processor.video_processor.keypoints and not is_camera(video):
+        keypoints = sidecar_keypoints(video)
+    live = StreamingTranslator(translator, beam_width=beam_width, keypoints=keypoints)
     live.warm_up()
     latencies: list[float] = []
     compute = 0.0
     cpu_start = time.process_time()
     video_seconds = 0.0
-    try:
-        with source, live:
-            for frame in source:
-                tick = time.perf_counter()
-                sentences = live.push(frame.image, frame.timestamp)
-                compute += time.perf_counter() - tick
-                video_seconds = frame.timestamp
-                for sentence in sentences:
-                    latencies.append(_report(sentence, source.start_time, as_json=as_json))
+    with source, live:
+        for frame in source:
             tick = time.perf_counter()
-            sentences = live.finish()
+            sentences = live.push(frame.image, frame.timestamp)
             compute += time.perf_counter() - tick
-            video_seconds = max(video_seconds, live.state.time)
+            video_seconds = frame.timestamp
             for sentence in sentences:
                 latencies.append(_report(sentence, source.start_time, as_json=as_json))
-    except SignBindInputError as error:
-        logger.error("%s", error)
-        return 2
+        tick = time.perf_counter()
+        sentences = live.finish()
+        compute += time.perf_counter() - tick
+        video_seconds = max(video_seconds, live.state.time)
+        for sentence in sentences:
+            latencies.append(_report(sentence, source.start_time, as_json=as_json))
     if live._cropper is not None and live.face_frames == 0:
         logger.error(
             "%s: no person found: no face was detected in any of the frames read. Expected a video of a signer facing "

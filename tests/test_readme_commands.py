@@ -401,7 +401,9 @@ COMMANDS: dict[str, Entry] = {
         check_prepare_val
     ),
     "signbind push-dataset runs/how2sign --repo-id ORG/NAME --dry-run": Entry(check_push_dataset),
-    "signbind smoke --out runs/smoke": Entry(check_smoke, "signbind smoke --out runs/smoke --steps 20", "35 s"),
+    "signbind smoke --out runs/smoke": Entry(
+        check_smoke, "signbind smoke --out runs/smoke --steps 10", "the same stages, fewer steps"
+    ),
     "signbind prepare how2sign --csv how2sign_realigned_train.csv how2sign_realigned_val.csv "
     "how2sign_realigned_test.csv --videos clips/ --out data/how2sign": Entry(check_prepare_all),
     "signbind train --stage experts --config configs/experts_paper.yaml --data data/how2sign --out runs/experts": Entry(
