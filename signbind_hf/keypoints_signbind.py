@@ -324,11 +324,11 @@ MIN_SCALE = 1e-3  # pixels: shoulders seen exactly edge-on must not divide by ze
 def load_keypoints(value: Any, name: str) -> Keypoints:
     """A ``keypoints=`` argument for one video: a ``Keypoints``, or the path of a ``.pose`` file."""
     if isinstance(value, Keypoints):
-        return value
+        return check_keypoint_values(value, f"{name}: the keypoints given")
     if isinstance(value, str | os.PathLike):
         if not Path(value).is_file():
             raise SignBindInputError(f"{name}: keypoints file {value} does not exist; expected a .pose file.")
-        return read_pose_file(value)
+        return check_keypoint_values(read_pose_file(value), str(value))
     raise SignBindInputError(
         f"{name}: keypoints must be a Keypoints or the path of a .pose file (one per video); got {type(value).__name__}"
     )
@@ -339,7 +339,24 @@ def sidecar_keypoints(source: Any) -> Keypoints | None:
     if not isinstance(source, str | os.PathLike) or Path(source).is_dir():
         return None
     path = sidecar_pose_path(source)
-    return read_pose_file(path) if path.is_file() else None
+    return check_keypoint_values(read_pose_file(path), str(path)) if path.is_file() else None
+
+
+def check_keypoint_values(keypoints: Keypoints, what: str) -> Keypoints:
+    """``keypoints`` when every confidence is finite and every point found (confidence above 0) has finite
+    coordinates: keypoints from outside (an argument, a ``.pose`` file) are where NaN can enter the model's inputs,
+    and the model does not read its inputs' values. Points not found may hold anything: they become 0, masked."""
+    for part, points, confidence in (
+        ("body", keypoints.pose, keypoints.pose_confidence),
+        ("hand", keypoints.hands, keypoints.hand_confidence),
+    ):
+        if not np.isfinite(confidence).all():
+            raise SignBindInputError(f"{what}: NaN or infinite {part} point confidences; expected values in [0, 1].")
+        if not np.isfinite(points[confidence > 0]).all():
+            raise SignBindInputError(
+                f"{what}: NaN or infinite coordinates at {part} points marked found (confidence above 0)."
+            )
+    return keypoints
 
 
 def flat_points(keypoints: Keypoints) -> tuple[np.ndarray, np.ndarray]:

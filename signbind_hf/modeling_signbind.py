@@ -570,7 +570,15 @@ class SignBindModel(SignBindPreTrainedModel):
     """SignBind-LLM's experts and fusion module. See `SignBindConfig` for every option and `SignBindOutput` for shapes.
 
     Training is staged (`set_stage`): the experts on their own targets, then the fusion module with the experts frozen.
+
+    `forward` checks what is cheap to check (shapes, which inputs are given, label ids); the values of the inputs
+    (finite numbers, masks of 0 and 1 with the real frames first) are checked where the data enters: the processor and
+    the training collator (`check_input_values`). Reading a whole tensor would make every step on a GPU wait for it;
+    set `debug_checks = True` on a model to have `forward` check them too, while debugging a data pipeline.
     """
+
+    # Off by default: each value check reads a whole input tensor and, on a GPU, waits for it (see the docstring).
+    debug_checks: bool = False
 
     def __init__(self, config: SignBindConfig):
         super().__init__(config)
@@ -667,6 +675,15 @@ class SignBindModel(SignBindPreTrainedModel):
         attention_mask, face_attention_mask, keypoint_mask = check_inputs(
             self.config, pixel_values, face_pixel_values, attention_mask, face_attention_mask, keypoints, keypoint_mask
         )
+        if self.debug_checks:
+            check_input_values(
+                attention_mask,
+                face_attention_mask=face_attention_mask if self.config.use_lip else None,
+                pixel_values=pixel_values if self.config.uses_frames else None,
+                face_pixel_values=face_pixel_values if self.config.use_lip else None,
+                keypoints=keypoints if self.config.uses_keypoints else None,
+                keypoint_mask=keypoint_mask,
+            )
         if self.config.center_frames:
             if self.config.uses_frames:
                 pixel_values = center_in_time(pixel_values, attention_mask)
@@ -861,7 +878,8 @@ def router_cross_entropy(logits: torch.Tensor, segment_labels: torch.Tensor, mas
 def check_inputs(
     config, pixel_values, face_pixel_values, attention_mask, face_attention_mask, keypoints=None, keypoint_mask=None
 ):
-    """Shape and value checks with messages that name the argument, what was expected and what was received.
+    """Shape checks with messages that name the argument, what was expected and what was received; none reads a
+    tensor's values (``check_input_values`` does).
 
     Returns the attention, face and keypoint masks, defaults filled in."""
     if config.uses_frames or keypoints is None:
@@ -871,14 +889,6 @@ def check_inputs(
         batch, length = check_keypoint_shape(keypoints)
         device = keypoints.device
     attention_mask = check_mask("attention_mask", attention_mask, (batch, length), device)
-    lengths = attention_mask.sum(-1)
-    if (lengths == 0).any():
-        raise ValueError(
-            f"attention_mask marks no valid frame for clip(s) {torch.nonzero(lengths == 0).flatten().tolist()}: "
-            "every clip needs at least one real frame"
-        )
-    if not torch.equal(attention_mask, (torch.arange(length, device=lengths.device)[None] < lengths[:, None]).long()):
-        raise ValueError("attention_mask must mark the real frames first and the padding last (1...1 0...0) per clip")
     keypoint_mask = check_keypoints(config, keypoints, keypoint_mask, batch, length) if config.uses_keypoints else None
 
     if not config.use_lip:
@@ -895,8 +905,6 @@ def check_inputs(
             f"face_pixel_values must have shape (batch, frames, channels, h, w) = {expected} to match the clips' "
             f"{length} frames and config.lip_config.image_size={size}, got {tuple(face_pixel_values.shape)}"
         )
-    if not torch.isfinite(face_pixel_values).all():
-        raise ValueError("face_pixel_values contains NaN or infinite values")
     if face_attention_mask is None:
         return attention_mask, attention_mask, keypoint_mask
     face_attention_mask = check_mask("face_attention_mask", face_attention_mask, (batch, length), device)
@@ -917,8 +925,6 @@ def check_frames(config, pixel_values) -> tuple[int, int]:
         )
     if length == 0 or batch == 0:
         raise ValueError(f"pixel_values holds no frames: shape {tuple(pixel_values.shape)}")
-    if config.uses_frames and not torch.isfinite(pixel_values).all():
-        raise ValueError("pixel_values contains NaN or infinite values")
     return batch, length
 
 
@@ -945,8 +951,6 @@ def check_keypoints(config, keypoints, keypoint_mask, batch: int, length: int) -
             f"keypoints must have shape (batch, frames, {NUM_KEYPOINTS}, 2) = {(batch, length, NUM_KEYPOINTS, 2)} "
             f"to match the clips, got {tuple(keypoints.shape)}"
         )
-    if not torch.isfinite(keypoints).all():
-        raise ValueError("keypoints contains NaN or infinite values")
     shape = (batch, length, NUM_KEYPOINTS)
     return check_mask("keypoint_mask", keypoint_mask, shape, keypoints.device, dims="(batch, frames, points)")
 
@@ -954,14 +958,49 @@ def check_keypoints(config, keypoints, keypoint_mask, batch: int, length: int) -
 def check_mask(
     name: str, mask, shape: tuple[int, ...], device: torch.device, dims: str = "(batch, frames)"
 ) -> torch.Tensor:
-    """A 0/1 mask of ``shape`` (all ones when None), as int64; ``dims`` names the axes in the error message."""
+    """A mask of ``shape`` (all ones when None), as int64; ``dims`` names the axes in the error message."""
     if mask is None:
         return torch.ones(shape, dtype=torch.long, device=device)
     if tuple(mask.shape) != shape:
         raise ValueError(f"{name} must have shape {dims} = {shape}, got {tuple(mask.shape)}")
-    if ((mask != 0) & (mask != 1)).any():
-        raise ValueError(f"{name} must hold only 0 and 1")
     return mask.long()
+
+
+def check_input_values(
+    attention_mask: torch.Tensor,
+    *,
+    face_attention_mask: torch.Tensor | None = None,
+    pixel_values: torch.Tensor | None = None,
+    face_pixel_values: torch.Tensor | None = None,
+    keypoints: torch.Tensor | None = None,
+    keypoint_mask: torch.Tensor | None = None,
+) -> None:
+    """The checks that read the values of ``forward``'s inputs: masks of 0 and 1, each clip with at least one real
+    frame and its real frames first, finite frames, face crops and keypoints. Run where the data enters (the
+    processor, the training collator), on the CPU, or in ``forward`` when ``SignBindModel.debug_checks``."""
+    masks = {"attention_mask": attention_mask, "face_attention_mask": face_attention_mask}
+    masks["keypoint_mask"] = keypoint_mask
+    for name, mask in masks.items():
+        if mask is not None and ((mask != 0) & (mask != 1)).any():
+            raise ValueError(f"{name} must hold only 0 and 1")
+    lengths = attention_mask.sum(-1)
+    if (lengths == 0).any():
+        raise ValueError(
+            f"attention_mask marks no valid frame for clip(s) {torch.nonzero(lengths == 0).flatten().tolist()}: "
+            "every clip needs at least one real frame"
+        )
+    length = attention_mask.shape[-1]
+    if not torch.equal(
+        attention_mask.long(), (torch.arange(length, device=lengths.device)[None] < lengths[:, None]).long()
+    ):
+        raise ValueError("attention_mask must mark the real frames first and the padding last (1...1 0...0) per clip")
+    for name, values in (
+        ("pixel_values", pixel_values),
+        ("face_pixel_values", face_pixel_values),
+        ("keypoints", keypoints),
+    ):
+        if values is not None and not torch.isfinite(values).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
 
 
 def check_labels(name: str, labels: torch.Tensor, vocab_size: int, input_lengths: torch.Tensor, unit: str) -> None:
@@ -990,4 +1029,4 @@ def check_labels(name: str, labels: torch.Tensor, vocab_size: int, input_lengths
         )
 
 
-__all__ = ["SignBindModel", "SignBindOutput", "SignBindPreTrainedModel"]
+__all__ = ["SignBindModel", "SignBindOutput", "SignBindPreTrainedModel", "check_input_values"]

@@ -7,7 +7,7 @@ import torch
 
 from signbind_hf import SignBindModel, SignBindOutput
 from signbind_hf.ctc_decoding import decode_streams
-from signbind_hf.modeling_signbind import LipreadingExpert
+from signbind_hf.modeling_signbind import LipreadingExpert, check_input_values
 
 from .conftest import make_batch, tiny_config
 
@@ -379,12 +379,6 @@ def bad_input_cases():
     def missing_faces(b):
         del b["face_pixel_values"]
 
-    def zero_mask(b):
-        b["attention_mask"][1] = 0
-
-    def left_padding(b):
-        b["attention_mask"][0, 0] = 0
-
     def mask_shape(b):
         b["attention_mask"] = b["attention_mask"][:, :5]
 
@@ -403,9 +397,6 @@ def bad_input_cases():
     def label_batch(b):
         b["gloss_labels"] = b["gloss_labels"][:1]
 
-    def nan_frames(b):
-        b["pixel_values"][0, 0, 0, 0, 0] = float("nan")
-
     def segment_values(b):
         b["segment_labels"][0, 0] = 3
 
@@ -415,8 +406,6 @@ def bad_input_cases():
         "face_batch": (face_batch, r"face_pixel_values must have shape .* = \(2, 24, 3, 32, 32\).*got \(1, 24"),
         "face_size": (face_size, r"face_pixel_values .*image_size=32, got \(2, 24, 3, 16, 16\)"),
         "missing_faces": (missing_faces, "face_pixel_values is required when config.use_lip=True"),
-        "zero_mask": (zero_mask, r"attention_mask marks no valid frame for clip\(s\) \[1\]"),
-        "left_padding": (left_padding, "attention_mask must mark the real frames first"),
         "mask_shape": (mask_shape, r"attention_mask must have shape \(batch, frames\) = \(2, 24\), got \(2, 5\)"),
         "short_clip": (
             short_clip,
@@ -426,7 +415,6 @@ def bad_input_cases():
         "blank_label": (blank_label, r"gloss_labels must hold ids in \[1, 63\] \(0 is the CTC blank\)"),
         "label_range": (label_range, r"letter_labels must hold ids in \[1, 27\].*\[28\]"),
         "label_batch": (label_batch, r"gloss_labels must have shape \(batch, max_labels\) with batch=2, got \(1, 4\)"),
-        "nan_frames": (nan_frames, "pixel_values contains NaN"),
         "segment_values": (segment_values, "segment_labels must be 0 .* got .*3"),
     }
 
@@ -439,6 +427,62 @@ def test_bad_input_raises_a_clear_value_error(case):
     corrupt(batch)
     with pytest.raises(ValueError, match=message):
         model(**batch)
+
+
+def bad_value_cases():
+    """Inputs whose shapes are right and whose values are not: forward leaves them to check_input_values."""
+
+    def zero_mask(b):
+        b["attention_mask"][1] = 0
+
+    def left_padding(b):
+        b["attention_mask"][0, 0] = 0
+
+    def mask_values(b):
+        b["face_attention_mask"][0, 0] = 2
+
+    def nan_frames(b):
+        b["pixel_values"][0, 0, 0, 0, 0] = float("nan")
+
+    def infinite_faces(b):
+        b["face_pixel_values"][1, 3, 0, 0, 0] = float("inf")
+
+    return {
+        "zero_mask": (zero_mask, r"attention_mask marks no valid frame for clip\(s\) \[1\]"),
+        "left_padding": (left_padding, "attention_mask must mark the real frames first"),
+        "mask_values": (mask_values, "face_attention_mask must hold only 0 and 1"),
+        "nan_frames": (nan_frames, "pixel_values contains NaN"),
+        "infinite_faces": (infinite_faces, "face_pixel_values contains NaN or infinite"),
+    }
+
+
+@pytest.mark.parametrize("case", list(bad_value_cases()))
+def test_bad_input_values_are_caught_by_the_value_checks_and_by_forward_only_when_debugging(case):
+    corrupt, message = bad_value_cases()[case]
+    model = build().eval()
+    batch = make_batch(model.config, labels=False)
+    corrupt(batch)
+    with pytest.raises(ValueError, match=message):
+        check_input_values(
+            batch["attention_mask"],
+            face_attention_mask=batch["face_attention_mask"],
+            pixel_values=batch["pixel_values"],
+            face_pixel_values=batch["face_pixel_values"],
+        )
+    model.debug_checks = True
+    with torch.no_grad(), pytest.raises(ValueError, match=message):
+        model(**batch)
+
+
+def test_forward_reads_no_input_values_by_default():
+    # What a value check would catch passes through (and shows in the outputs): forward never waits for the values.
+    model = build().eval()
+    batch = make_batch(model.config, labels=False)
+    batch["pixel_values"][0] = float("nan")
+    with torch.no_grad():
+        output = model(**batch)
+    assert output.sign_logits[0].isnan().all()
+    assert not output.sign_logits[1].isnan().any()
 
 
 @pytest.mark.parametrize("variant", ["gated-learned", "no-lip", "no-fingerspelling", "concat"])

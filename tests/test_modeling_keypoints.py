@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from signbind_hf import SignBindConfig, SignBindModel
-from signbind_hf.modeling_signbind import NUM_KEYPOINTS, KeypointEncoder
+from signbind_hf.modeling_signbind import NUM_KEYPOINTS, KeypointEncoder, check_input_values
 from signbind_hf.training.augmentation import mirror_keypoints
 from signbind_hf.video_processing_signbind import SignBindVideoProcessor
 
@@ -97,8 +97,6 @@ def test_every_manual_input_round_trips_through_save_and_load(manual_inputs, tmp
             lambda batch: batch.update(keypoints=torch.zeros(2, 20, 75, 2)),
             r"attention_mask must have shape .* \(2, 20\)",
         ),
-        (lambda batch: batch["keypoints"].__setitem__((0, 0, 0, 0), float("nan")), "NaN or infinite"),
-        (lambda batch: batch.update(keypoint_mask=torch.full((2, 24, 75), 2)), "only 0 and 1"),
         (lambda batch: batch.update(keypoint_mask=torch.ones(2, 24, 21)), r"keypoint_mask must have shape"),
     ],
 )
@@ -106,6 +104,27 @@ def test_bad_keypoints_raise_a_clear_value_error(change, message):
     model = build("keypoints")
     batch = make_batch(model.config, labels=False)
     change(batch)
+    with pytest.raises(ValueError, match=message):
+        model(**batch)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda batch: batch["keypoints"].__setitem__((0, 0, 0, 0), float("nan")),
+            "keypoints contains NaN or infinite",
+        ),
+        (lambda batch: batch.update(keypoint_mask=torch.full((2, 24, 75), 2)), "keypoint_mask must hold only 0 and 1"),
+    ],
+)
+def test_bad_keypoint_values_raise_where_values_are_checked(change, message):
+    model = build("keypoints")
+    batch = make_batch(model.config, labels=False)
+    change(batch)
+    with pytest.raises(ValueError, match=message):
+        check_input_values(batch["attention_mask"], keypoints=batch["keypoints"], keypoint_mask=batch["keypoint_mask"])
+    model.debug_checks = True
     with pytest.raises(ValueError, match=message):
         model(**batch)
 

@@ -112,6 +112,22 @@ def test_an_argument_wins_over_the_sidecar_and_padding_is_masked(synthsign_clip,
         assert not batch[KEYPOINTS][0, sidecar.num_frames :].any()
 
 
+def test_keypoints_with_nan_where_found_are_refused_where_they_enter(synthsign_clip, tmp_path):
+    sidecar = read_pose_file(sidecar_pose_path(synthsign_clip))
+    hands = sidecar.hands.copy()
+    found = np.argwhere(sidecar.hand_confidence > 0)[0]  # a hand point marked found
+    hands[tuple(found)] = np.nan
+    broken = Keypoints(**{**vars(sidecar), "hands": hands})
+    path = write_pose_file(broken, tmp_path / "broken.pose")
+    processor = _sidecar_only()
+    for given, named in ((broken, "the keypoints given"), (path, str(path))):
+        with pytest.raises(SignBindInputError, match=f"{named}: NaN or infinite coordinates at hand points"):
+            processor(synthsign_clip, keypoints=given, return_tensors="np")
+    # Where no point is found, the coordinates are not read (they become 0, masked).
+    lost = np.where(sidecar.hand_confidence[..., None] > 0, sidecar.hands, np.nan)
+    processor(synthsign_clip, keypoints=Keypoints(**{**vars(sidecar), "hands": lost}), return_tensors="np")
+
+
 def test_a_clip_without_a_signer_gives_masks_not_an_error(tmp_path):
     video = write_video(tmp_path / "empty.mp4", num_frames=6)  # moving shapes, nobody in view
     processor = SignBindVideoProcessor.from_preset("tiny", face_cropper=None, keypoints=True, min_frames=1)

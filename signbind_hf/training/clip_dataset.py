@@ -61,6 +61,7 @@ from signbind_hf.constants import (
 from signbind_hf.data.builders.core import BadPose, in_data_set, read_row_pose
 from signbind_hf.errors import SignBindInputError
 from signbind_hf.keypoints_signbind import sidecar_pose_path
+from signbind_hf.modeling_signbind import check_input_values
 from signbind_hf.targets import gloss_targets
 from signbind_hf.training.skipped_rows import (
     EMPTY_PSEUDO_GLOSS,
@@ -354,7 +355,18 @@ class ClipCollator:
         batch[SEGMENT_LABELS] = torch.stack(
             [segments_at_frames(example, clip, frames) for example, clip in zip(examples, metadata, strict=True)]
         )
-        return {key: batch[key] for key in FORWARD_KEYS if key in batch}
+        batch = {key: batch[key] for key in FORWARD_KEYS if key in batch}
+        # The value checks SignBindModel.forward leaves out (they would make each step on a GPU wait): here, where the
+        # data enters, on the CPU. A failing row raises in the DataLoader, naming the input.
+        check_input_values(
+            batch[ATTENTION_MASK],
+            face_attention_mask=batch.get(FACE_ATTENTION_MASK),
+            pixel_values=batch.get(PIXEL_VALUES),
+            face_pixel_values=batch.get(FACE_PIXEL_VALUES),
+            keypoints=batch.get(KEYPOINTS),
+            keypoint_mask=batch.get(KEYPOINT_MASK),
+        )
+        return batch
 
 
 def segments_at_frames(example: ClipExample, metadata: dict[str, Any], frames: int) -> torch.Tensor:

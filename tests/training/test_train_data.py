@@ -88,6 +88,23 @@ def test_the_collator_gives_exactly_the_forward_keys_and_aligned_segments(mini_s
     assert processor.phoneme_tokenizer.batch_decode(batch[PHONEME_LABELS], ctc=False) == rows["phonemes"][:2]
 
 
+def test_the_collator_checks_the_input_values_that_forward_does_not_read(mini_synthsign):
+    processor, config = _processor(mini_synthsign, max_frames=512)
+    train = ClipDataset.from_split(mini_synthsign, "train", processor, config, SkippedRows(), max_examples=1)
+
+    class CorruptingProcessor:  # the real processor, with one NaN in what it returns
+        video_processor = processor.video_processor
+
+        def __call__(self, *args, **kwargs):
+            batch = processor(*args, **kwargs)
+            batch["pixel_values"][0, 0, 0, 0, 0] = float("nan")
+            return batch
+
+    ClipCollator(processor)([train[0]])
+    with pytest.raises(ValueError, match="pixel_values contains NaN or infinite values"):
+        ClipCollator(CorruptingProcessor())([train[0]])
+
+
 def test_a_clip_without_phoneme_target_is_left_out_of_the_lip_loss():
     model = SignBindModel(tiny_config()).eval()
     batch = make_batch(model.config)
