@@ -51,7 +51,7 @@ DEFAULT_INSTRUCTION = (
     "their base form (CASES -> CASE, CAME -> COME); put time words first and question words last; write every word "
     "in capital letters. Answer with the gloss only, on one line."
 )
-# English sentences and glosses in the style of the paper's GPT-4o targets (DESIGN.md's example) and of the rule
+# English sentences and glosses in the style of the paper's GPT-4o targets (the paper's example) and of the rule
 # glosser's policy (``rule_glosser``), so that both glossers aim at the same target.
 DEFAULT_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("I have a few different ones here.", "HAVE DIFFERENT HERE"),

@@ -1,7 +1,7 @@
 """The arguments of a staged training run: what to train on (``StageArguments``) and how (``StageTrainingArguments``).
 
 ``StageTrainingArguments`` is transformers' ``TrainingArguments`` with the paper's defaults for the experts and the
-fusion stage (shared/DESIGN.md): AdamW β=(0.9, 0.98), cosine schedule, 1,000 warm-up steps, weight decay 0.01 (Trainer
+fusion stage (the paper's training setup): AdamW β=(0.9, 0.98), cosine schedule, 1,000 warm-up steps, weight decay 0.01 (Trainer
 leaves biases and every ``nn.LayerNorm`` out of it: ``Trainer.get_decay_parameter_names``), grad-norm clip 1.0, batch 8.
 Every value is overridable from a YAML file and the command line, the command line winning:
 
@@ -84,7 +84,7 @@ class StageArguments:
         default=None,
         metadata={
             "help": "torch intra-op threads (default: torch's, one per core). Tiny models gain little from more "
-            "than 1, and on a busy machine extra threads spin-wait: measured 16x slower at 2 threads"
+            "than 1, and on a busy machine extra threads spin-wait (benchmarks/RESULTS.md)"
         },
     )
     fusion_inputs: str = field(

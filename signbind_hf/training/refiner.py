@@ -16,34 +16,14 @@ Output, in ``out_dir/refiner/`` (built in a temporary sibling and renamed at the
 
 The paper's schedule suits a 7B model that already reads and writes English. The small local Llama learns to copy
 prompt words into the sentence only after several hundred optimizer steps at a high LoRA learning rate, then jumps
-from fluent-but-wrong to right; ``SMALL_LLM_SFT_OVERRIDES`` holds the settings measured best for it. Measured on
-SynthSign (/tmp/ss_default: 500 train pairs; BLEU-4 of ``Refiner.translate`` on the 100 test clips' reference
-pseudo-gloss against their sentences, sacrebleu 13a cased, greedy), 4-layer width-128 Llama (1.06 M parameters,
-vocabulary 1,000) pre-trained 20 epochs (batch 32, lr 2e-3), CPU seconds of one process at 1 torch thread on a
-shared 2-core machine (wall times there were 2-4x longer from the other jobs):
-
-| prompt gloss | SFT (LoRA r16 α32, cosine, batch × accum, epochs, lr)  | optimizer steps | test BLEU-4 | CPU s   |
-|--------------|--------------------------------------------------------|-----------------|-------------|---------|
-| lower-case   | 1 × 4, 10 epochs, 2e-4 (the paper's, the defaults)      | 1250            | 26.9        | 104 SFT |
-| lower-case   | 4 × 1, 4 epochs, 2e-4                                   | 500             | 3.4         | 22 SFT  |
-| as written   | 16 × 1, 10 epochs, 3e-3 (base pre-trained at 16, 1e-3)  | 320             | 45.7        | 34 SFT  |
-| lower-case   | 16 × 1, 10 epochs, 3e-3                                 | 320             | 44.7        | 53 all  |
-| lower-case   | 16 × 1, 10 epochs, 3e-3, tied embeddings               | 320             | 32.2        | 58 all  |
-| lower-case   | 4 × 1, 10 epochs, 2e-3                                  | 1250            | 56.0        | 49 SFT  |
-| lower-case   | 8 × 1, 15 epochs, 5e-3                                  | 940             | 62.6        | 76 all  |
-| lower-case   | 16 × 1, 25 epochs, 5e-3                                 | 800             | 83.9        | 85 SFT  |
-| lower-case   | 32 × 1, 30 epochs, 5e-3                                 | 480             | 85.9        | 103 SFT |
-| lower-case   | 16 × 1, 30 epochs, 5e-3 (``SMALL_LLM_SFT_OVERRIDES``)   | 960             | 87.1        | 114 all |
-| lower-case   | 16 × 1, 20 epochs, 5e-3 (10-epoch pre-training, tied)   | 640             | 54.1        | 89 all  |
-| lower-case   | 16 × 1, 20 epochs, 1e-2 (10-epoch pre-training, tied)   | 640             | 24.6        | 88 all  |
-
-("all" = build the tokenizer + pre-train + SFT, the whole ``train_refiner``; "SFT" = on a base built before.)
+from fluent-but-wrong to right; ``SMALL_LLM_SFT_OVERRIDES`` holds the settings measured best for it
+(``benchmarks/RESULTS.md``, "the refiner's SFT schedule").
 
 Example:
 
 ```python
 >>> from signbind_hf.training.refiner import SMALL_LLM_SFT_OVERRIDES, RefinerArguments, train_refiner
->>> args = RefinerArguments(data_dir="/tmp/ss_default", out_dir="runs/quickstart/model", **SMALL_LLM_SFT_OVERRIDES)
+>>> args = RefinerArguments(data_dir="data/synthsign", out_dir="runs/quickstart/model", **SMALL_LLM_SFT_OVERRIDES)
 >>> train_refiner(args)
 PosixPath('runs/quickstart/model/refiner')
 ```
@@ -68,8 +48,8 @@ logger = logging.getLogger(__name__)
 
 LORA_TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 TRAINER_LOG_NAME = "trainer_log.json"
-# SFT settings for the small local Llama (base_model None), measured above: 87 test BLEU-4 on SynthSign's reference
-# pseudo-gloss in about 2 CPU minutes (build + pre-train + SFT). The paper's schedule stays the default for real LLMs.
+# SFT settings for the small local Llama (base_model None), the best of those measured on SynthSign
+# (benchmarks/RESULTS.md). The paper's schedule stays the default for real LLMs.
 SMALL_LLM_SFT_OVERRIDES: dict[str, float | int] = {
     "batch_size": 16,
     "gradient_accumulation_steps": 1,

@@ -11,7 +11,7 @@ Example:
 
 ```python
 >>> from signbind_hf.training.small_llm import SmallLlmSettings, build_small_llm
->>> build_small_llm("/tmp/ss_default", "runs/small_llm", SmallLlmSettings(pretrain_epochs=20))
+>>> build_small_llm("data/synthsign", "runs/small_llm", SmallLlmSettings(pretrain_epochs=20))
 PosixPath('runs/small_llm')
 ```
 """
@@ -37,7 +37,7 @@ PAD_TOKEN, BOS_TOKEN, EOS_TOKEN = "<pad>", "<s>", "</s>"  # ids 0, 1, 2: the ord
 
 @dataclass
 class SmallLlmSettings:
-    """Size and pre-training of the local base model (defaults measured on SynthSign: see ``training/refiner.py``).
+    """Size and pre-training of the local base model (defaults measured on SynthSign: ``benchmarks/RESULTS.md``).
 
     Attributes:
         vocab_size: BPE vocabulary; a few hundred merges past the 256 bytes already make most words one token.

@@ -45,7 +45,7 @@ def load_text_pairs(data_dir: str | Path, split: str) -> TextPairs:
             split has no usable pair at all.
 
     Example:
-        >>> pairs = load_text_pairs("/tmp/ss_default", "train")
+        >>> pairs = load_text_pairs("data/synthsign", "train")
         >>> pairs.glosses[1], pairs.sentences[1]
         ('NOW IVAN SCHOOL', 'Is Ivan at the school now?')
     """

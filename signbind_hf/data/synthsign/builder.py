@@ -25,9 +25,8 @@ from .lexicon import GLOSSES, HOMONYM_GROUPS
 
 logger = logging.getLogger(__name__)
 
-# Default split sizes. A clip costs ~70 ms of CPU (5 s of video: drawing ~30 ms, H.264 ~40 ms), so 700 clips take
-# ~25 s on 2 free cores plus ~2 s of planning (CMUdict loads once); with another process busy on one of the two
-# cores, 55-70 s were measured.
+# Default split sizes: large enough for the quickstart's targets on unseen signers, small enough to render in well
+# under a minute on two cores (benchmarks/RESULTS.md).
 DEFAULT_NUM_TRAIN = 500
 DEFAULT_NUM_VALIDATION = 100
 DEFAULT_NUM_TEST = 100
