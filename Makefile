@@ -16,7 +16,7 @@ PYTEST_ARGS ?= -q
 # The fast subset that the newest and the oldest allowed releases must pass (tests marked `compat`).
 COMPAT_ARGS ?= -q -m compat -p no:cacheprovider
 
-.PHONY: venv lock test test-newest test-oldest wheel-check demo app bench lint format clean distclean
+.PHONY: venv lock test test-fast test-newest test-oldest wheel-check demo app bench lint format clean distclean
 
 venv: $(STAMP)
 
@@ -55,6 +55,13 @@ lock:
 test: venv
 	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \
+	exit $$status
+
+# The developer loop: every test but the end-to-end ones marked `slow` (under 2 minutes on 2 cores); `make test` and CI
+# run them all.
+test-fast: venv
+	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow" || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test-fast: pytest collected no tests (exit 5): failing" >&2; fi; \
 	exit $$status
 
 # The compat tests (pytest -m compat) in a fresh venv of other releases than the lock's:

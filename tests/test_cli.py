@@ -116,6 +116,7 @@ def test_errors_other_than_bad_input_are_not_taken_for_it(monkeypatch):
         main(["evaluate", "--model", "m", "--data", "d", "--out", "o"])
 
 
+@pytest.mark.slow
 def test_smoke_trains_both_stages_reloads_and_decodes_a_mini_synthsign(tmp_path):
     # Few steps, so the test stays short; `signbind smoke` runs the default number.
     assert main(["smoke", "--out", str(tmp_path), "--steps", "6", "--seed", "0"]) == 0

@@ -20,6 +20,9 @@ from signbind_cli.main import main
 from .test_pipeline import save_tiny_model
 from .video.synthetic import write_video
 
+# End to end (whole CLI runs on many mutated inputs): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 SEED = 19
 NUM_TRANSLATE_CASES = 150
 NUM_PREPARE_CASES = 150

@@ -171,6 +171,7 @@ def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_stdout_is_pure_json_and_logs_go_to_stderr(model_dir, videos, tmp_path):
     completed = run_cli("translate", str(videos["long"]), "--model", str(model_dir), "--json", cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -252,6 +253,7 @@ def test_a_broken_model_folder_is_one_line_and_exit_code_2(broken_models, videos
     assert not (broken_models[case].parent / "pickle_ran").exists()
 
 
+@pytest.mark.slow
 def test_truncated_weights_print_no_traceback(broken_models, videos, tmp_path):
     completed = run_cli("translate", str(videos["short"]), "--model", str(broken_models["truncated"]), cwd=tmp_path)
     assert completed.returncode == 2

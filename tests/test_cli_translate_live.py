@@ -30,6 +30,7 @@ def video(tmp_path_factory) -> Path:
     return write_video(tmp_path_factory.mktemp("live_videos") / "clip.mp4", num_frames=round(DURATION * 25))
 
 
+@pytest.mark.slow
 def test_json_lines_arrive_at_the_videos_pace_with_a_summary(model_dir, video, capsys):
     started = time.monotonic()
     assert main(["translate", str(video), "--live", "--json", "--model", str(model_dir)]) == 0
@@ -47,6 +48,7 @@ def test_json_lines_arrive_at_the_videos_pace_with_a_summary(model_dir, video, c
     assert f"frames dropped 0 of {round(DURATION * 25)}" in summary
 
 
+@pytest.mark.slow
 def test_falling_behind_drops_frames_and_says_so(model_dir, video, capsys, caplog, monkeypatch):
     """A translator much slower than the video (160 ms a frame for 40 ms frames) loses frames, and the command says how many
     instead of drifting behind the signer."""

@@ -57,6 +57,7 @@ REMOTE_LOAD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_remote_code_loads_where_signbind_hf_cannot_be_imported(tmp_path):
     torch.manual_seed(0)
     model = SignBindModel(tiny_config(fusion_type="cross_attention", lip_shift=4)).eval()

@@ -295,6 +295,7 @@ print(json.dumps({"report": report, "attempts": attempts}))
 """
 
 
+@pytest.mark.slow
 def test_evaluate_modules_load_offline_and_agree_with_the_plain_functions(tmp_path):
     cache = tmp_path / "hf"
     env = {

@@ -337,6 +337,7 @@ def test_model_without_lip_accepts_and_ignores_face_crops():
         torch.testing.assert_close(model(**batch).gloss_logits, with_faces)
 
 
+@pytest.mark.slow
 def test_tiny_model_learns_to_transcribe_a_batch():
     """Real CTC end to end: experts then fusion, trained on two clips, then greedy-decoded back to their labels."""
     model = build(dropout=0.0, lip_mask_ratio=0.0)

@@ -124,6 +124,7 @@ def test_installed_console_script_is_the_cli():
     assert distribution.version == signbind_hf.__version__  # one source of truth, read by setuptools
 
 
+@pytest.mark.slow
 def test_wheel_holds_both_packages_the_assets_and_the_licence(tmp_path):
     # Build from a copy, so that build/ and *.egg-info never land in the working tree.
     source = tmp_path / "source"

@@ -55,6 +55,7 @@ def signer_clip(synthsign) -> Path:
     return video
 
 
+@pytest.mark.slow
 def test_a_keypoint_model_translates_a_signer_with_its_sidecar_keypoints(keypoint_model, signer_clip, tmp_path):
     translator = translation_pipeline(keypoint_model)
     num_frames = 200
@@ -78,6 +79,7 @@ def test_hands_out_of_view_are_masked_not_an_error(keypoint_model, tmp_path):
     assert_segments_tile(result)
 
 
+@pytest.mark.slow
 def test_a_keypoint_model_runs_as_remote_code_without_signbind_hf(keypoint_model, tmp_path):
     folder = Path(shutil.copytree(keypoint_model, tmp_path / "with_code"))
     add_pipeline_code(folder)

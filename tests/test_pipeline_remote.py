@@ -17,6 +17,9 @@ from signbind_hf.pipeline_signbind import TASK, SignBindTranslationPipeline, add
 
 from .test_pipeline import boxes, save_tiny_model
 
+# End to end (fresh interpreters load a checkpoint's remote code): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 STANDALONE = textwrap.dedent(
     """
     import json

@@ -666,6 +666,7 @@ REMOTE_CODE_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.compat
 @pytest.mark.timeout(120)
 def test_remote_code_copy_loads_with_and_without_the_package(tmp_path):

@@ -140,6 +140,7 @@ def test_a_clip_without_a_signer_gives_masks_not_an_error(tmp_path):
     assert not batch[KEYPOINTS].any()
 
 
+@pytest.mark.slow
 def test_extracted_keypoints_are_those_of_the_processors_own_frames(synthsign_clip, tmp_path):
     bare = tmp_path / synthsign_clip.name  # the clip without its sidecar: the extractor runs while it decodes
     shutil.copyfile(synthsign_clip, bare)
@@ -259,6 +260,7 @@ REMOTE_KEYPOINTS = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_saved_keypoint_processor_runs_as_remote_code_without_signbind_hf(synthsign_clip, tmp_path):
     processor = SignBindProcessor.from_preset("tiny", glosses=GLOSS_CORPUS, face_cropper=None, keypoints=True)
@@ -327,6 +329,7 @@ def test_the_keypoint_thread_sees_copies_of_every_frame_and_its_error_reaches_th
     assert sink.rows[:3] == [0, 1, 2]
 
 
+@pytest.mark.slow
 def test_whole_clip_decoding_gives_the_same_keypoints_and_a_used_processor_pickles(synthsign_clip, tmp_path):
     bare = tmp_path / synthsign_clip.name
     shutil.copyfile(synthsign_clip, bare)

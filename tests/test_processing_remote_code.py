@@ -65,6 +65,7 @@ def face_clip(tmp_path: Path) -> Path:
     return write_frames(tmp_path / "face.mp4", frames)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_saved_processor_runs_as_remote_code_without_signbind_hf(tmp_path, face_clip):
     processor = SignBindProcessor.from_preset("tiny", glosses=GLOSS_CORPUS)

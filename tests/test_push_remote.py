@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from signbind_hf.hub import stage_model
@@ -84,6 +85,7 @@ def save_tiny_refiner(refiner_dir: Path) -> None:
     RefinerConfig(base_model=BASE_MODEL_DIR, max_new_tokens=4).save(refiner_dir)
 
 
+@pytest.mark.slow
 def test_dry_run_folder_runs_with_remote_code_only(tmp_path):
     model = save_model_folder(tmp_path / "model", ["NOW IVAN SCHOOL", "GOOD MORNING"])
     shutil.rmtree(tmp_path / "model" / "refiner")  # a refiner on a Hub base model, which cannot be downloaded here

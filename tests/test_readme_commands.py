@@ -36,6 +36,9 @@ from pathlib import Path
 
 import pytest
 
+# End to end (runs the README's commands, each a whole CLI run): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 README = REPOSITORY / "README.md"
 BIN = Path(sys.executable).parent
@@ -363,6 +366,7 @@ COMMANDS: dict[str, Entry] = {
         "13 minutes of training; the recipe is checked here, the quickstart itself runs tiny in test_quickstart.py",
     ),
     "make test": Entry(_make_calls("-m pytest"), MAKE_N + "test", "this is the test suite"),
+    "make test-fast": Entry(_make_calls("-m pytest", "not slow"), MAKE_N + "test-fast", "this is the test suite"),
     "signbind translate clip.mp4 --model runs/quickstart/model": Entry(check_translate),
     "signbind translate clip.mp4 --live --model runs/quickstart/model": Entry(check_translate_live),
     'python: live = StreamingTranslator(translation_pipeline("runs/quickstart/model"))': Entry(check_live_block),

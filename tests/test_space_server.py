@@ -29,6 +29,9 @@ from signbind_hf import SignBindConfig, SignBindModel, SignBindProcessor
 from .test_space import EXAMPLE, SPACE_DIR, write_sparse_video
 from .video.synthetic import write_video
 
+# End to end (a served Space, driven over HTTP and in Chromium): `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPOSITORY / "runs" / "ci_artifacts"
 CHROMIUM_FLAGS = [

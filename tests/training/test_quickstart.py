@@ -51,6 +51,7 @@ def quickstart_run(mini_synthsign, tmp_path_factory) -> tuple[Path, dict]:
     return out, run_quickstart(out, settings)
 
 
+@pytest.mark.slow
 def test_quickstart_writes_results_with_the_public_keys(quickstart_run):
     out, results = quickstart_run
     written = json.loads((out / "results.json").read_text())
@@ -75,6 +76,7 @@ def test_quickstart_writes_results_with_the_public_keys(quickstart_run):
     assert model_config["ctc_beam_width"] == 8  # the model decodes as it was scored
 
 
+@pytest.mark.slow
 def test_quickstart_on_one_core_runs_the_stages_one_after_the_other(mini_synthsign, tmp_path):
     from signbind_hf.refiner import has_refiner
     from signbind_hf.training.quickstart import QuickstartSettings, run_quickstart
@@ -142,6 +144,7 @@ def test_evaluate_command_writes_results_json(quickstart_run, tmp_path):
     assert written["test"]["gloss_wer"] == pytest.approx(results["test"]["gloss_wer"])
 
 
+@pytest.mark.slow
 def test_ablate_command_trains_variants_in_two_processes(quickstart_run, tmp_path):
     from signbind_cli.main import main
 

@@ -203,6 +203,7 @@ class StopAt(TrainerCallback):
             control.should_training_stop = True
 
 
+@pytest.mark.slow
 def test_a_stopped_and_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(mini_synthsign, clip_cache, tmp_path):
     # Gumbel routing, lip masking and dropout draw random numbers at every step: equality needs Trainer to restore
     # the RNG states and the data order of the checkpoint, not only the weights and the optimizer.
@@ -226,6 +227,7 @@ def test_a_stopped_and_resumed_run_ends_with_the_weights_of_an_uninterrupted_one
     assert [entry["step"] for entry in log if "loss" in entry] == [1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_two_cpu_processes_under_accelerate_train_and_save_a_checkpoint(mini_synthsign, clip_cache, tmp_path):
     # `accelerate launch --cpu` starts ONE process (its multi-CPU launcher is MPI's); `--multi_gpu` starts torchrun
     # processes, which with no GPU visible train on the CPU over gloo (accelerate's MULTI_CPU).
@@ -334,6 +336,7 @@ def test_init_refuses_truncated_and_pickled_weights_in_one_line(
     assert model.config.manual_inputs == "keypoints"
 
 
+@pytest.mark.slow
 def test_resume_falls_back_past_a_damaged_checkpoint_and_names_it(mini_synthsign, clip_cache, tmp_path, caplog):
     out = tmp_path / "run"
     argv = stage_argv(
@@ -363,6 +366,7 @@ def test_resume_falls_back_past_a_damaged_checkpoint_and_names_it(mini_synthsign
     assert all(f"checkpoint-{step} (model.safetensors is damaged" in errors[0] for step in (1, 2, 3))
 
 
+@pytest.mark.slow
 def test_an_interrupted_checkpoint_save_leaves_no_checkpoint_behind(mini_synthsign, clip_cache, tmp_path, monkeypatch):
     # Trainer writes the weights, then the optimizer and the RNG state, then trainer_state.json: a save that stops
     # after the weights must not leave a folder that --resume would take for a checkpoint.

@@ -475,6 +475,7 @@ def test_packaged_models_are_present_and_default_to_full_range():
         assert cropper.detector_model_path == landmark_models.FULL_RANGE_DETECTOR_PATH
 
 
+@pytest.mark.slow
 def test_the_first_processor_call_of_a_process_keeps_nothing_of_its_video_alive():
     # MediaPipe is imported by the first call that crops faces, and it keeps a traceback of that import (through
     # the frames of the call) unless import_mediapipe_tasks drops it. A fresh interpreter, where it is not imported yet.
