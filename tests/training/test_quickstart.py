@@ -252,7 +252,8 @@ def test_variant_scheduler_keeps_one_process_per_core():
         assert not futures["no_fingerspelling"].done()
         release["no_fingerspelling"].set()
         release["lip_shift_none"].set()
-        assert set(futures) == set(release) and all(future.result(timeout=10) for future in futures.values())
+        assert set(futures) == set(release)
+        assert all(future.result(timeout=10) for future in futures.values())
 
 
 def test_variant_scheduler_cancel_pending_starts_nothing_more():
@@ -264,5 +265,6 @@ def test_variant_scheduler_cancel_pending_starts_nothing_more():
     scheduler = _VariantScheduler(["no_lip", "lip_shift_none"], lambda names: {names[0]: running}, cores=2)
     scheduler.on_train_begin(None, None, None)
     scheduler.cancel_pending()
-    assert scheduler.pending == [] and running.cancelled()
+    assert scheduler.pending == []
+    assert running.cancelled()
     assert scheduler.finish() == {"no_lip": running}
