@@ -10,16 +10,13 @@ from typing import Any, ClassVar
 from transformers import AutoConfig, Dinov2Config, PreTrainedConfig, VideoMAEConfig
 from transformers.configuration_utils import SubConfigSpec
 
+from .constants import LETTER_VOCAB_SIZE, PHONEME_VOCAB_SIZE
+
 FUSION_TYPES = ("gated", "concat", "cross_attention", "none")
 MANUAL_INPUTS = ("frames", "keypoints", "both")
 LIP_SHIFT_MODES = ("learned", "none")
 STAGES = ("experts", "fusion", "all")
 
-# CTC vocabulary sizes of the fixed streams, blank (id 0) included: blank + A-Z + word boundary; blank + the 39
-# ARPAbet phonemes. Restated from constants.py on purpose: this file travels alone as Hub remote code, and
-# tests/test_configuration.py checks that both agree.
-LETTER_VOCAB_SIZE = 28
-PHONEME_VOCAB_SIZE = 40
 
 # The paper's frame backbone is DINOv2-base; these are the sizes of `facebook/dinov2-base` (image_size 518 is the
 # position-embedding grid of that checkpoint; frames of other sizes are interpolated by Dinov2 itself).

@@ -26,11 +26,10 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from .configuration_signbind import STAGES, SignBindConfig
+from .constants import IGNORE_INDEX, SEGMENT_NAMES
 from .keypoints_signbind import HAND_POINTS, NUM_HAND_POINTS, NUM_POSE_POINTS
 
-IGNORE_INDEX = -100
-NUM_ROUTES = 3  # sign, fingerspelling, rest (the SEGMENT_* ids of constants.py)
-SEGMENT_SIGN, SEGMENT_FINGERSPELLING, SEGMENT_REST = range(NUM_ROUTES)
+NUM_ROUTES = len(SEGMENT_NAMES)  # sign, fingerspelling, rest
 # Keypoints are the processor's: 33 body points, then the left hand's 21, then the right hand's 21 (x, y each).
 NUM_KEYPOINTS = NUM_POSE_POINTS + 2 * NUM_HAND_POINTS
 HAND_WRIST, HAND_MIDDLE_KNUCKLE = HAND_POINTS.index("WRIST"), HAND_POINTS.index("MIDDLE_FINGER_MCP")
