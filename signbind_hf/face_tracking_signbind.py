@@ -65,10 +65,8 @@ class FaceCropConfig:
             of a second at 25 fps) a still signer costs under 1 ms a frame, and head movements faster than that
             (a nod, a head shake) are refined, not skipped, as long as a keyframe sees them move.
         stable_iou: two detections this much alike (IoU) are close enough to interpolate between. Interpolation is
-            linear, so it is exact for a face moving steadily. On a 640×480 clip of a face swaying ±12 px
-            (benchmarks/bench_processing.py), 0.75 (a shift of up to ~14 % of the face between keyframes) put the
-            crop centre 0.5 px on average (2.4 px at most, on a 56 px crop) from detecting every frame, with 37
-            detector calls for 250 frames; 0.85 needed 69 calls for 0.35 px.
+            linear, so it is exact for a face moving steadily; 0.75 tolerates a shift of up to ~14 % of the face
+            between keyframes at a fraction of the detector calls of a stricter value (benchmarks/RESULTS.md).
         min_confidence: detector score below which a detection is dropped.
         landmark_tracking: with lip landmarks (``MediaPipeFaceCropper``), how many detections in a row may be
             replaced by following the face with the FaceMesh landmarks alone, from the last face's position, as

@@ -607,8 +607,8 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                 raise SignBindInputError(f"{name}: {error}") from error
             pixel_values = backbone.result()  # (T, 3, S, S)
         # The full-resolution frames (the largest array here) go before the float32 face crops are made: normalising
-        # each crop as it is cut saves ~1 % of the CPU time but holds the frames and both float32 outputs at once
-        # (peak memory 1054 MiB instead of 831 MiB on a 10-minute clip, bench_processing.py).
+        # each crop as it is cut would save a little CPU time but hold the frames and both float32 outputs at once
+        # (peak memory, benchmarks/RESULTS.md).
         del clip
         face_pixel_values = normalize_frames(faces.crops, tuple(self.image_mean), tuple(self.image_std))
         face_mask = faces.face_mask
