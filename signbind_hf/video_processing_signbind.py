@@ -27,6 +27,7 @@ the video's sidecar ``.pose`` or the hand and body extractor run while the clip 
 (``keypoints_signbind``); the extractor's models travel in ``keypoint_models/`` as the face models do.
 """
 
+import atexit
 import contextlib
 import functools
 import logging
@@ -110,6 +111,33 @@ KEYPOINT_MODEL_FILES = {
     "pose_landmark_model_path": POSE_LANDMARK_FILE,
 }
 RETURN_TENSORS = ("pt", "np")
+
+# Face detectors whose processor has been garbage collected, closed at the next safe point (the next detector built,
+# or interpreter exit) and never by the collector itself: closing a MediaPipe task submits work to a thread pool, and
+# a collection can run while a thread pool's module lock is held (inside `ThreadPoolExecutor.submit`), where that
+# submit waits for the lock forever.
+_RELEASED_CROPPERS: list[Any] = []
+_OPEN_CROPPERS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _close_later(cropper: Any) -> None:
+    _RELEASED_CROPPERS.append(cropper)  # a list append takes no lock: safe from inside the collector
+
+
+def close_released_croppers() -> None:
+    """Close the face detectors of processors that have been garbage collected."""
+    while _RELEASED_CROPPERS:
+        _RELEASED_CROPPERS.pop().close()
+
+
+@atexit.register
+def _close_every_cropper() -> None:
+    # Before interpreter exit: MediaPipe's own finaliser prints a traceback when it runs after its thread pool is gone.
+    close_released_croppers()
+    for cropper in list(_OPEN_CROPPERS):
+        cropper.close()
+
+
 VIDEO_METADATA = "video_metadata"
 
 
@@ -407,6 +435,7 @@ class SignBindVideoProcessor(VideoProcessorMixin):
         if self._cropper is None:
             from .landmark_models_signbind import MediaPipeFaceCropper, OpenCVFaceCropper
 
+            close_released_croppers()
             if self.face_cropper == "mediapipe":
                 self._cropper = MediaPipeFaceCropper(
                     _face_crop_config(self.face_crop),
@@ -415,9 +444,9 @@ class SignBindVideoProcessor(VideoProcessorMixin):
                 )
             else:
                 self._cropper = OpenCVFaceCropper(_face_crop_config(self.face_crop))
-            # Close the detector with its processor, and before interpreter exit: MediaPipe's own finaliser prints a
-            # traceback when it runs after its thread pool is gone.
-            weakref.finalize(self, self._cropper.close)
+            # Closed once this processor is gone (see _close_later), or at exit.
+            _OPEN_CROPPERS.add(self._cropper)
+            weakref.finalize(self, _close_later, self._cropper).atexit = False
         return self._cropper
 
     def get_keypoint_extractor(self) -> KeypointExtractor:

@@ -496,3 +496,22 @@ processor.close()
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "alive: [False, False, False]" in completed.stdout, completed.stdout
+
+
+def test_a_collected_processors_detector_is_closed_later_not_by_the_collector():
+    """Closing a MediaPipe task submits to a thread pool; from inside the garbage collector (which may run while
+    ``ThreadPoolExecutor.submit`` holds its module lock) that deadlocks, so the collector only queues the detector."""
+    import gc
+
+    from signbind_hf import video_processing_signbind as video_processing
+
+    processor = video_processing.SignBindVideoProcessor(face_cropper="mediapipe")
+    cropper = processor.get_face_cropper()
+    assert cropper._detector is not None
+    del processor
+    gc.collect()
+    assert cropper in video_processing._RELEASED_CROPPERS
+    assert cropper._detector is not None
+    video_processing.SignBindVideoProcessor(face_cropper="mediapipe").get_face_cropper()  # the next safe point
+    assert cropper not in video_processing._RELEASED_CROPPERS
+    assert cropper._detector is None
