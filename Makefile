@@ -22,8 +22,8 @@ venv: $(STAMP)
 
 # torch with its own dependencies resolved under the lock (on a GPU machine that brings its CUDA libraries), then every
 # locked package as written (--no-deps: nothing is resolved again), then this package without touching any of them.
-# --no-compile: pip would byte-compile every file of every package (half of the install's time, mostly modules nothing
-# here imports); Python compiles and caches what is imported, on first import.
+# --no-compile: pip would byte-compile every file of every package, mostly modules nothing here imports (a large share
+# of the install's time, benchmarks/RESULTS.md); Python compiles and caches what is imported, on first import.
 PIP_INSTALL := -m pip install --quiet --no-compile
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

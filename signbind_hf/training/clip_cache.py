@@ -214,7 +214,7 @@ def _read_clip(path: Path) -> ProcessedClip | None:
 
 def _as_float32(stored: np.ndarray) -> np.ndarray:
     """The stored float16 array as float32, the same values as ``astype``: numpy converts float16 element by element,
-    torch vectorised, several times faster (numpy's conversion was nearly half of reading a training batch)."""
+    torch vectorised, which matters on every training batch read (benchmarks/RESULTS.md)."""
     import torch
 
     return torch.from_numpy(stored).float().numpy()
