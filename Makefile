@@ -9,7 +9,7 @@ LOCK := requirements-lock.txt
 # Installed first: on our machines pip finds a local CPU wheel of exactly this version, while an unpinned torch (or one
 # pulled in by a dependency) resolves to a multi-GB CUDA build. Never torchvision/torchaudio.
 TORCH_REQUIREMENT ?= torch==2.13.0
-EXTRAS ?= video,app,dev
+EXTRAS ?= video,app,dev,openvino
 # The stamp makes a second `make venv` a no-op (seconds) until pyproject.toml or the lock changes.
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -q
@@ -36,7 +36,8 @@ $(STAMP): pyproject.toml $(LOCK)
 # Run after changing a requirement in pyproject.toml, and to move the tested set to newer releases (then `make test`
 # and `make demo`, and commit the lock with what they measured). Resolves pyproject.toml's ranges to their newest
 # releases in a throwaway venv and writes its `pip freeze` (torch's local build label dropped: `torch==2.13.0` is
-# satisfied by the CPU build here and by PyPI's build elsewhere).
+# satisfied by the CPU build here and by PyPI's build elsewhere). To add a requirement and keep every other pin:
+# `PIP_CONSTRAINT=$PWD/requirements-lock.txt make lock` (pip reads the old lock before it is replaced).
 LOCK_VENV := build/lock-venv
 lock:
 	rm -rf $(LOCK_VENV)

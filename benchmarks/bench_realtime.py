@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_realtime --model runs/quickstart/model --data runs/quickstart/data
     python -m benchmarks.bench_realtime --model M --data D --agreement-clips 100 --stream-seconds 600 \
-        --camera-seconds 60 --fast-path-frames 16
+        --camera-seconds 60 --fast-path-frames 16 --paper-live-seconds 10
 
 1. Agreement: each SynthSign test clip fed frame by frame to a ``StreamingTranslator`` (as fast as it goes, with the
    clip's sidecar keypoints, as the pipeline reads them) against the pipeline on the file: the fraction of clips whose
@@ -15,11 +15,14 @@
 3. The same at real pace with no sidecar, the hand and body keypoints extracted by MediaPipe as from a camera
    (``--camera-seconds``); the SynthSign model reads the renderer's keypoints, so its words are not scored here.
 4. CPU fast paths (``--fast-path-frames``, 0 skips): the paper preset (random weights) and the ``--model``'s own
-   forward pass on a clip of that many frames in fp32, bf16 autocast and int8 (the pipeline's ``precision``: torch
-   dynamic quantization of the frame backbone's and lip ViT's Linear layers), run in turns: the speed-up over fp32, the per-frame argmax of the fused gloss logits against fp32,
-   the real-time factor of the forward alone (its time over the clip's 25 fps duration), and the fraction of the
-   CPU's own peak it reaches (FLOPs counted by torch's FlopCounterMode over a plain matmul's rate in each dtype,
-   measured in the same run).
+   forward pass on a random clip of that many frames in each of ``FAST_PATHS``: fp32, bf16 autocast, torch's dynamic
+   int8 (the pipeline's ``precision``), OpenVINO int8 (``signbind_hf.openvino_encoders``), the frame encoder on every
+   second frame (``backbone_frame_stride=2``) and OpenVINO with it, run in turns: the speed-up over fp32, the
+   per-frame argmax of the fused gloss logits against fp32, the real-time factor of the forward alone (its time over
+   the clip's 25 fps duration), and the fraction of the CPU's own peak it reaches (FLOPs counted by torch's
+   FlopCounterMode over a plain matmul's rate in the dtype that does the work, measured in the same run).
+5. The paper preset live (``--paper-live-seconds``, 0 skips): a stream of test clips through ``StreamingTranslator``
+   in each fast path, as fast as it goes: compute over video time, runs of the model, frames its backbone encoded.
 
 Prints the machine, each part as it ends, and a JSON summary (``--out`` writes it too).
 """
@@ -222,15 +225,11 @@ def _timed(function) -> float:
     return time.perf_counter() - tick
 
 
-def fast_paths(model, frames: int, peaks: dict[str, float], repeats: int = 3) -> dict:
-    """fp32 / bf16 autocast / int8 dynamic quantization of ``model``'s forward on a random clip of ``frames``."""
+def random_inputs(config, frames: int, seed: int) -> dict:
+    """A random clip of ``frames`` frames in the model's input layout (every frame real, a face on each)."""
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
-    from signbind_hf.pipeline_signbind import quantize_encoders
-
-    config = model.config
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator().manual_seed(seed)
     size, face = min(224, config.backbone_config.image_size), config.lip_config.image_size
     inputs = {
         "pixel_values": torch.randn(1, frames, 3, size, size, generator=generator),
@@ -238,35 +237,141 @@ def fast_paths(model, frames: int, peaks: dict[str, float], repeats: int = 3) ->
     }
     if config.use_lip:
         inputs["face_pixel_values"] = torch.randn(1, frames, 3, face, face, generator=generator)
+        inputs["face_attention_mask"] = torch.ones(1, frames, dtype=torch.long)
     if config.uses_keypoints:
         inputs["keypoints"] = torch.randn(1, frames, 75, 2, generator=generator)
         inputs["keypoint_mask"] = torch.ones(1, frames, 75, dtype=torch.long)
-    quantized = copy.deepcopy(model)
-    quantize_encoders(quantized)  # what the pipeline's precision="int8" does
+    return inputs
+
+
+FAST_PATHS = {  # variant: (how the encoders compute, backbone_frame_stride, the matmul peak it is measured against)
+    "fp32": ("fp32", 1, "fp32"),
+    "bf16": ("bf16", 1, "bf16"),
+    "int8": ("int8", 1, "int8"),
+    "openvino": ("openvino", 1, "int8"),
+    "stride2": ("fp32", 2, "fp32"),
+    "openvino_stride2": ("openvino", 2, "int8"),
+}
+
+
+def fast_paths(model, frames: int, peaks: dict[str, float], repeats: int = 3) -> dict:
+    """``model``'s forward on a random clip of ``frames`` frames in each of ``FAST_PATHS``: fp32, bf16 autocast,
+    torch's dynamic int8 (the pipeline's ``precision``), OpenVINO int8 (``signbind_hf.openvino_encoders``, calibrated
+    on four other random clips) and the frame encoder on every second frame (``backbone_frame_stride``)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from signbind_hf.pipeline_signbind import quantize_encoders
+
+    inputs = random_inputs(model.config, frames, seed=0)
+    encoders = {"fp32": model, "bf16": model}
+    encoders["int8"] = copy.deepcopy(model)
+    quantize_encoders(encoders["int8"])  # what the pipeline's precision="int8" does
+    try:
+        from signbind_hf.openvino_encoders import export_openvino_encoders, load_openvino_encoders
+
+        with tempfile.TemporaryDirectory() as folder:
+            calibration = [random_inputs(model.config, frames, seed=seed) for seed in range(1, 5)]
+            export_openvino_encoders(model, calibration, folder)
+            encoders["openvino"] = copy.deepcopy(model)
+            load_openvino_encoders(encoders["openvino"], folder)
+    except ImportError as error:  # the [openvino] extra is not installed: say so in the results
+        print(f"OpenVINO skipped: {error}", flush=True)
+    variants = {name: spec for name, spec in FAST_PATHS.items() if spec[0] in encoders}
 
     def run(variant: str):
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=variant == "bf16"):
-            return (quantized if variant == "int8" else model)(**inputs).gloss_logits.float()
+        encoding, stride, _ = variants[variant]
+        chosen = encoders[encoding]
+        chosen.config.backbone_frame_stride = stride  # the copies share nothing: set it on the one that runs
+        try:
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=encoding == "bf16"):
+                return chosen(**inputs).gloss_logits.float()
+        finally:
+            chosen.config.backbone_frame_stride = 1
 
-    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-        model(**inputs)
-    flops = counter.get_total_flops()
+    flops = {}
+    for stride in sorted({spec[1] for spec in variants.values()}):
+        model.config.backbone_frame_stride = stride
+        with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+            model(**inputs)
+        flops[stride] = counter.get_total_flops()
+    model.config.backbone_frame_stride = 1
     reference = run("fp32").argmax(-1)
-    results = {"frames": frames, "gflop_per_frame": round(flops / frames / 1e9, 4)}
-    times = dict.fromkeys(("fp32", "bf16", "int8"), float("inf"))
+    results = {"frames": frames, "gflop_per_frame": round(flops[1] / frames / 1e9, 4)}
+    times = dict.fromkeys(variants, float("inf"))
     for variant in times:
-        run(variant)  # warm-up
+        run(variant)  # warm-up (OpenVINO compiles here)
     for _ in range(repeats):  # in turns, so that load on the machine hits every variant alike
         for variant in times:
             times[variant] = min(times[variant], _timed(lambda variant=variant: run(variant)))
     for variant, seconds in times.items():
+        _, stride, peak = variants[variant]
         results[variant] = {
             "seconds": round(seconds, 3),
             "speedup_over_fp32": round(times["fp32"] / seconds, 2),
             "same_argmax_frames": float((run(variant).argmax(-1) == reference).float().mean()),
             "forward_real_time_factor": round(seconds / (frames / 25), 2),
-            "fraction_of_peak": round(flops / seconds / 1e9 / peaks[variant], 3),
+            "fraction_of_peak": round(flops[stride] / seconds / 1e9 / peaks[peak], 3),
         }
+    return results
+
+
+def save_paper_model(folder: Path, gloss_tokenizer) -> Path:
+    """The paper preset with random weights (DINOv2-B/14 frames, the lip ViT at 224 px) and its processor, saved."""
+    import torch
+
+    from signbind_hf import SignBindConfig, SignBindModel, SignBindProcessor
+
+    config = SignBindConfig.from_preset("paper", gloss_vocab_size=len(gloss_tokenizer))
+    torch.manual_seed(0)
+    SignBindModel(config).eval().save_pretrained(folder)
+    SignBindProcessor.from_model_config(config, gloss_tokenizer=gloss_tokenizer).save_pretrained(folder)
+    return folder
+
+
+def paper_live(folder: Path, stream: Path, clips: list[Path]) -> dict:
+    """The paper preset through ``StreamingTranslator`` in each of ``FAST_PATHS``, frames fed as fast as they go (it
+    cannot keep a real pace on a small CPU): compute over video time, runs of the model, frames the backbone encoded.
+    The OpenVINO export is calibrated on ``clips``."""
+    from signbind_hf.live import StreamingTranslator
+    from signbind_hf.openvino_encoders import export_openvino_encoders
+    from signbind_hf.pipeline_signbind import translation_pipeline
+
+    frames = decoded_frames(stream)
+    video_seconds = len(frames) / 25
+    calibrating = translation_pipeline(folder, refiner=False)
+    batches = []
+    for clip in clips:
+        features = calibrating.preprocess(str(clip))
+        batches.append({name: features[name] for name in calibrating.processor.model_input_names if name in features})
+    export_openvino_encoders(calibrating.model, batches, folder)
+    del calibrating
+    results = {"video_seconds": round(video_seconds, 1), "calibration_clips": len(clips)}
+    for variant, (encoding, stride, _) in FAST_PATHS.items():
+        translator = translation_pipeline(folder, refiner=False, precision=encoding, backbone_frame_stride=stride)
+        live = StreamingTranslator(translator)
+        live.warm_up()
+        encoded = [0]
+
+        def count(module, args, kwargs, output, encoded=encoded):
+            encoded[0] += len(kwargs["pixel_values"])
+
+        if translator.model.manual.backbone is not None:
+            translator.model.manual.backbone.register_forward_hook(count, with_kwargs=True)
+        tick, sentences = time.perf_counter(), 0
+        with live:
+            for image, seconds in frames:
+                sentences += len(live.push(image, seconds))
+            sentences += len(live.finish())
+        compute = time.perf_counter() - tick
+        results[variant] = {
+            "real_time_factor": round(compute / video_seconds, 2),
+            "model_seconds": round(live.model_seconds, 1),
+            "model_runs": live.model_runs,
+            "backbone_frames_encoded": encoded[0],
+            "sentences": sentences,
+        }
+        print(f"paper preset live, {variant}:", json.dumps(results[variant]), flush=True)
     return results
 
 
@@ -280,6 +385,12 @@ def main() -> None:
     parser.add_argument("--fast-path-frames", type=int, default=16)
     parser.add_argument(
         "--fast-path-threads", type=int, default=os.cpu_count(), help="torch threads for part 4 (the model alone)"
+    )
+    parser.add_argument(
+        "--paper-live-seconds",
+        type=float,
+        default=10.0,
+        help="seconds of SynthSign test clips the paper preset translates live in each fast path (0 skips)",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (signbind translate --live's default)")
     parser.add_argument("--out", type=Path, default=None)
@@ -322,6 +433,13 @@ def main() -> None:
         del paper
         summary["fast_paths_model"] = fast_paths(translator.model, args.fast_path_frames, peaks)
         print("fast paths, --model:", json.dumps(summary["fast_paths_model"]), flush=True)
+    if args.paper_live_seconds:
+        torch.set_num_threads(args.fast_path_threads)
+        with tempfile.TemporaryDirectory() as folder:
+            stream = join_clips(clips, args.paper_live_seconds, Path(folder), with_keypoints=False)
+            paper_dir = save_paper_model(Path(folder) / "paper", translator.processor.tokenizer)
+            # Calibrated on two clips the stream does not start with: each costs the fp32 model's time to read.
+            summary["paper_live"] = paper_live(paper_dir, stream, clips[-2:])
     print(json.dumps(summary, indent=2))
     if args.out is not None:
         args.out.write_text(json.dumps(summary, indent=2) + "\n")

@@ -37,6 +37,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="CTC prefix beam search width (default: the model's ctc_beam_width, else greedy)",
     )
     parser.add_argument("--max-examples", type=int_at_least(1), default=None, help="score only the first N rows")
+    parser.add_argument(
+        "--backbone-frame-stride",
+        type=int_at_least(1),
+        default=None,
+        metavar="K",
+        help="score with the frame encoder on every K-th frame, its features held in between (default: the model's "
+        "setting, every frame)",
+    )
     parser.add_argument("--device", default=None, help="torch device (default: cpu)")
     parser.set_defaults(handler=main)
     return parser
@@ -55,6 +63,7 @@ def main(args: argparse.Namespace) -> int:
         beam_width=args.beam_width,
         max_examples=args.max_examples,
         device=args.device,
+        backbone_frame_stride=args.backbone_frame_stride,
     )
     print(markdown_table(results["streams"], row_header="stream"))
     print()

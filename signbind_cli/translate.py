@@ -71,10 +71,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument(
         "--precision",
-        choices=("fp32", "bf16", "int8"),
+        choices=("fp32", "bf16", "int8", "openvino"),
         default="fp32",
-        help="how the visual model computes: fp32 (as trained, default), bf16 (autocast) or int8 (dynamic "
-        "quantization of its Linear layers, CPU only); faster, with slightly different logits",
+        help="how the visual model computes: fp32 (as trained, default), bf16 (autocast), int8 (dynamic "
+        "quantization of its Linear layers, CPU only) or openvino (the int8 OpenVINO encoders written by `signbind "
+        "export-openvino`, CPU only); faster, with slightly different logits",
+    )
+    parser.add_argument(
+        "--backbone-frame-stride",
+        type=int_at_least(1),
+        default=None,
+        metavar="K",
+        help="run the frame encoder on every K-th frame and hold its features in between: about K times less "
+        "backbone compute, at some cost in accuracy (default: the model's setting, every frame)",
     )
     parser.add_argument("--device", default="cpu", help="where the model runs: cpu (default), cuda, cuda:1, mps")
     parser.add_argument(
@@ -119,7 +128,10 @@ def main(args: argparse.Namespace) -> int:
     # --model is a local folder: check it here so that a typo is not taken for a Hub repository id. A bad folder (or
     # damaged or pickled weights: SignBindModelError) is a SignBindInputError, which signbind_cli.main reports.
     translator = translation_pipeline(
-        check_model_folder(model_dir), device=_available_device(args.device), precision=args.precision
+        check_model_folder(model_dir),
+        device=_available_device(args.device),
+        precision=args.precision,
+        backbone_frame_stride=args.backbone_frame_stride,
     )
 
     if args.threads is not None or args.live:

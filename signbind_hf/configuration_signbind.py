@@ -131,6 +131,12 @@ class SignBindConfig(PreTrainedConfig):
             initialise the frame backbone when the model is built, e.g. `"facebook/dinov2-base"`.
         backbone_chunk_size (`int`, *optional*, defaults to 64): frames per backbone/lip-ViT pass, so that memory does
             not grow with the clip length; `None` processes all frames of the batch at once.
+        backbone_frame_stride (`int`, defaults to 1): the manual expert's frame encoder (the DINOv2 backbone, and the
+            keypoint encoder where the model reads keypoints) runs on frames 0, k, 2k, ... of each clip, and each
+            embedding is held for the k - 1 frames that follow: the router, the temporal layers and the CTC heads still
+            take one step per frame. The backbone is most of the paper model's compute, so stride k divides it by k;
+            hands move between the frames read, so it costs accuracy (benchmarks/RESULTS.md measures how much). An
+            inference-time speed option (the pipeline's `backbone_frame_stride`); 1 reads every frame.
         lip_config (`VideoMAEConfig` or `dict`): the lipreading expert's masked ViT over face crops.
         lip_mask_ratio (`float`, defaults to 0.5): share of face-crop patches hidden (tube masking) in training.
         lip_temporal_kernel_size (`int`, defaults to 7) / lip_temporal_stride (`int`, defaults to 1): the Conv1d that
@@ -209,6 +215,7 @@ class SignBindConfig(PreTrainedConfig):
     backbone_config: dict | PreTrainedConfig | None = None
     backbone_name_or_path: str | None = None
     backbone_chunk_size: int | None = 64
+    backbone_frame_stride: int = 1
     lip_config: dict | PreTrainedConfig | None = None
     lip_mask_ratio: float = 0.5
     lip_temporal_kernel_size: int = 7
@@ -302,10 +309,11 @@ class SignBindConfig(PreTrainedConfig):
         positive = (
             "lip_temporal_kernel_size", "lip_temporal_stride", "router_window", "router_hidden_size",
             "alignment_hidden_size", "fusion_hidden_size", "fusion_num_layers", "fusion_num_heads",
-            "fusion_intermediate_size", "gloss_vocab_size", "keypoint_hidden_size",
+            "fusion_intermediate_size", "gloss_vocab_size", "keypoint_hidden_size", "backbone_frame_stride",
         )  # fmt: skip
         for name in positive:
-            if getattr(self, name) < 1:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
         for name in ("manual_temporal_layers", "manual_temporal_kernel_size", "max_lip_shift"):
             if getattr(self, name) < 0:

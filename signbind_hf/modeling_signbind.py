@@ -287,8 +287,26 @@ class ManualExpert(nn.Module):
             features = points if features is None else features + points.to(features.dtype)
         return features
 
-    def forward(self, pixel_values, keypoints, keypoint_mask, mask: torch.Tensor):
-        features = self.encode(pixel_values, keypoints, keypoint_mask, mask)  # (B, T, D)
+    def encode_strided(self, pixel_values, keypoints, keypoint_mask, mask: torch.Tensor, stride: int) -> torch.Tensor:
+        """`encode` on frames 0, k, 2k, ... of each clip, each result held for the k - 1 frames that follow.
+
+        Padding sits at the end of a clip, so a held feature never covers padding that its own frame is not; the
+        product with `mask` zeroes the held copies that run past a clip's last real frame.
+        """
+        if stride == 1:
+            return self.encode(pixel_values, keypoints, keypoint_mask, mask)
+        every = slice(None, None, stride)
+        features = self.encode(
+            None if pixel_values is None else pixel_values[:, every],
+            None if keypoints is None else keypoints[:, every],
+            None if keypoint_mask is None else keypoint_mask[:, every],
+            mask[:, every],
+        )
+        held = features.repeat_interleave(stride, dim=1)[:, : mask.shape[1]]
+        return held * mask[..., None].to(held.dtype)
+
+    def forward(self, pixel_values, keypoints, keypoint_mask, mask: torch.Tensor, frame_stride: int = 1):
+        features = self.encode_strided(pixel_values, keypoints, keypoint_mask, mask, frame_stride)  # (B, T, D)
         router_logits, route_weights = self.router(features, mask)  # (B, T, 3) each
         if self.temporal_conv is not None:
             features = self.temporal_conv(features, mask)
@@ -348,6 +366,15 @@ class LipreadingExpert(nn.Module):
         tokens = self.vit(pixel_values=windows, bool_masked_pos=hidden).last_hidden_state  # (N, S_visible, D)
         return tokens.view(windows.shape[0], self.window // self.tubelet, -1, tokens.shape[-1]).mean(2)
 
+    def encode_all_windows(self, windows: torch.Tensor, window_valid: torch.Tensor) -> torch.Tensor:
+        """(B, W, window, 3, h, w) -> (B, W, window / tubelet, D): the windows marked valid encoded, the others zero."""
+        if not window_valid.any():  # no face anywhere (inference): nothing to encode
+            return windows.new_zeros(*window_valid.shape, self.window // self.tubelet, self.norm.normalized_shape[0])
+        encoded = run_in_chunks(self.encode_windows, windows[window_valid], self.chunk_windows)  # (N, W/tub, D)
+        features = encoded.new_zeros(*window_valid.shape, self.window // self.tubelet, encoded.shape[-1])
+        features[window_valid] = encoded
+        return features
+
     def forward(self, face_pixel_values: torch.Tensor, mask: torch.Tensor, face_mask: torch.Tensor):
         batch, length = mask.shape
         padded_length = -(-length // self.window) * self.window
@@ -358,11 +385,12 @@ class LipreadingExpert(nn.Module):
 
         windows = faces.view(batch, padded_length // self.window, self.window, *faces.shape[2:])
         window_valid = frame_mask.view(batch, -1, self.window).any(-1)  # (B, W)
-        encoded = run_in_chunks(self.encode_windows, windows[window_valid], self.chunk_windows)  # (N, W/tub, D)
-        tubelet_features = encoded.new_zeros(
-            batch, window_valid.shape[1], self.window // self.tubelet, encoded.shape[-1]
-        )
-        tubelet_features[window_valid] = encoded
+        if not self.training:
+            # A window without a face is zeroed below whatever the ViT makes of it, so inference does not encode it
+            # (live, the frames whose face crops are not finished yet). Training encodes every window: the random
+            # tube masks then do not depend on what the face detector found.
+            window_valid &= seen.view(batch, -1, self.window).any(-1)
+        tubelet_features = self.encode_all_windows(windows, window_valid)  # (B, W, W/tub, D)
         tubelet_features = self.norm(tubelet_features.flatten(1, 2))  # (B, T_pad / tubelet, D)
         # Tubelets without a face carry no lip information: zero them so that the Conv1d sees silence, not noise.
         face_seen = seen.view(batch, -1, self.tubelet).any(-1)
@@ -689,7 +717,7 @@ class SignBindModel(SignBindPreTrainedModel):
             if self.lip is not None:
                 face_pixel_values = center_in_time(face_pixel_values, face_attention_mask * attention_mask)
         sign_logits, fingerspelling_logits, router_logits, route_weights = self.manual(
-            pixel_values, keypoints, keypoint_mask, attention_mask
+            pixel_values, keypoints, keypoint_mask, attention_mask, frame_stride=self.config.backbone_frame_stride
         )
 
         phoneme_logits = phoneme_mask = None

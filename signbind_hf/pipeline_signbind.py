@@ -78,7 +78,7 @@ TASK = "sign-language-translation"
 VIDEO_METADATA = "video_metadata"
 DEFAULT_OVERLAP = 0.25  # fraction of a window searched for the cut: 5.1 s of a 512-frame window at 25 fps
 STAGES = ("video", "model", "decoding", "refiner")
-PRECISIONS = ("fp32", "bf16", "int8")  # see the pipeline's `precision` argument
+PRECISIONS = ("fp32", "bf16", "int8", "openvino")  # see the pipeline's `precision` argument
 ERROR_POLICIES = ("raise", "return")  # what a call does with a video it cannot translate (see __call__)
 # Terminal escape sequences (torch's pickle refusal prints in bold): a one-line message must not carry them.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -115,9 +115,15 @@ class SignBindTranslationPipeline(Pipeline):
         precision (`str`, defaults to `"fp32"`): how the visual model computes: ``"fp32"`` (as trained), ``"bf16"``
             (``torch.autocast`` to bfloat16: matmuls and convolutions in bf16, faster on CPUs with bf16 instructions,
             avx512_bf16 or AMX) or ``"int8"`` (:func:`quantize_encoders`: the Linear layers of the frame backbone and
-            the lip ViT with int8 weights, activations quantized on the fly; CPU only). Both change the logits a
-            little, so ``"fp32"`` is the default; ``benchmarks/bench_realtime.py`` measures their speed and how often
-            the per-frame decision stays the same.
+            the lip ViT with int8 weights, activations quantized on the fly; CPU only) or ``"openvino"`` (the frame
+            backbone and lip ViT exported to OpenVINO by ``signbind export-openvino``, int8 with calibrated
+            activations: :mod:`signbind_hf.openvino_encoders`; CPU only, needs ``signbind-hf[openvino]``). Each
+            changes the logits a little, so ``"fp32"`` is the default; ``benchmarks/bench_realtime.py`` measures
+            their speed and how often the per-frame decision stays the same.
+        backbone_frame_stride (`int`, *optional*): run the manual expert's frame encoder on every k-th frame only and
+            hold its features in between (the model config's ``backbone_frame_stride``, set on the loaded model): about
+            k times less backbone compute, at some cost in accuracy (``benchmarks/RESULTS.md``); default: the model's
+            own setting (1, every frame, unless it was saved otherwise).
 
     Call arguments (also accepted when building the pipeline, as defaults):
         beam_width (`int`, *optional*): CTC prefix beam search with this many beams; by default the model's
@@ -139,16 +145,36 @@ class SignBindTranslationPipeline(Pipeline):
     _load_video_processor = False
 
     def __init__(
-        self, *args: Any, device: Any = None, refiner: Any = None, precision: str = "fp32", **kwargs: Any
+        self,
+        *args: Any,
+        device: Any = None,
+        refiner: Any = None,
+        precision: str = "fp32",
+        backbone_frame_stride: int | None = None,
+        **kwargs: Any,
     ) -> None:
         if precision not in PRECISIONS:
             raise SignBindInputError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+        if backbone_frame_stride is not None and (
+            not isinstance(backbone_frame_stride, int)
+            or isinstance(backbone_frame_stride, bool)
+            or backbone_frame_stride < 1
+        ):
+            raise SignBindInputError(
+                f"backbone_frame_stride must be a positive whole number of frames; got {backbone_frame_stride!r}"
+            )
         super().__init__(*args, device="cpu" if device is None else device, **kwargs)
+        if backbone_frame_stride is not None:
+            self.model.config.backbone_frame_stride = backbone_frame_stride
         self.precision = precision
+        if precision in ("int8", "openvino") and self.device.type != "cpu":
+            raise SignBindInputError(f"precision={precision!r} runs on the CPU only; got device {self.device}")
         if precision == "int8":
-            if self.device.type != "cpu":
-                raise SignBindInputError(f"precision='int8' runs on the CPU only; got device {self.device}")
             quantize_encoders(self.model)
+        if precision == "openvino":
+            from .openvino_encoders import load_openvino_encoders
+
+            load_openvino_encoders(self.model, self.model.name_or_path)
         if self.processor is None:
             raise SignBindInputError(
                 "the sign-language-translation pipeline needs the SignBindProcessor saved with the model "

@@ -56,6 +56,8 @@ def test_vocab_sizes_agree_with_the_inventories():
         ("use_fingerspelling", 1, "use_fingerspelling must be True or False"),
         ("lip_mask_ratio", 1.0, r"lip_mask_ratio must be in \[0, 1\)"),
         ("backbone_chunk_size", 0, "backbone_chunk_size must be a positive number of frames or None"),
+        ("backbone_frame_stride", 0, "backbone_frame_stride must be a positive integer"),
+        ("backbone_frame_stride", 1.5, "backbone_frame_stride must be a positive integer"),
         ("gloss_vocab_size", 1, "gloss_vocab_size must count the blank and at least one word"),
         ("letter_vocab_size", 27, "letter_vocab_size and phoneme_vocab_size are fixed"),
         ("fusion_num_heads", 5, r"fusion_hidden_size \(64\) must be divisible by fusion_num_heads \(5\)"),

@@ -201,6 +201,43 @@ def test_chunking_gives_the_same_output_as_one_pass():
         torch.testing.assert_close(chunked(**batch).gloss_logits, whole(**batch).gloss_logits)
 
 
+def held_every(values: torch.Tensor, stride: int) -> torch.Tensor:
+    """(B, T, ...) with frame t replaced by frame t - t % stride: what a sample-and-hold of every k-th frame gives."""
+    keyframes = torch.arange(values.shape[1]) // stride * stride
+    return values[:, keyframes]
+
+
+@pytest.mark.parametrize("manual_inputs", ["frames", "keypoints", "both"])
+@pytest.mark.parametrize("stride", [2, 3, 4])
+def test_frame_stride_holds_every_kth_frames_features(manual_inputs, stride):
+    # The manual encoder reads each frame on its own, so reading every k-th frame and holding its features must give
+    # exactly what the model gives at stride 1 on inputs where every frame is replaced by the last k-th frame.
+    model = build(manual_inputs=manual_inputs).eval()
+    batch = make_batch(model.config, labels=False)  # the second clip: 18 real frames of 24, not a multiple of 4
+    held = dict(batch)
+    for name in ("pixel_values", "keypoints", "keypoint_mask"):
+        if name in batch:
+            held[name] = held_every(batch[name], stride)
+    with torch.no_grad():
+        reference = model(**held)
+        model.config.backbone_frame_stride = stride
+        strided = model(**batch)
+    for name in ("gloss_logits", "sign_logits", "fingerspelling_logits", "router_logits"):
+        torch.testing.assert_close(getattr(strided, name), getattr(reference, name), msg=name)
+
+
+def test_frame_stride_runs_the_backbone_on_every_kth_real_frame_only():
+    model = build(backbone_frame_stride=3).eval()
+    batch = make_batch(model.config, labels=False)  # 24 and 18 real frames
+    frames_seen = []
+    model.manual.backbone.register_forward_hook(lambda module, args, kwargs, output: frames_seen.append(
+        kwargs["pixel_values"].shape[0]), with_kwargs=True)  # fmt: skip
+    with torch.no_grad():
+        output = model(**batch)
+    assert sum(frames_seen) == 24 // 3 + 18 // 3
+    assert output.gloss_logits.shape[1] == 24
+
+
 def test_router_is_hard_in_eval_and_soft_in_training():
     model = build()
     batch = make_batch(model.config, labels=False)

@@ -43,7 +43,7 @@ def test_distribution_metadata():
     assert PROJECT["requires-python"] == ">=3.10"
     assert PROJECT["license"] == "Apache-2.0"
     assert (REPO / "LICENSE").read_text().lstrip().startswith("Apache License")
-    assert set(PROJECT["optional-dependencies"]) == {"video", "app", "dev"}
+    assert set(PROJECT["optional-dependencies"]) == {"video", "app", "dev", "openvino"}
     assert PROJECT["scripts"] == {"signbind": "signbind_cli.main:main"}
 
 
@@ -56,7 +56,8 @@ def test_every_requirement_has_a_lower_bound_and_no_pin():
 # The libraries whose API we reach into (subclasses, trainer arguments, hub helpers): a next major release is a set we
 # know nothing about, so the ranges stop before it.
 API_LIBRARIES = (
-    "torch", "transformers", "datasets", "peft", "trl", "accelerate", "evaluate", "huggingface-hub", "gradio", "mediapipe"
+    "torch", "transformers", "datasets", "peft", "trl", "accelerate", "evaluate", "huggingface-hub", "gradio", "mediapipe",
+    "openvino", "nncf",
 )  # fmt: skip
 
 

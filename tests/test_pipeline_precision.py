@@ -1,4 +1,5 @@
-"""The pipeline's precision option: bf16 autocast and int8 dynamic quantization of the visual model, on a tiny model."""
+"""The pipeline's speed options on a tiny model: precision (bf16 autocast, int8 dynamic quantization of the visual
+model) and backbone_frame_stride (the frame encoder on every k-th frame)."""
 
 from __future__ import annotations
 
@@ -54,10 +55,43 @@ def test_int8_quantizes_the_frame_backbone(model_dir, video):
 
 
 def test_a_bad_precision_is_one_line_naming_it(model_dir):
-    with pytest.raises(SignBindInputError, match="precision must be one of fp32, bf16, int8; got 'fp16'"):
+    with pytest.raises(SignBindInputError, match="precision must be one of fp32, bf16, int8, openvino; got 'fp16'"):
         translation_pipeline(model_dir, precision="fp16")
 
 
 def test_the_command_takes_precision(model_dir, video, capsys):
     assert main(["translate", str(video), "--model", str(model_dir), "--precision", "int8", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == set(RESULT_KEYS)
+
+
+def backbone_frames(translator, video) -> int:
+    """How many frames the frame backbone encoded while translating ``video``."""
+    seen = []
+    hook = translator.model.manual.backbone.register_forward_hook(
+        lambda module, args, kwargs, output: seen.append(kwargs["pixel_values"].shape[0]), with_kwargs=True
+    )
+    try:
+        translator(str(video))
+    finally:
+        hook.remove()
+    return sum(seen)
+
+
+def test_frame_stride_encodes_every_kth_frame(model_dir, video):
+    every_frame = backbone_frames(translation_pipeline(model_dir), video)
+    strided = translation_pipeline(model_dir, backbone_frame_stride=3)
+    assert strided.model.config.backbone_frame_stride == 3
+    assert backbone_frames(strided, video) == -(-every_frame // 3)
+
+
+@pytest.mark.parametrize("stride", [0, 1.5, True])
+def test_a_bad_frame_stride_is_one_line_naming_it(model_dir, stride):
+    with pytest.raises(SignBindInputError, match=f"backbone_frame_stride must be a positive whole number of frames; "
+                       f"got {stride!r}"):  # fmt: skip
+        translation_pipeline(model_dir, backbone_frame_stride=stride)
+
+
+def test_the_command_takes_a_frame_stride(model_dir, video, capsys):
+    argv = ["translate", str(video), "--model", str(model_dir), "--backbone-frame-stride", "2", "--json"]
+    assert main(argv) == 0
     assert set(json.loads(capsys.readouterr().out)) == set(RESULT_KEYS)

@@ -23,19 +23,20 @@ How. Frames go on the model's time grid (``FrameGrid``: the offline decoder's ru
 open window's ``ClipStream`` (the processor's own: backbone frame at once, face crop from its ``FaceTrack`` thread) and
 to one ``KeypointTrack`` that follows the hands and body for the whole stream in a thread of its own
 (``KeypointFollower``), or its keypoints are looked up in given ones (a video's sidecar ``.pose``). Every ``hop``
-seconds of video the model runs on the open window: its router labels each frame sign / fingerspelling / rest. When the
-window holds signing followed by a run of rest at least ``min_pause`` long, the window is cut in the middle of that run
-(``segments.choose_cut``, the rule the offline pipeline cuts long videos with): the face track is finished, the model
-runs once more on the whole window, frames before the cut are decoded (``SignBindTranslationPipeline._decode_part``)
-and refined by the LLM refiner, and the sentence is returned. The next window starts at the cut, with the frames past
-it added again, as the offline pipeline reads them twice. A window that reaches the processor's ``max_frames`` without
-a pause is cut as the offline pipeline cuts it; a window of rest only is trimmed to its last ``min_pause`` without a
-sentence.
+seconds of video the model runs on the open window (the frame backbone's and lip ViT's results on frames it has already
+read are kept, ``WindowEncoderCache``: each frame is encoded once, the layers across frames run on the whole window):
+its router labels each frame sign / fingerspelling / rest. When the window holds signing followed by a run of rest at
+least ``min_pause`` long, the window is cut in the middle of that run (``segments.choose_cut``, the rule the offline
+pipeline cuts long videos with): the face track is finished, the model runs once more on the whole window, frames
+before the cut are decoded (``SignBindTranslationPipeline._decode_part``) and refined by the LLM refiner, and the
+sentence is returned. The next window starts at the cut, with the frames past it added again, as the offline pipeline
+reads them twice. A window that reaches the processor's ``max_frames`` without a pause is cut as the offline pipeline
+cuts it; a window of rest only is trimmed to its last ``min_pause`` without a sentence.
 
 Memory is bounded for an endless stream: one window (at most ``max_frames`` frames of model inputs, the
-``ClipStream``'s few dozen full-resolution frames), a ring of the last full-resolution frames to add again after a
-cut, a ring of keypoint rows, and the keypoint track hands out and forgets its finished rows
-(``KeypointTrack.take_finished``). Nothing grows with the length of the stream.
+``ClipStream``'s few dozen full-resolution frames, the encoders' kept results: a vector a frame), a ring of the last
+full-resolution frames to add again after a cut, a ring of keypoint rows, and the keypoint track hands out and forgets
+its finished rows (``KeypointTrack.take_finished``). Nothing grows with the length of the stream.
 
 Compared with the offline pipeline on the same video (``tests/live/test_translator.py``): each window's model inputs
 are those the processor makes of that span of the video (same grid frames, same face track from the window's start,
@@ -45,7 +46,8 @@ offline pipeline reads through (a clip shorter than ``max_frames`` is one offlin
 inside it ends a sentence); (2) the fusion transformer attends over the whole window, which live ends a fraction of a
 second after the cut rather than at the video's end; (3) hand and body tracking continue across windows live, while
 offline restarts them per window (MediaPipe's tracking state); (4) frames are shrunk (``max_shortest_edge``) with
-OpenCV instead of FFmpeg's scaler, which differs by a grey level here and there on videos larger than that.
+OpenCV instead of FFmpeg's scaler, which differs by a grey level here and there on videos larger than that; (5) the
+encoders' kept results were computed in batches of other sizes than offline, which rounds differently in the last bits.
 """
 
 import copy
@@ -75,6 +77,7 @@ from ..pipeline_signbind import DEFAULT_OVERLAP, SignBindTranslationPipeline
 from ..segments import choose_cut, label_runs, mean_per_run, time_segments
 from ..video_frames_signbind import FrameSizer
 from ..video_transforms_signbind import BufferPool, ClipStream, StreamSnapshot
+from .encoder_cache import WindowEncoderCache
 from .frame_grid import FrameGrid
 
 logger = logging.getLogger(__name__)
@@ -185,6 +188,8 @@ class StreamingTranslator:
         self._last_timestamp: float | None = None
         self._state = LiveState(time=0.0, window_start=0.0, route=None, pseudo_gloss="", sentences=0)
         self.model_seconds = 0.0  # time spent running the model (all runs), for benchmarks
+        self.model_runs = 0
+        self._encoders = WindowEncoderCache(translator.model)
         self.face_frames = 0  # frames of the finished windows (up to their cuts) in which a face was found
         self._finished = False
 
@@ -237,7 +242,8 @@ class StreamingTranslator:
             faces = np.zeros((length, 3, self._video.face_size, self._video.face_size), dtype=np.float32)
             face_mask = np.zeros(length, dtype=bool)
         self._run_model(StreamSnapshot(frames, faces, face_mask), length)
-        self.model_seconds = 0.0
+        self._encoders.clear()  # what it kept of the black frames is no window's
+        self.model_seconds, self.model_runs = 0.0, 0
         if self.translator.refiner is not None:
             self.translator.refiner.translate(["HELLO"])
 
@@ -426,6 +432,7 @@ class StreamingTranslator:
         """The next window starts at grid row ``first_row``: the frames already seen from there are added again."""
         end = self._window_start + self._window_added
         self._window_start, self._window_added, self._rows_at_last_run = first_row, 0, 0
+        self._encoders.clear()
         self._state.window_start = first_row / self.fps
         self._state.pseudo_gloss, self._state.route = "", None
         if final:
@@ -452,8 +459,11 @@ class StreamingTranslator:
         if self._video.keypoints:
             inputs[KEYPOINTS], inputs[KEYPOINT_MASK] = self._window_keypoints(usable, length)
         tensors = {name: torch.from_numpy(value) for name, value in inputs.items()}
-        outputs = self.translator.forward(tensors)
+        final_face_rows = 0 if streamed.face_pixel_values is None else finished
+        with self._encoders.reading(final_face_rows):
+            outputs = self.translator.forward(tensors)
         self.model_seconds += time.perf_counter() - tick
+        self.model_runs += 1
         return outputs
 
     def _window_keypoints(self, usable: int, length: int) -> tuple[np.ndarray, np.ndarray]:

@@ -247,18 +247,22 @@ def evaluate_model(
     max_examples: int | None = None,
     device: str | None = None,
     refiner_from: str | os.PathLike | None = None,
+    backbone_frame_stride: int | None = None,
 ) -> dict[str, Any]:
     """Score a model folder on a split; write ``results.json`` and ``results.md`` into ``out_dir`` when given.
 
     Returns ``{split: {metrics}, "streams": {stream: {metrics}}, "ablations": {"full", "no_fusion", "no_llm"},
     "refined": bool, "skipped": {...}, "seconds": {...}}``. The refiner is ``refiner_from``'s (a model folder with
     ``refiner/``; default: ``model_dir``'s). Without one, the translation is the lower-cased fused pseudo-gloss and
-    ``refined`` is false.
+    ``refined`` is false. ``backbone_frame_stride`` scores the model with its frame encoder on every k-th frame
+    (see ``SignBindConfig``); default: the model's own setting.
     """
     from signbind_hf.refiner import Refiner, has_refiner
 
     started = time.perf_counter()
     model, processor = load_for_evaluation(model_dir, device)
+    if backbone_frame_stride is not None:
+        model.config.backbone_frame_stride = backbone_frame_stride
     decoded = decode_split(
         model, processor, data_dir, split, batch_size=batch_size, beam_width=beam_width, max_examples=max_examples
     )
@@ -285,6 +289,7 @@ def evaluate_model(
             "no_llm": score_split(decoded, glosses_as_text(decoded.decoded["gloss"]), homonyms),
         },
         "refined": refined,
+        "backbone_frame_stride": model.config.backbone_frame_stride,
         "skipped": dict(decoded.skipped),
         "seconds": {"decode": decoded.seconds, "refine": refine_seconds, "total": time.perf_counter() - started},
         "examples": [_example(decoded, fused_translations, index) for index in range(min(5, len(decoded)))],

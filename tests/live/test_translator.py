@@ -26,13 +26,14 @@ from ..video.synthetic import write_video
 COMPARED = ("pseudo_gloss", "fingerspelling", "phonemes", "segments", "gate", "start", "end", "num_frames")
 
 
-def save_model(folder: Path, max_frames: int = 256, **overrides) -> Path:
-    """A tiny random model whose manual expert reads keypoints, with a MediaPipe face cropper (live has no boxes)."""
-    config = tiny_config(manual_inputs="keypoints", **overrides)
+def save_model(folder: Path, max_frames: int = 256, manual_inputs: str = "keypoints", **overrides) -> Path:
+    """A tiny random model whose manual expert reads keypoints (or ``manual_inputs``), with a MediaPipe face cropper
+    (live has no boxes)."""
+    config = tiny_config(manual_inputs=manual_inputs, **overrides)
     processor = SignBindProcessor.from_model_config(config, glosses=GLOSSES, max_frames=max_frames, min_frames=8)
     torch.manual_seed(0)
     model = SignBindModel(
-        tiny_config(manual_inputs="keypoints", gloss_vocab_size=len(processor.tokenizer), **overrides)
+        tiny_config(manual_inputs=manual_inputs, gloss_vocab_size=len(processor.tokenizer), **overrides)
     )
     model.eval().save_pretrained(folder)
     processor.save_pretrained(folder)
@@ -82,6 +83,33 @@ def test_a_whole_clip_fed_frame_by_frame_gives_the_offline_result(translator, si
         assert sentence[key] == offline[key], key
     assert sentence["translation"] == offline["translation"]
     assert sentence["face_frames"] == offline["face_frames"] > 0  # MediaPipe found the drawn face, live as offline
+
+
+def test_a_frame_reading_model_encodes_each_frame_once_and_gives_the_offline_result(tmp_path, signer_clip):
+    """The paper's kind of model (whole frames through the backbone, and the lip ViT): the model runs on the open
+    window every hop, but each frame and each lip window is encoded once (WindowEncoderCache), and the sentence is
+    the offline pipeline's."""
+    translator = translation_pipeline(save_model(tmp_path / "model", manual_inputs="frames"), refiner=False)
+    offline = translator(str(signer_clip))
+    encoded = {"frames": 0, "lip windows": 0}
+
+    def count(name):
+        return lambda module, args, kwargs, output: encoded.__setitem__(
+            name, encoded[name] + kwargs["pixel_values"].shape[0]
+        )
+
+    model = translator.model
+    model.manual.backbone.register_forward_hook(count("frames"), with_kwargs=True)
+    model.lip.vit.register_forward_hook(count("lip windows"), with_kwargs=True)
+    live = StreamingTranslator(translator, min_pause=1000.0, hop=0.08)
+    (sentence,) = feed(live, decoded_frames(signer_clip))
+    assert live.model_runs > 10  # the model read the growing window many times...
+    assert encoded["frames"] == sentence["num_frames"]  # ...the backbone each frame once
+    lip_windows = -(-sentence["num_frames"] // model.lip.window)
+    # Each lip window once it is final, and again while its face crops are not all finished (the track's lag).
+    assert lip_windows <= encoded["lip windows"] <= 2 * lip_windows
+    for key in COMPARED:
+        assert sentence[key] == offline[key], key
 
 
 @pytest.mark.slow
