@@ -395,16 +395,19 @@ def test_bad_results_and_output_folders(model_dir, tmp_path):
     assert not (model_dir / "hub").exists()
 
 
-def test_trainer_state_and_checkpoints_are_left_out(model_dir, tmp_path, caplog):
+def test_trainer_state_checkpoints_and_openvino_exports_are_left_out(model_dir, tmp_path, caplog):
     model = copy_model(model_dir, tmp_path)
     (model / "training_args.bin").write_bytes(b"pickle")
     (model / "checkpoint-10").mkdir()
     (model / "checkpoint-10" / "optimizer.pt").write_bytes(b"pickle")
     (model / "notes.txt").write_text("mine")
+    (model / "openvino").mkdir()  # an OpenVINO export: its .bin is a raw weight blob, made again after download
+    (model / "openvino" / "frame_backbone.bin").write_bytes(b"weights")
     staged = {file.path for file in stage_model(model, tmp_path / "hub", repo_id="a/b", datasets=["d/x"])}
     left_out = {
         "training_args.bin",
         "checkpoint-10/optimizer.pt",
+        "openvino/frame_backbone.bin",
         "notes.txt",
         "refiner/training_args.bin",
         "refiner/README.md",

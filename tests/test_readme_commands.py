@@ -169,6 +169,15 @@ def check_translate(outcome: Outcome) -> None:
     assert "no LLM refiner" not in outcome.output, outcome.output  # the quickstart model's refiner translated
 
 
+def check_export_openvino(outcome: Outcome) -> None:
+    outcome.ok()
+    record = json.loads(_file(outcome, "runs/quickstart/model/openvino/openvino_export.json").read_text())
+    assert record["quantization"] == "int8", record
+    assert "lip_vit" in record["encoders"], record
+    for encoder in record["encoders"]:
+        _file(outcome, f"runs/quickstart/model/openvino/{encoder}.xml")
+
+
 def check_translate_live(outcome: Outcome) -> None:
     outcome.ok()
     sentences = [line for line in outcome.output.splitlines() if line.startswith("[")]
@@ -369,6 +378,9 @@ COMMANDS: dict[str, Entry] = {
     "make test-fast": Entry(_make_calls("-m pytest", "not slow"), MAKE_N + "test-fast", "this is the test suite"),
     "signbind translate clip.mp4 --model runs/quickstart/model": Entry(check_translate),
     "signbind translate clip.mp4 --live --model runs/quickstart/model": Entry(check_translate_live),
+    "signbind translate clip.mp4 --model runs/quickstart/model --backbone-frame-stride 2": Entry(check_translate),
+    "signbind export-openvino --model runs/quickstart/model clip.mp4": Entry(check_export_openvino),
+    "signbind translate clip.mp4 --model runs/quickstart/model --precision openvino": Entry(check_translate),
     'python: live = StreamingTranslator(translation_pipeline("runs/quickstart/model"))': Entry(check_live_block),
     "make app": Entry(
         check_make_app,

@@ -84,7 +84,10 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 TRAINER_STATE_FILES = re.compile(
     r"^(training_args\.bin|optimizer\.pt|scheduler\.pt|scaler\.pt|rng_state(_\d+)?\.pth)$"
 )
-LEFT_OUT_FOLDERS = re.compile(r"^(checkpoint-\d+|runs|\..*|__pycache__)$")
+# Folders a push never uploads: Trainer checkpoints and logs, hidden folders, and the OpenVINO export (its .bin is
+# OpenVINO's raw weight blob, never unpickled; an export belongs to the machine that calibrated it: made again with
+# `signbind export-openvino` after download).
+LEFT_OUT_FOLDERS = re.compile(r"^(checkpoint-\d+|runs|\..*|__pycache__|openvino)$")
 # Reading order of results.json's test metrics in the card, with their model-index metric type and pretty name.
 METRICS = {
     "bleu1": ("bleu", "BLEU-1"),

@@ -31,6 +31,10 @@ class KeptRows:
     def clear(self) -> None:
         self.kept = None
 
+    def drop_first(self, rows: int) -> None:
+        """Forget the first ``rows``: the rest become rows 0, 1, ... (the next window starts there)."""
+        self.kept = None if self.kept is None or rows >= len(self.kept) else self.kept[rows:].clone()
+
     def read(
         self, encode: Callable[[torch.Tensor], torch.Tensor], valid: torch.Tensor, final: int
     ) -> torch.Tensor | None:
@@ -71,6 +75,21 @@ class WindowEncoderCache:
 
     def clear(self) -> None:
         self.frames.clear()
+        self.lip_windows.clear()
+
+    def start_window_at(self, row: int) -> None:
+        """The next window starts at row ``row`` of this one, with this window's frames from there added again.
+
+        Their backbone results still hold (a frame's backbone input is the frame alone) when the frame encoder's
+        stride (``backbone_frame_stride``: it reads rows 0, k, 2k, ... of a window) puts the same frames first. The
+        lip windows are encoded again: the next window's face track starts afresh, as offline, and may crop
+        differently.
+        """
+        stride = self.model.config.backbone_frame_stride
+        if row % stride:
+            self.frames.clear()
+        else:
+            self.frames.drop_first(row // stride)
         self.lip_windows.clear()
 
     @contextmanager

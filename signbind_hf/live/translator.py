@@ -431,8 +431,8 @@ class StreamingTranslator:
     def _start_window(self, first_row: int, *, final: bool) -> None:
         """The next window starts at grid row ``first_row``: the frames already seen from there are added again."""
         end = self._window_start + self._window_added
+        self._encoders.start_window_at(first_row - self._window_start)
         self._window_start, self._window_added, self._rows_at_last_run = first_row, 0, 0
-        self._encoders.clear()
         self._state.window_start = first_row / self.fps
         self._state.pseudo_gloss, self._state.route = "", None
         if final:

@@ -85,31 +85,75 @@ def test_a_whole_clip_fed_frame_by_frame_gives_the_offline_result(translator, si
     assert sentence["face_frames"] == offline["face_frames"] > 0  # MediaPipe found the drawn face, live as offline
 
 
-def test_a_frame_reading_model_encodes_each_frame_once_and_gives_the_offline_result(tmp_path, signer_clip):
-    """The paper's kind of model (whole frames through the backbone, and the lip ViT): the model runs on the open
-    window every hop, but each frame and each lip window is encoded once (WindowEncoderCache), and the sentence is
-    the offline pipeline's."""
-    translator = translation_pipeline(save_model(tmp_path / "model", manual_inputs="frames"), refiner=False)
-    offline = translator(str(signer_clip))
+@pytest.fixture(scope="module")
+def frames_translator(tmp_path_factory):
+    """The paper's kind of model, tiny: whole frames through the backbone, and the lip ViT."""
+    folder = tmp_path_factory.mktemp("live_frames_model") / "model"
+    return translation_pipeline(save_model(folder, manual_inputs="frames"), refiner=False)
+
+
+def count_encoded(model) -> dict[str, int]:
+    """Frames through the backbone and windows through the lip ViT, counted from now on."""
     encoded = {"frames": 0, "lip windows": 0}
 
     def count(name):
-        return lambda module, args, kwargs, output: encoded.__setitem__(
-            name, encoded[name] + kwargs["pixel_values"].shape[0]
-        )
+        def hook(module, args, kwargs, output):
+            encoded[name] += kwargs["pixel_values"].shape[0]
 
-    model = translator.model
+        return hook
+
     model.manual.backbone.register_forward_hook(count("frames"), with_kwargs=True)
     model.lip.vit.register_forward_hook(count("lip windows"), with_kwargs=True)
-    live = StreamingTranslator(translator, min_pause=1000.0, hop=0.08)
+    return encoded
+
+
+def test_a_frame_reading_model_encodes_each_frame_once_and_gives_the_offline_result(frames_translator, signer_clip):
+    """The model runs on the open window every hop, but each frame and each lip window is encoded once
+    (WindowEncoderCache), and the sentence is the offline pipeline's."""
+    offline = frames_translator(str(signer_clip))
+    encoded = count_encoded(frames_translator.model)
+    live = StreamingTranslator(frames_translator, min_pause=1000.0, hop=0.08)
     (sentence,) = feed(live, decoded_frames(signer_clip))
     assert live.model_runs > 10  # the model read the growing window many times...
     assert encoded["frames"] == sentence["num_frames"]  # ...the backbone each frame once
-    lip_windows = -(-sentence["num_frames"] // model.lip.window)
+    lip_windows = -(-sentence["num_frames"] // frames_translator.model.lip.window)
     # Each lip window once it is final, and again while its face crops are not all finished (the track's lag).
     assert lip_windows <= encoded["lip windows"] <= 2 * lip_windows
     for key in COMPARED:
         assert sentence[key] == offline[key], key
+
+
+@pytest.fixture(scope="module")
+def frames_and_keypoints_translator(tmp_path_factory):
+    """Frames through the backbone plus keypoints: with random weights, the keypoints make the router pause often."""
+    folder = tmp_path_factory.mktemp("live_both_model") / "model"
+    return translation_pipeline(save_model(folder, manual_inputs="both"), refiner=False)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_kept_encoder_results_carry_over_to_the_next_sentence(frames_and_keypoints_translator, signer_clip, stride):
+    """Short pauses end many sentences: the frames past each cut are added to the next window again, but the backbone
+    reads each grid frame once, and every sentence is what the translator reads with nothing kept."""
+    translator = frames_and_keypoints_translator
+    translator.model.config.backbone_frame_stride = stride
+    try:
+        frames, keypoints = decoded_frames(signer_clip), sidecar_keypoints(signer_clip)
+        uncached = StreamingTranslator(translator, min_pause=0.08, hop=0.08, keypoints=keypoints)
+        uncached._encoders.enabled = False
+        expected = feed(uncached, frames)
+        encoded = count_encoded(translator.model)
+        live = StreamingTranslator(translator, min_pause=0.08, hop=0.08, keypoints=keypoints)
+        sentences = feed(live, frames)
+    finally:
+        translator.model.config.backbone_frame_stride = 1
+    assert len(sentences) >= 3
+    grid_frames = round(live.state.time * live.fps)  # every frame of the stream, on the model's time grid
+    if stride == 1:
+        assert encoded["frames"] == grid_frames
+    else:  # a cut at an odd row starts a window whose 2nd-frame rows are others: they are read again
+        assert grid_frames // 2 <= encoded["frames"] < grid_frames
+    assert [sentence["pseudo_gloss"] for sentence in sentences] == [sentence["pseudo_gloss"] for sentence in expected]
+    assert [sentence["end"] for sentence in sentences] == [sentence["end"] for sentence in expected]
 
 
 @pytest.mark.slow
