@@ -397,6 +397,7 @@ class StreamingTranslator:
             labels = outputs["router_probs"][0, :usable].argmax(-1).numpy()
             # The whole window read with final face crops: take its pause if it still shows one (it usually does).
             cut, read_to = self._pause(labels, outputs) or (min(cut, usable), min(read_to, usable))
+            cut = self._on_frame_stride(cut)
         start = self._window_start / self.fps
         # The text is read through the whole pause, not only up to the cut: CTC emits a sign's word a few frames
         # after the sign, often past the middle of a short pause, and offline a clip's text is read to its end. The
@@ -427,6 +428,13 @@ class StreamingTranslator:
             self._state.sentences += 1
         self._start_window(self._window_start + cut, final=final)
         return sentence
+
+    def _on_frame_stride(self, cut: int) -> int:
+        """``cut`` moved back to a frame the backbone reads (``backbone_frame_stride``), so that the next window's
+        frames read are those already encoded and kept. At most ``stride - 1`` frames: a cut lies inside a pause at
+        least ``min_pause`` long, or ends a full window's search span, where a frame earlier changes nothing read."""
+        stride = self.translator.model.config.backbone_frame_stride
+        return cut - cut % stride if cut > stride else cut
 
     def _start_window(self, first_row: int, *, final: bool) -> None:
         """The next window starts at grid row ``first_row``: the frames already seen from there are added again."""
