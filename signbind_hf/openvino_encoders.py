@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,7 @@ def export_openvino_encoders(
     folder = Path(model_dir) / OPENVINO_FOLDER
     staging = folder.with_name(f".{OPENVINO_FOLDER}.partial")
     if staging.exists():
-        _remove_tree(staging)
+        shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
         record = {"quantization": "int8" if quantize else "none", "openvino": openvino.__version__, "encoders": {}}
@@ -165,18 +166,12 @@ def export_openvino_encoders(
             }
         (staging / EXPORT_FILE).write_text(json.dumps(record, indent=2) + "\n")
         if folder.exists():
-            _remove_tree(folder)
+            shutil.rmtree(folder)
         staging.rename(folder)
     except BaseException:
-        _remove_tree(staging)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder
-
-
-def _remove_tree(path: Path) -> None:
-    for child in path.iterdir():
-        child.unlink()
-    path.rmdir()
 
 
 class OpenVINOEncoder(nn.Module):

@@ -23,7 +23,6 @@ class KeptRows:
 
     def __init__(self) -> None:
         self.kept: torch.Tensor | None = None  # (rows kept, ...): the first rows, in order; zero where not encoded
-        self.encoded = 0  # rows encoded, for tests and benchmarks
 
     def __len__(self) -> int:
         return 0 if self.kept is None else len(self.kept)
@@ -52,7 +51,6 @@ class KeptRows:
             rows[:start] = self.kept[:start]
         if fresh is not None:
             rows[todo] = fresh.to(rows.dtype)
-            self.encoded += len(todo)
         if final > len(self):
             self.kept = rows[:final].clone()
         return rows
